@@ -1,0 +1,90 @@
+"""`engram search` and `engram import chat`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli.common import ProgressBar, get_service, parse_now, parse_time_arg, print_json
+from memory.errors import BadQuery
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the commands of this module."""
+    p = sub.add_parser("search", help="hybrid search over memories and the timeline")
+    p.add_argument("query", nargs="?", help="what to look for; time phrases like 'yesterday' count")
+    p.add_argument("--queries", type=Path, help="JSONL of {id, query, now?}: batch mode")
+    p.add_argument("--k", type=int, default=10, help="how many hits (default 10)")
+    p.add_argument("--since", help="only moments at or after this ISO time")
+    p.add_argument("--until", help="only moments before this ISO time")
+    p.add_argument("--type", action="append", default=[], dest="types",
+                   help="observation, screen, audio, chat, memory or a memory type (repeatable)")
+    p.add_argument("--app", action="append", default=[], dest="apps", help="only this app (repeatable)")
+    p.add_argument("--now", help="the time 'yesterday' is relative to (ISO; default: now)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+
+    imp = sub.add_parser("import", help="import chat messages or frames")
+    isub = imp.add_subparsers(dest="what", required=True)
+    chat = isub.add_parser("chat", help="a JSONL file of {id, ts, speaker, text[, session, image_caption]}")
+    chat.add_argument("file", type=Path)
+    chat.add_argument("--skip-bad", action="store_true", help="import the good lines, report the bad")
+    chat.add_argument("--json", action="store_true")
+    chat.set_defaults(func=cmd_import_chat)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Run one search or a batch."""
+    if args.k < 1 or args.k > 1000:
+        raise BadQuery("--k must be between 1 and 1000")
+    service = get_service(args)
+    if args.queries:
+        return _batch(args, service)
+    if args.query is None:
+        raise BadQuery("give a query, or --queries FILE")
+    hits = service.search(args.query, k=args.k, since=parse_time_arg(args.since),
+                          until=parse_time_arg(args.until), types=tuple(args.types),
+                          apps=tuple(args.apps), now=parse_now(args.now))
+    if args.json:
+        print_json([h.to_json() for h in hits])
+        return 0
+    if not hits:
+        print("no results")
+    for n, h in enumerate(hits, 1):
+        print(f"{n:2}. [{h.kind}] {h.title}  ({h.to_json()['ts']})")
+        print(f"    {h.text[:160].replace(chr(10), ' ')}")
+    return 0
+
+
+def _batch(args: argparse.Namespace, service: object) -> int:
+    def queries():  # noqa: ANN202 - generator of parsed lines
+        for number, raw in enumerate(args.queries.read_text(encoding="utf-8").splitlines(), 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+                yield str(obj["id"]), str(obj["query"]), parse_now(obj.get("now") or args.now)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BadQuery(f"{args.queries}, line {number}: needs JSON with id and query ({exc})") from exc
+
+    for qid, result in service.search_many(queries(), k=args.k, types=tuple(args.types)):  # type: ignore[attr-defined]
+        line = ({"id": qid, "hits": [h.to_json() for h in result]} if isinstance(result, list)
+                else {"id": qid, "hits": [], "error": result})
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_import_chat(args: argparse.Namespace) -> int:
+    """Import a chat JSONL file."""
+    report = get_service(args).import_chat(args.file, skip_bad=args.skip_bad,
+                                           progress=ProgressBar("indexing"))
+    if args.json:
+        print_json({"imported": report.imported, "duplicates": report.duplicates,
+                    "skipped": [{"line": n, "reason": r} for n, r in report.skipped]})
+        return 0
+    print(f"imported {report.imported} messages ({report.duplicates} already there)")
+    for line, reason in report.skipped:
+        print(f"  skipped line {line}: {reason}", file=sys.stderr)
+    return 0

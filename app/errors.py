@@ -1,0 +1,35 @@
+"""Turning core errors into one clear line for the user, in one place (Anki's show_exception)."""
+
+from __future__ import annotations
+
+from capture.errors import CaptureError, CaptureUnavailable
+from memory.errors import (BadQuery, DiskFull, ImportFailed, NotFound, SchemaTooNewError, StoreError,
+                           StoreLocked)
+from models.errors import BadInput, ModelError, ModelUnavailable
+
+EXIT_USAGE = 2
+EXIT_DATA = 3
+EXIT_ENV = 4
+
+
+def user_message(exc: BaseException) -> tuple[str, int]:
+    """A message and an exit code for an exception the user can act on."""
+    if isinstance(exc, ImportFailed | BadQuery | BadInput):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, NotFound):
+        return str(exc), EXIT_DATA
+    if isinstance(exc, SchemaTooNewError | DiskFull | StoreLocked):
+        return str(exc), EXIT_ENV
+    if isinstance(exc, ModelUnavailable):
+        return f"{exc}", EXIT_ENV
+    if isinstance(exc, CaptureUnavailable):
+        return f"{exc}", EXIT_ENV
+    if isinstance(exc, StoreError | ModelError | CaptureError):
+        return str(exc), EXIT_DATA
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or exc}", EXIT_ENV
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {exc.filename or exc}", EXIT_USAGE
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return "the disk is full; nothing more was written", EXIT_ENV
+    raise exc

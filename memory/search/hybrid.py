@@ -1,0 +1,224 @@
+"""One hybrid search over memories and observations: BM25 + vectors, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from memory.errors import BadQuery
+from memory.search import fts
+from memory.search.hits import Hit, Source
+from memory.search.timeparse import parse_time
+from memory.store import MEMORY_TYPES, MemoryStore
+from memory.store.records import OBSERVATION_KINDS, Memory, Observation
+from memory.timeutil import to_epoch
+from memory.vectors import VectorIndex
+from models.protocols import TextEmbedder
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+SNIPPET = 400
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search request. ``since``/``until`` are hard filters; a time phrase in ``text`` ranks
+    moments inside its range first (a soft filter, so a misread phrase never hides everything)."""
+
+    text: str
+    k: int = 10
+    since: float | None = None
+    until: float | None = None
+    types: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+    now: datetime | None = None
+    parse_time: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Fusion weights of the four ranked lists."""
+
+    obs_bm25: float = 1.0
+    obs_dense: float = 1.0
+    mem_bm25: float = 1.0
+    mem_dense: float = 1.0
+
+
+class Searcher:
+    """Runs hybrid searches; safe to call from any thread (reads use per-thread connections)."""
+
+    def __init__(self, store: MemoryStore, index: VectorIndex, embedder: Callable[[], TextEmbedder],
+                 weights: Weights | None = None) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self.weights = weights or Weights()
+
+    def search(self, q: SearchQuery) -> list[Hit]:
+        """Hits best first.
+
+        Raises:
+            BadQuery: the query has no searchable words and no filter, or a filter is malformed.
+        """
+        obs_kinds, mem_types = _split_types(q.types)
+        text = q.text.strip()
+        soft = None
+        if q.parse_time and text:
+            rng, rest = parse_time(text, (q.now or datetime.now()).astimezone())
+            if rng is not None:
+                soft = (to_epoch(rng.start), to_epoch(rng.end))
+                text = rest
+        if not fts.tokens(text) and soft is None and q.since is None and q.until is None:
+            raise BadQuery("the query has no words to search for")
+        pool = max(50, q.k * 5)
+        ranked = self._fused(text, pool, q, obs_kinds, mem_types, q.since, q.until)
+        if soft is not None:
+            lo = max(soft[0], q.since) if q.since is not None else soft[0]
+            hi = min(soft[1], q.until) if q.until is not None else soft[1]
+            inside = self._fused(text, pool, q, obs_kinds, mem_types, lo, hi) if lo < hi else []
+            inside_ids = {key for key, _ in inside}
+            ranked = inside + [(key, s) for key, s in ranked if key not in inside_ids]
+        hits = self._hits(ranked[: q.k * 3], soft)
+        return hits[: q.k]
+
+    def _fused(self, text: str, pool: int, q: SearchQuery, obs_kinds: tuple[str, ...] | None,
+               mem_types: tuple[str, ...] | None, start: float | None,
+               end: float | None) -> list[tuple[str, float]]:
+        lists: list[tuple[float, list[str]]] = []
+        match = fts.quote_fts(text)
+        conn = self._store.read()
+        w = self.weights
+        if match is None:  # only a time range: the moments in it, newest first
+            if obs_kinds is None:
+                return []
+            rows = self._store.observations_between(start or 0.0, end or 1e12, kinds=obs_kinds or (),
+                                                    limit=pool)
+            return [(f"o:{o.id}", 1.0 / (RRF_K + i)) for i, o in enumerate(reversed(rows))]
+        if obs_kinds is not None:
+            obs = fts.search_observations(conn, match, pool, start=start, end=end, apps=q.apps,
+                                          kinds=obs_kinds)
+            lists.append((w.obs_bm25, [f"o:{i}" for i, _ in obs]))
+        if mem_types is not None and not q.apps:
+            mems = fts.search_memories(conn, match, pool, start=start, end=end, types=mem_types)
+            lists.append((w.mem_bm25, [f"m:{i}" for i, _ in mems]))
+        lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps)
+        return rrf(lists)
+
+    def _dense(self, text: str, pool: int, start: float | None, end: float | None,
+               obs_kinds: tuple[str, ...] | None, mem_types: tuple[str, ...] | None,
+               apps: tuple[str, ...]) -> list[tuple[float, list[str]]]:
+        vec = self._embedder().embed_texts([text])[0]
+        out = []
+        if obs_kinds is not None:
+            out.append((self.weights.obs_dense,
+                        self._nearest(vec, pool, "o", start, end, obs_kinds, apps)))
+        if mem_types is not None and not apps:
+            out.append((self.weights.mem_dense,
+                        self._nearest(vec, pool, "m", start, end, mem_types, ())))
+        return out
+
+    def _nearest(self, vec: np.ndarray, pool: int, src: str, start: float | None, end: float | None,
+                 kinds: tuple[str, ...], apps: tuple[str, ...]) -> list[str]:
+        conds: list[dict[str, object]] = [{"src": src}]
+        if start is not None:
+            conds.append({"ts": {"$gte": start}})
+        if end is not None:
+            conds.append({"ts": {"$lt": end}})
+        if kinds:
+            conds.append({"kind": {"$in": list(kinds)}})
+        if apps:
+            conds.append({"app": {"$in": list(apps)}})
+        where = conds[0] if len(conds) == 1 else {"$and": conds}
+        with self._lock:
+            found = self._index.query(vec, pool * 2, where)
+        seen: list[str] = []
+        for vid, _sim in found:
+            key = ":".join(vid.split(":")[:2])  # chunks "o:12:3" fold into "o:12"
+            if key not in seen:
+                seen.append(key)
+        return seen[:pool]
+
+    def _hits(self, ranked: list[tuple[str, float]], soft: tuple[float, float] | None) -> list[Hit]:
+        obs_ids = [int(k[2:]) for k, _ in ranked if k.startswith("o:")]
+        mem_ids = [int(k[2:]) for k, _ in ranked if k.startswith("m:")]
+        observations = self._store.get_observations(obs_ids)
+        memories = self._store.get_memories(mem_ids)
+        src_ids = sorted({s for m in memories.values() for s in m.source_ids} - set(observations))
+        observations.update(self._store.get_observations(src_ids))
+        hits = []
+        for key, score in ranked:
+            num = int(key[2:])
+            if key.startswith("o:") and num in observations:
+                hit = observation_hit(observations[num], score)
+            elif key.startswith("m:") and num in memories and memories[num].live:
+                hit = memory_hit(memories[num], score, observations)
+            else:
+                continue
+            if soft is not None:
+                hit = replace(hit, in_time_range=soft[0] <= hit.ts < soft[1])
+            hits.append(hit)
+        return hits
+
+
+def rrf(lists: list[tuple[float, list[str]]]) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion of weighted ranked lists: (key, score) best first."""
+    scores: dict[str, float] = {}
+    for weight, keys in lists:
+        for rank, key in enumerate(keys):
+            scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def _split_types(types: tuple[str, ...]) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(observation kinds or None to skip observations, memory types or None to skip memories)."""
+    if not types:
+        return (), ()
+    obs: list[str] = []
+    mems: list[str] = []
+    for t in types:
+        if t == "observation":
+            obs.extend(OBSERVATION_KINDS)
+        elif t in OBSERVATION_KINDS:
+            obs.append(t)
+        elif t == "memory":
+            mems.extend(MEMORY_TYPES)
+        elif t in MEMORY_TYPES:
+            mems.append(t)
+        else:
+            raise BadQuery(f"unknown type {t!r}: use observation, screen, audio, chat, import, memory "
+                           f"or one of {', '.join(MEMORY_TYPES)}")
+    return (tuple(obs) if obs else None), (tuple(mems) if mems else None)
+
+
+def observation_source(o: Observation) -> Source:
+    """The source entry of an observation."""
+    return Source(o.id, o.ts_start, message_id=o.ext_id if o.kind == "chat" else None,
+                  frame_path=o.frame_path)
+
+
+def observation_hit(o: Observation, score: float) -> Hit:
+    """A hit for an observation."""
+    if o.kind == "chat":
+        title = f"{o.speaker or 'someone'} (chat)"
+    else:
+        title = o.window_title or o.app or o.kind
+    text = f"{o.speaker}: {o.text}" if o.kind == "chat" and o.speaker else o.text
+    return Hit(f"o:{o.id}", "observation", score, o.ts_start, title, text[:SNIPPET],
+               (observation_source(o),), app=o.app, obs_kind=o.kind)
+
+
+def memory_hit(m: Memory, score: float, observations: dict[int, Observation]) -> Hit:
+    """A hit for a memory, with its provenance as sources."""
+    sources = tuple(observation_source(observations[s]) for s in m.source_ids if s in observations)
+    text = m.summary or m.details
+    if m.type == "vault":
+        text = m.summary or m.title
+    return Hit(f"m:{m.id}", m.type, score, m.ts, m.title or m.summary[:80], text[:SNIPPET], sources)

@@ -1,0 +1,266 @@
+"""MemoryService: the one facade the CLI and the GUI call; it wires store, indexes and models."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from memory.changes import Changes
+from memory.errors import NotFound
+from memory.forget import ForgetReport, forget_rows
+from memory.importers.chat import ChatLine, read_chat_jsonl
+from memory.paths import HomePaths
+from memory.search.hits import Hit
+from memory.search.hybrid import Searcher, SearchQuery
+from memory.store import Memory, MemoryStore, NewObservation
+from memory.vector_sync import Progress, VectorSync
+from memory.vectors import ChromaIndex, VectorIndex
+from models.protocols import TextEmbedder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did."""
+
+    imported: int
+    duplicates: int
+    skipped: tuple[tuple[int, str], ...] = ()
+
+
+def _default_embedder() -> TextEmbedder:
+    from models.text_embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+class MemoryService:
+    """Everything a user can do with one Engram home.
+
+    Thread-safety: methods may be called from any thread; writes are serialised on the store thread.
+    """
+
+    def __init__(self, home: Path, *, embedder: TextEmbedder | None = None,
+                 index: VectorIndex | None = None, reconcile: bool = True) -> None:
+        self.paths = HomePaths(Path(home))
+        self.paths.create()
+        self.store = MemoryStore(self.paths.db)
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+        try:
+            self.index = index if index is not None else ChromaIndex(self.paths.vectors)
+        except BaseException:
+            self.store.close()
+            raise
+        self.vectors = VectorSync(self.store, self.index, self.embedder, self._index_lock)
+        self.searcher = Searcher(self.store, self.index, self.embedder)
+        self.searcher._lock = self._index_lock
+        if reconcile:
+            self.startup_repair()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def embedder(self) -> TextEmbedder:
+        """The text embedder, created on first use."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = _default_embedder()
+            return self._embedder
+
+    def startup_repair(self, progress: Progress | None = None) -> None:
+        """Rebuild vectors if the model changed, index pending chat, fix index drift."""
+        if self.vectors.ensure_model(progress):
+            return
+        self.index_pending()
+        expected = self.store.get_meta("vector_count")
+        if expected is None or int(expected) != self.index.count():
+            added, removed = self.vectors.reconcile()
+            if added or removed:
+                logger.info("vector index reconciled: %d added, %d removed", added, removed)
+        self._remember_vector_count()
+
+    def _remember_vector_count(self) -> None:
+        self.store.set_meta("vector_count", str(self.index.count()))
+
+    def close(self) -> None:
+        """Flush and close everything; joins the store thread."""
+        self.store.close()
+
+    def __enter__(self) -> MemoryService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- import ---------------------------------------------------------------------------------
+
+    def import_chat(self, path: Path, *, skip_bad: bool = False,
+                    progress: Progress | None = None) -> ImportReport:
+        """Import a chat JSONL file: all of it, or nothing if a line is bad (unless ``skip_bad``).
+
+        Raises:
+            ImportFailed: a bad line, naming it; nothing was written.
+        """
+        lines, bad = read_chat_jsonl(path, skip_bad=skip_bad)
+        items = [self._chat_observation(line, lines[i - 1] if i else None) for i, line in enumerate(lines)]
+        ids = self.store.add_observations(items)
+        new = [i for i in ids if i is not None]
+        self.index_pending(progress)
+        return ImportReport(len(new), len(ids) - len(new), tuple(bad))
+
+    @staticmethod
+    def _chat_observation(line: ChatLine, prev: ChatLine | None) -> NewObservation:
+        context = ""
+        if prev is not None and prev.session == line.session:
+            context = f"{prev.speaker}: {prev.full_text}"
+        return NewObservation(kind="chat", ts_start=line.ts, text=line.full_text, ext_id=line.id,
+                              speaker=line.speaker, session=line.session, context=context,
+                              app="chat")
+
+    def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
+        """Embed pending text observations (chat, imports) and mark them indexed; returns how many."""
+        done = 0
+        total = self.store.counts()["by_status"].get("pending", 0)
+        while True:
+            pending = [o for o in self.store.observations_with_status("pending", batch)
+                       if o.kind == "chat"]
+            if not pending:
+                break
+            contexts = dict(self.store.read().execute(
+                f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(pending))})",
+                [o.id for o in pending]).fetchall())
+            self.vectors.add_observations(pending, contexts)
+            self.store.set_status([o.id for o in pending], "indexed")
+            done += len(pending)
+            if progress:
+                progress(done, total)
+        if done:
+            self._remember_vector_count()
+        return done
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(self, text: str, *, k: int = 10, since: float | None = None, until: float | None = None,
+               types: tuple[str, ...] = (), apps: tuple[str, ...] = (),
+               now: datetime | None = None) -> list[Hit]:
+        """Hybrid search over memories and observations (see ``Searcher``).
+
+        Raises:
+            BadQuery: an empty query with no filter, or an unknown type.
+        """
+        return self.searcher.search(SearchQuery(text, k, since, until, tuple(types), tuple(apps), now))
+
+    def search_many(self, queries: Iterator[tuple[str, str, datetime | None]], *, k: int = 10,
+                    types: tuple[str, ...] = ()) -> Iterator[tuple[str, list[Hit] | str]]:
+        """Run many queries with models loaded once: yields (id, hits) or (id, error message)."""
+        for qid, text, now in queries:
+            try:
+                yield qid, self.search(text, k=k, types=types, now=now)
+            except Exception as exc:  # one bad query must not stop a batch
+                yield qid, str(exc)
+
+    # -- memories -------------------------------------------------------------------------------
+
+    def list_memories(self, mtype: str | None = None, *, limit: int = 100, offset: int = 0,
+                      include_inactive: bool = False) -> list[Memory]:
+        """Memories newest first."""
+        return self.store.list_memories(mtype, limit=limit, offset=offset,
+                                        include_inactive=include_inactive)
+
+    def get_memory(self, mid: int) -> Memory:
+        """One memory.
+
+        Raises:
+            NotFound: no memory has that id.
+        """
+        return self.store.get_memory(mid)
+
+    def add_memory(self, mtype: str, data: dict[str, Any], *, source_ids: list[int] = (),  # type: ignore[assignment]
+                   tree_path: list[str] = (), agent: str = "user") -> int:  # type: ignore[assignment]
+        """Add a memory and index it; returns its id."""
+        mid = self.store.add_memory(mtype, data, source_ids=list(source_ids), tree_path=list(tree_path),
+                                    agent=agent)
+        self.vectors.add_memories([self.store.get_memory(mid)])
+        self._remember_vector_count()
+        return mid
+
+    def edit_memory(self, mid: int, data: dict[str, Any], *, agent: str = "user",
+                    tree_path: list[str] | None = None) -> Changes:
+        """Edit a memory (history kept) and re-index it."""
+        new = self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
+        self.vectors.add_memories([new])
+        return Changes(memories=True)
+
+    def delete_memory(self, mid: int, *, agent: str = "user") -> Changes:
+        """Soft-delete a memory and drop its vector."""
+        self.store.delete_memory(mid, agent=agent)
+        self.vectors.delete_memories([mid])
+        self._remember_vector_count()
+        return Changes(memories=True)
+
+    def memory_history(self, mid: int) -> list[dict[str, Any]]:
+        """Audit events of a memory, oldest first."""
+        self.store.get_memory(mid)
+        return self.store.history(mid)
+
+    # -- forget, export, reindex ----------------------------------------------------------------
+
+    def forget(self, since: float, until: float) -> ForgetReport:
+        """Remove every observation with ``since <= ts < until`` and what derives only from them."""
+        ids = [r[0] for r in self.store.read().execute(
+            "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until))]
+        report = self.store.write(lambda c: forget_rows(c, ids), "forget")
+        self.vectors.delete_observations(report.observation_ids)
+        self.vectors.delete_memories(report.memory_ids)
+        for rel in report.files:
+            path = self.paths.root / rel
+            if path.is_file():
+                path.unlink()
+        self._remember_vector_count()
+        return report
+
+    def forget_observation(self, obs_id: int) -> ForgetReport:
+        """Forget one moment.
+
+        Raises:
+            NotFound: no observation has that id.
+        """
+        o = self.store.get_observation(obs_id)
+        report = self.store.write(lambda c: forget_rows(c, [o.id]), "forget")
+        self.vectors.delete_observations([o.id])
+        self.vectors.delete_memories(report.memory_ids)
+        for rel in report.files:
+            (self.paths.root / rel).unlink(missing_ok=True)
+        self._remember_vector_count()
+        return report
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild the vector index from SQLite; returns the number of vectors."""
+        written = self.vectors.rebuild(progress)
+        emb = self.embedder()
+        self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
+        self._remember_vector_count()
+        return written
+
+    def status(self) -> dict[str, Any]:
+        """Counts and locations for `engram status` and the GUI."""
+        counts = self.store.counts()
+        return {"home": str(self.paths.root), "vectors": self.index.count(), **counts}
+
+    def observation(self, obs_id: int) -> Any:
+        """One observation.
+
+        Raises:
+            NotFound: no observation has that id.
+        """
+        return self.store.get_observation(obs_id)
+
+
+__all__ = ["ImportReport", "MemoryService", "NotFound"]

@@ -1,0 +1,154 @@
+"""Keeping the vector index in step with SQLite: add, delete, reconcile and rebuild."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from memory.store import MemoryStore
+from memory.store.records import Memory, Observation
+from memory.vectors import Metadata, VectorIndex
+from models.protocols import TextEmbedder
+
+logger = logging.getLogger(__name__)
+
+CHUNK_WORDS = 90
+CHUNK_STEP = 70
+MAX_CHUNKS = 12
+Progress = Callable[[int, int], None]
+
+
+def observation_chunks(o: Observation, context: str = "") -> list[str]:
+    """The texts embedded for an observation: one for chat/audio, overlapping windows for screens."""
+    if o.kind == "chat":
+        head = f"{o.speaker}: {o.text}" if o.speaker else o.text
+        return [f"{head}\n{context}".strip() if context else head]
+    words = (o.text or "").split()
+    title = " ".join(x for x in (o.app, o.window_title) if x)
+    if len(words) <= CHUNK_WORDS:
+        return [f"{title}\n{' '.join(words)}".strip()]
+    chunks = []
+    for start in range(0, len(words), CHUNK_STEP):
+        chunks.append(f"{title}\n{' '.join(words[start:start + CHUNK_WORDS])}".strip())
+        if len(chunks) >= MAX_CHUNKS or start + CHUNK_WORDS >= len(words):
+            break
+    return chunks
+
+
+def memory_text(m: Memory) -> str:
+    """The text embedded for a memory (a vault entry: its caption only, never the secret)."""
+    if m.type == "vault":
+        return f"{m.title}\n{m.summary}".strip()
+    return "\n".join(x for x in (m.title, m.summary, m.details[:1500]) if x)
+
+
+class VectorSync:
+    """Writes vectors for new rows and repairs the index; serialises index writes with a lock."""
+
+    def __init__(self, store: MemoryStore, index: VectorIndex, embedder: Callable[[], TextEmbedder],
+                 lock: threading.Lock | None = None) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._lock = lock or threading.Lock()
+
+    def add_observations(self, items: Iterable[Observation], contexts: dict[int, str] | None = None) -> int:
+        """Embed and index observations; returns the number of vectors written."""
+        ids, texts, metas = [], [], []
+        for o in items:
+            chunks = observation_chunks(o, (contexts or {}).get(o.id, ""))
+            for n, text in enumerate(chunks):
+                ids.append(f"o:{o.id}:{n}")
+                texts.append(text)
+                metas.append({"src": "o", "kind": o.kind, "ts": float(o.ts_start), "app": o.app or ""})
+        return self._write(ids, texts, metas)
+
+    def add_memories(self, items: Iterable[Memory]) -> int:
+        """Embed and index live memories (replacing their old vectors)."""
+        ids, texts, metas = [], [], []
+        for m in items:
+            if not m.live:
+                continue
+            ids.append(f"m:{m.id}")
+            texts.append(memory_text(m))
+            metas.append({"src": "m", "kind": m.type, "ts": float(m.ts), "app": ""})
+        return self._write(ids, texts, metas)
+
+    def _write(self, ids: list[str], texts: list[str], metas: list[Metadata]) -> int:
+        if not ids:
+            return 0
+        vecs = self._embedder().embed_texts(texts)
+        with self._lock:
+            self._index.add(ids, vecs, metas)
+        return len(ids)
+
+    def delete_observations(self, obs_ids: Iterable[int]) -> None:
+        """Drop every chunk vector of these observations."""
+        keys = [f"o:{i}:{n}" for i in obs_ids for n in range(MAX_CHUNKS)]
+        with self._lock:
+            self._index.delete(keys)
+
+    def delete_memories(self, mem_ids: Iterable[int]) -> None:
+        """Drop memory vectors."""
+        with self._lock:
+            self._index.delete([f"m:{i}" for i in mem_ids])
+
+    def ensure_model(self, progress: Progress | None = None) -> bool:
+        """Rebuild the index when the embedding model changed since it was built; True if rebuilt."""
+        emb = self._embedder()
+        wanted = f"{emb.model_id}:{emb.dim}"
+        have = self._store.get_meta("embedding_model")
+        if have == wanted:
+            return False
+        if have is not None:
+            logger.info("embedding model changed from %s to %s: rebuilding vectors", have, wanted)
+        self.rebuild(progress)
+        self._store.set_meta("embedding_model", wanted)
+        return have is not None
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop the index and rebuild it from SQLite; returns the number of vectors written."""
+        with self._lock:
+            self._index.reset()  # type: ignore[attr-defined]
+        total = self._store.counts()["observations"]
+        done = written = 0
+        for batch in self._store.iter_observations(500):
+            written += self.add_observations([o for o in batch if o.status != "pending"],
+                                             self._contexts(batch))
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        for mems in self._store.iter_memories(500):
+            written += self.add_memories(mems)
+        return written
+
+    def _contexts(self, batch: list[Observation]) -> dict[int, str]:
+        rows = self._store.read().execute(
+            f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(batch))})",
+            [o.id for o in batch]).fetchall()
+        return {r[0]: r[1] for r in rows if r[1]}
+
+    def reconcile(self) -> tuple[int, int]:
+        """Add vectors missing from the index and drop ones SQLite no longer has: (added, removed)."""
+        with self._lock:
+            have = self._index.all_ids()  # type: ignore[attr-defined]
+        have_obs = {int(v.split(":")[1]) for v in have if v.startswith("o:")}
+        have_mem = {int(v.split(":")[1]) for v in have if v.startswith("m:")}
+        conn = self._store.read()
+        want_obs = {r[0] for r in conn.execute("SELECT id FROM observations WHERE status != 'pending'")}
+        want_mem = {r[0] for r in conn.execute(
+            "SELECT id FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL")}
+        missing_obs = sorted(want_obs - have_obs)
+        missing_mem = sorted(want_mem - have_mem)
+        extra = [v for v in have if (v.startswith("o:") and int(v.split(":")[1]) not in want_obs)
+                 or (v.startswith("m:") and int(v.split(":")[1]) not in want_mem)]
+        added = 0
+        for i in range(0, len(missing_obs), 500):
+            chunk = self._store.get_observations(missing_obs[i:i + 500])
+            added += self.add_observations(chunk.values())
+        added += self.add_memories(self._store.get_memories(missing_mem).values())
+        if extra:
+            with self._lock:
+                self._index.delete(extra)
+        return added, len(extra)
