@@ -7,7 +7,15 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from capture.config import DedupConfig
-from capture.dedup import STRIDE, Deduper, changed_boxes, changed_cells, dhash, hamming, to_grey_small
+from capture.dedup import (
+    STRIDE,
+    Deduper,
+    changed_boxes,
+    changed_cells,
+    dhash,
+    hamming,
+    to_grey_small,
+)
 
 W, H = 1280, 720
 
@@ -22,7 +30,10 @@ def _font() -> ImageFont.ImageFont:
 FONT = _font()
 
 
-def screen(text_lines: list[str], background: tuple[int, int, int] = (245, 245, 245)) -> Image.Image:
+Colour = tuple[int, int, int]
+
+
+def screen(text_lines: list[str], background: Colour = (245, 245, 245)) -> Image.Image:
     img = Image.new("RGB", (W, H), (60, 70, 90))
     draw = ImageDraw.Draw(img)
     draw.rectangle((20, 20, 900, 700), fill=background)
@@ -54,7 +65,8 @@ def test_blinking_caret_is_skipped_but_a_new_paragraph_is_kept() -> None:
     ImageDraw.Draw(caret).rectangle((400, 300, 401, 317), fill=(0, 0, 0))
     assert not deduper.decide(arr(caret), now=2).keep
 
-    edited = screen(LINES[:10] + ["Flight TP1234 to Lisbon departs 07:45 from gate 12"] + LINES[11:])
+    new_line = "Flight TP1234 to Lisbon departs 07:45 from gate 12"
+    edited = screen(LINES[:10] + [new_line] + LINES[11:])
     decision = deduper.decide(arr(edited), now=4)
     assert decision.keep and decision.reason in {"area", "hash"}
     # the edited line is at y = 30 + 19 * 10 = 220; one box must cover it, none far from it
