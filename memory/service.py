@@ -262,5 +262,79 @@ class MemoryService:
         """
         return self.store.get_observation(obs_id)
 
+    # -- gui support ----------------------------------------------------------------------------
+    # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
+    # memory/settings_store.py and memory/chat_log.py. Call them off the GUI thread.
+
+    def timeline_summary(self, start: float, end: float, bucket_s: float) -> Any:
+        """Bands, gaps, episodes and representative frames of ``[start, end)`` (a timeline.Summary)."""
+        from memory.timeline import load_summary
+
+        return load_summary(self.store.read(), start, end, bucket_s)
+
+    def nearest_observation(self, ts: float, kinds: tuple[str, ...] = ()) -> Any:
+        """The observation closest in time to ``ts``, or None when there are none."""
+        from memory.timeline import nearest_observation_id
+
+        oid = nearest_observation_id(self.store.read(), ts, kinds)
+        return None if oid is None else self.store.get_observation(oid)
+
+    def neighbour(self, obs_id: int, step: int) -> Any:
+        """The observation after (step=1) or before (step=-1) this one, or None."""
+        return self.store.neighbour(obs_id, step)
+
+    def memories_from(self, obs_id: int) -> list[Memory]:
+        """Live memories derived from one observation."""
+        return self.store.memories_from([obs_id])
+
+    def frame_file(self, rel_or_abs: str | None) -> Path | None:
+        """The file of a stored frame path (relative to the home, or absolute for imports)."""
+        if not rel_or_abs:
+            return None
+        path = Path(rel_or_abs)
+        return path if path.is_absolute() else self.paths.root / path
+
+    def get_settings(self) -> dict[str, Any]:
+        """Every user setting (stored values over defaults)."""
+        from memory.settings_store import read_settings
+
+        return read_settings(self.store.read())
+
+    def set_settings(self, values: dict[str, Any]) -> Changes:
+        """Store some settings.
+
+        Raises:
+            BadQuery: an unknown key.
+        """
+        from memory.settings_store import write_settings
+
+        self.store.write(lambda c: write_settings(c, values), "settings")
+        return Changes(settings=True)
+
+    def chat_sessions(self) -> list[Any]:
+        """Kept chat sessions, most recent first."""
+        from memory.chat_log import list_sessions
+
+        return list_sessions(self.store.read())
+
+    def chat_messages(self, session_id: int) -> list[Any]:
+        """Messages of one chat session, oldest first."""
+        from memory.chat_log import session_messages
+
+        return session_messages(self.store.read(), session_id)
+
+    def save_chat_turn(self, session_id: int | None, question: str, answer: str,
+                       citations: list[dict[str, Any]]) -> int:
+        """Keep one question and its answer; creates the session when ``session_id`` is None."""
+        from memory.chat_log import add_message, create_session
+
+        def _do(conn: Any) -> int:
+            sid = session_id if session_id is not None else create_session(conn, question)
+            add_message(conn, sid, "user", question)
+            add_message(conn, sid, "assistant", answer, citations)
+            return sid
+
+        return self.store.write(_do, "chat turn")
+
 
 __all__ = ["ImportReport", "MemoryService", "NotFound"]
