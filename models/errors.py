@@ -29,3 +29,39 @@ class BadInput(ModelError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class LLMServerError(ModelError):
+    """An OpenAI-compatible server is unreachable, too slow, or answered with an error.
+
+    Attributes:
+        url: the endpoint that failed.
+        reason: what went wrong, for the user.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"LLM server {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class InvalidModelOutput(ModelError):
+    """A model or server returned output that is not valid JSON or does not match the schema."""
+
+    def __init__(self, reason: str, raw: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raw = raw
+
+
+class DownloadError(ModelError):
+    """A model download failed (network, HTTP status, or a file that does not verify)."""
+
+    def __init__(self, model_id: str, reason: str) -> None:
+        super().__init__(f"download of {model_id!r} failed: {reason}")
+        self.model_id = model_id
+        self.reason = reason
+
+
+class ChecksumMismatch(DownloadError):
+    """A downloaded or local model file does not have the expected sha256."""
