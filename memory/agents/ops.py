@@ -1,0 +1,180 @@
+"""Memory operations the managers propose, their JSON schemas, and their validation.
+
+A manager's answer is ``{"operations": [...]}``; each operation is insert, update, merge or
+delete. An answer is accepted whole or rejected whole: one bad operation (unknown id, unknown
+type, unknown field, text over a limit) rejects all of it, so a half-understood answer never
+half-applies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from memory.store import memories as mem
+from memory.store.records import MEMORY_TYPES
+
+logger = logging.getLogger(__name__)
+
+OP_KINDS = ("insert", "update", "merge", "delete")
+MAX_OPS = 8
+AGENT_SUMMARY_LIMIT = 600
+AGENT_DETAILS_LIMIT = 4_000
+TREE_DEPTH = 4
+TREE_PART = 40
+
+# Fields an LLM may write per type (the rest, e.g. ``secret_ct`` or ``char_limit``, are ours).
+LLM_FIELDS: dict[str, dict[str, int]] = {
+    "core": {"label": 40, "value": 2_000},
+    "episodic": {"event_type": 40, "summary": AGENT_SUMMARY_LIMIT, "details": AGENT_DETAILS_LIMIT},
+    "semantic": {"name": 120, "summary": AGENT_SUMMARY_LIMIT, "details": AGENT_DETAILS_LIMIT},
+    "procedural": {"summary": AGENT_SUMMARY_LIMIT},
+    "resource": {"title": 200, "resource_type": 20, "summary": AGENT_SUMMARY_LIMIT},
+    "vault": {},
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "core": ("label", "value"), "episodic": ("summary",), "semantic": ("name", "summary"),
+    "procedural": ("summary", "steps"), "resource": ("title", "summary"), "vault": (),
+}
+
+
+class InvalidOps(ValueError):
+    """A manager's answer breaks the rules; ``reason`` says which, nothing of it is applied."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One validated operation on one memory type.
+
+    ``ids``: the memories it touches (update/delete: one; merge: target first, then the merged).
+    ``op`` may also be ``supersede`` (insert a newer version of ``ids[0]``), used by consolidation.
+    """
+
+    op: str
+    mtype: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    ids: tuple[int, ...] = ()
+    source_ids: tuple[int, ...] = ()
+    tree_path: tuple[str, ...] | None = None
+    agent: str = "agent"
+
+
+def _fields_schema(mtype: str) -> dict[str, Any]:
+    props: dict[str, Any] = {k: {"type": "string", "maxLength": n} for k, n in LLM_FIELDS[mtype].items()}
+    if mtype == "procedural":
+        props["entry_type"] = {"enum": ["workflow", "guide", "script"]}
+        props["steps"] = {"type": "array", "items": {"type": "string", "maxLength": 200},
+                          "minItems": 1, "maxItems": 10}
+    return {"type": "object", "properties": props, "required": list(REQUIRED[mtype]),
+            "additionalProperties": False}
+
+
+def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, Any]:
+    """The JSON schema a manager's answer must match; ids are limited to the items it was shown."""
+    fields = _fields_schema(mtype)
+    path = {"type": "array", "items": {"type": "string", "maxLength": TREE_PART}, "maxItems": TREE_DEPTH}
+    variants: list[dict[str, Any]] = [{
+        "type": "object", "additionalProperties": False, "required": ["op", "fields"],
+        "properties": {"op": {"const": "insert"}, "fields": fields, "tree_path": path}}]
+    if shown_ids:
+        one = {"enum": sorted(shown_ids)}
+        variants += [
+            {"type": "object", "additionalProperties": False, "required": ["op", "id", "fields"],
+             "properties": {"op": {"const": "update"}, "id": one, "fields": fields, "tree_path": path}},
+            {"type": "object", "additionalProperties": False, "required": ["op", "ids", "fields"],
+             "properties": {"op": {"const": "merge"}, "fields": fields,
+                            "ids": {"type": "array", "items": one, "minItems": 2, "maxItems": 4}}},
+            {"type": "object", "additionalProperties": False, "required": ["op", "id"],
+             "properties": {"op": {"const": "delete"}, "id": one}},
+        ]
+    return {"type": "object", "additionalProperties": False, "required": ["operations"],
+            "properties": {"operations": {"type": "array", "items": {"anyOf": variants},
+                                          "maxItems": max_ops}}}
+
+
+def validate_answer(answer: Any, mtype: str, shown_ids: list[int], source_ids: list[int],
+                    agent: str) -> list[Op]:
+    """Turn a manager's JSON answer into operations, or reject it whole.
+
+    Raises:
+        InvalidOps: not an object with ``operations``, an unknown op or type, an id it was not
+            shown, an unknown field, text over a limit, or too many operations.
+    """
+    if mtype not in MEMORY_TYPES:
+        raise InvalidOps(f"unknown memory type {mtype!r}")
+    if not isinstance(answer, dict) or not isinstance(answer.get("operations"), list):
+        raise InvalidOps("the answer is not an object with an 'operations' list")
+    raw_ops = answer["operations"]
+    if len(raw_ops) > MAX_OPS:
+        raise InvalidOps(f"{len(raw_ops)} operations; at most {MAX_OPS} per answer")
+    shown = set(shown_ids)
+    return [_one(raw, n, mtype, shown, tuple(source_ids), agent) for n, raw in enumerate(raw_ops)]
+
+
+def _one(raw: Any, n: int, mtype: str, shown: set[int], sources: tuple[int, ...], agent: str) -> Op:
+    if not isinstance(raw, dict):
+        raise InvalidOps(f"operation {n} is not an object")
+    kind = raw.get("op")
+    if kind not in OP_KINDS:
+        raise InvalidOps(f"operation {n}: unknown op {kind!r}")
+    claimed = raw.get("type", mtype)
+    if claimed != mtype:
+        raise InvalidOps(f"operation {n}: type {claimed!r} is not this manager's type {mtype!r}")
+    ids = _ids(raw, n, kind, shown)
+    fields = {} if kind == "delete" else _fields(raw.get("fields"), n, mtype, kind)
+    path = _tree_path(raw.get("tree_path"), n)
+    return Op(kind, mtype, fields, ids, sources, path, agent)
+
+
+def _ids(raw: dict[str, Any], n: int, kind: str, shown: set[int]) -> tuple[int, ...]:
+    if kind == "insert":
+        return ()
+    values = raw.get("ids") if kind == "merge" else [raw.get("id")]
+    if not isinstance(values, list) or not values:
+        raise InvalidOps(f"operation {n}: {kind} needs {'ids' if kind == 'merge' else 'an id'}")
+    out: list[int] = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v not in shown:
+            raise InvalidOps(f"operation {n}: id {v!r} is not one of the items shown")
+        out.append(v)
+    if kind == "merge" and len(set(out)) < 2:
+        raise InvalidOps(f"operation {n}: a merge needs two different ids")
+    return tuple(dict.fromkeys(out))
+
+
+def _fields(raw: Any, n: int, mtype: str, kind: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise InvalidOps(f"operation {n}: fields must be an object")
+    limits = LLM_FIELDS[mtype]
+    allowed = set(limits) | ({"entry_type", "steps"} if mtype == "procedural" else set())
+    unknown = set(raw) - allowed
+    if unknown:
+        raise InvalidOps(f"operation {n}: unknown field(s) {sorted(unknown)} for {mtype}")
+    for key, limit in limits.items():
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise InvalidOps(f"operation {n}: {key} must be text of at most {limit} characters")
+    if kind == "insert":
+        missing = [k for k in REQUIRED[mtype] if not raw.get(k)]
+        if missing:
+            raise InvalidOps(f"operation {n}: insert is missing {missing}")
+        try:  # the store's own schema and limits, checked before anything is written
+            mem.split_fields(mtype, dict(raw), time.time())
+        except mem.InvalidMemory as exc:
+            raise InvalidOps(f"operation {n}: {exc}") from exc
+    return dict(raw)
+
+
+def _tree_path(raw: Any, n: int) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) > TREE_DEPTH
+            or not all(isinstance(p, str) and 0 < len(p) <= TREE_PART for p in raw)):
+        raise InvalidOps(f"operation {n}: tree_path must be up to {TREE_DEPTH} short names")
+    return tuple(p.strip().lower() for p in raw)

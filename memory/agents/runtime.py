@@ -1,0 +1,167 @@
+"""The agents of one service: memoriser, background worker and chat, with the chat turn log."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from memory.chat_log import add_message, create_session
+from memory.store.records import NewObservation
+
+from memory.agents.apply import pending_proposals, resolve_proposal
+from memory.agents.chat import Answer, ChatAgent
+from memory.agents.config import AgentConfig
+from memory.agents.consolidate import duplicate_merges
+from memory.agents.apply import apply_ops
+from memory.agents.llm_protocol import AgentLLM
+from memory.agents.memorizer import BatchResult, Memorizer
+from memory.agents.worker import MemoryWorker
+
+logger = logging.getLogger(__name__)
+
+
+class AnswerStream:
+    """Iterate to get the answer's text pieces; ``result`` holds the ``Answer`` once done."""
+
+    def __init__(self, pieces: Iterator[str], finish: Callable[[str], Answer]) -> None:
+        self._pieces = pieces
+        self._finish = finish
+        self.result: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        text: list[str] = []
+        for piece in self._pieces:
+            text.append(piece)
+            yield piece
+        self.result = self._finish("".join(text))
+
+
+class Agents:
+    """Memorising and chat for one ``MemoryService`` (``service.agents()``)."""
+
+    def __init__(self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None) -> None:
+        self.service = service
+        self.config = config or AgentConfig()
+        self.memorizer = Memorizer(service, llm, self.config)
+        self.llm = self.memorizer.llm
+        self.worker = MemoryWorker(self.memorizer)
+        self.chat = ChatAgent(service, self.llm, self.config, self._vault_unlocked, self._reveal)
+
+    # -- vault access for chat (only when unlocked and asked) ---------------------------------
+
+    def _vault(self) -> Any:
+        getter = getattr(self.service, "vault", None)
+        if getter is None:
+            return None
+        try:
+            return getter()
+        except Exception:  # no pipeline/vault configured in this home: nothing to reveal
+            logger.debug("vault not available", exc_info=True)
+            return None
+
+    def _vault_unlocked(self) -> bool:
+        # Explicitly unlocked in this process (GUI button, `engram ask --vault`), not merely unlockable.
+        vault = self._vault()
+        keys = getattr(vault, "keys", None)
+        return bool(vault is not None and not vault.locked_by_user and getattr(keys, "is_unlocked", False))
+
+    def _reveal(self, mid: int) -> str | None:
+        vault = self._vault()
+        if vault is None:
+            return None
+        try:
+            item, problem = vault.show(mid)
+            return getattr(item, "secret", None) if problem is None else None
+        except Exception:
+            logger.info("vault entry %s could not be revealed", mid)
+            return None
+
+    # -- asking -------------------------------------------------------------------------------
+
+    def ask_stream(self, question: str, *, now: datetime | None = None,
+                   history: Sequence[dict[str, str]] = (), session_id: int | None = None,
+                   keep: bool = True) -> AnswerStream:
+        """Stream an answer; when done (and ``keep``) the turn is stored and queued for memorising."""
+        prepared = self.chat.prepare(question, history, now)
+
+        def finish(text: str) -> Answer:
+            answer = self.chat.finish(prepared, text)
+            if keep:
+                sid, mids = self.record_turn(session_id, question, answer)
+                answer = Answer(answer.text, answer.citations, answer.retrieved, answer.model, sid, mids,
+                                answer.extra)
+            return answer
+
+        return AnswerStream(self.chat.stream(prepared), finish)
+
+    def ask(self, question: str, **kw: Any) -> Answer:
+        """Answer a question (blocking); see ``ask_stream``."""
+        stream = self.ask_stream(question, **kw)
+        for _ in stream:
+            pass
+        assert stream.result is not None
+        return stream.result
+
+    def record_turn(self, session_id: int | None, question: str, answer: Answer) -> tuple[int, tuple[int, ...]]:
+        """Store a turn in chat_sessions/chat_messages and as chat observations; wake the worker."""
+        store = self.service.store
+        now = time.time()
+        tag = uuid.uuid4().hex[:12]
+
+        def _do(conn: Any) -> tuple[int, tuple[int, ...]]:
+            sid = session_id if session_id is not None else create_session(conn, question)
+            q = add_message(conn, sid, "user", question)
+            a = add_message(conn, sid, "assistant", answer.text, answer.citations)
+            return sid, (q, a)
+
+        sid, mids = store.write(_do, "chat turn")
+        obs = [NewObservation(kind="chat", ts_start=now, text=question, ext_id=f"engram:{sid}:{mids[0]}:{tag}",
+                              speaker="user", session=f"engram-{sid}", app="engram"),
+               NewObservation(kind="chat", ts_start=now + 0.001, text=answer.text,
+                              ext_id=f"engram:{sid}:{mids[1]}:{tag}", speaker="assistant",
+                              session=f"engram-{sid}", app="engram", context=f"user: {question}")]
+        ids = store.add_observations(obs)
+        store.write(lambda c: c.executemany("UPDATE chat_messages SET observation_id = ? WHERE id = ?",
+                                            [(o, m) for o, m in zip(ids, mids) if o is not None]), "chat link")
+        self.service.index_pending()
+        self.worker.notify(urgent=True)
+        return sid, mids
+
+    # -- memorising ---------------------------------------------------------------------------
+
+    def memorize_pending(self, progress: Callable[[int, int], None] | None = None,
+                         limit: int | None = None) -> list[BatchResult]:
+        """Memorise everything waiting now (``engram memorize``)."""
+        return self.memorizer.process_pending(progress, limit)
+
+    def consolidate(self, limit: int = 200) -> int:
+        """Merge near-duplicate semantic/procedural/resource items; returns merges applied."""
+        items = [m for t in ("semantic", "procedural", "resource")
+                 for m in self.service.list_memories(t, limit=limit)]
+        ops = duplicate_merges(items, self.memorizer.find)
+        if ops:
+            report = apply_ops(self.service.store, ops)
+            self.memorizer.sync_vectors(report)
+        return len(ops)
+
+    def proposals(self) -> list[dict[str, Any]]:
+        """Operations waiting for the user's confirmation."""
+        return pending_proposals(self.service.store)
+
+    def resolve(self, proposal_id: int, accept: bool) -> None:
+        """Confirm or reject a proposal."""
+        report = resolve_proposal(self.service.store, proposal_id, accept)
+        self.memorizer.sync_vectors(report)
+
+    def status(self) -> dict[str, Any]:
+        """Worker and queue state for ``engram status`` and the GUI."""
+        st = self.worker.state()
+        rows = self.service.store.read().execute(
+            "SELECT outcome, COUNT(*) FROM agent_log GROUP BY outcome").fetchall()
+        return {"llm": getattr(self.llm, "model_id", None), "running": st.running, "waiting": st.waiting,
+                "retry_at": st.retry_at, "last_error": st.last_error, "batches": st.batches,
+                "proposals": len(self.proposals()), "log": dict(rows)}
