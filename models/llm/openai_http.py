@@ -41,6 +41,7 @@ class OpenAICompatLLM:
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
+        self._json_style = "json_schema"
 
     def chat(self, messages: Sequence[Message], *, max_tokens: int = 256,
              temperature: float = 0.0) -> str:
@@ -82,8 +83,18 @@ class OpenAICompatLLM:
         """
         check_schema(schema)
         body = self._body(messages, max_tokens, temperature)
-        body["response_format"] = {"type": "json_schema", "json_schema": {
-            "name": "engram_response", "schema": schema, "strict": True}}
+        if self._json_style == "json_schema":
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "engram_response", "schema": schema, "strict": True}}
+            try:
+                return parse_and_validate(_content(self._post(body)), schema)
+            except LLMServerError as exc:
+                if "json_schema" not in exc.reason and "response_format" not in exc.reason:
+                    raise
+                # llama-cpp-python's server only knows {"type": "json_object", "schema": ...}
+                logger.info("server rejects json_schema response_format; using json_object+schema")
+                self._json_style = "json_object"
+        body["response_format"] = {"type": "json_object", "schema": schema}
         return parse_and_validate(_content(self._post(body)), schema)
 
     def unload(self) -> None:

@@ -41,6 +41,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, b'{"error": "bad model name"}')
         if mode == "not-json":
             return self._send(200, b"<html>proxy error</html>")
+        if mode == "json-object-only":  # llama-cpp-python's server behaviour
+            if body["response_format"]["type"] != "json_object":
+                return self._send(500, b'{"error": "response_format.type: Input should be '
+                                       b'text or json_object, got json_schema"}')
+            return self._send(200, _completion('{"n": 7}'))
         if mode == "stream":
             return self._stream(["Hel", "lo", " there"])
         self._send(200, _completion(mode))
@@ -155,3 +160,13 @@ def test_closed_port_is_unreachable():
         client.chat(MSGS)
     with pytest.raises(LLMServerError, match="unreachable"):
         list(client.stream(MSGS))
+
+
+def test_falls_back_to_json_object_schema_for_servers_without_json_schema(server):
+    server.script = ["json-object-only"]
+    client = _client(server, retries=0)
+    assert client.json(MSGS, SCHEMA) == {"n": 7}
+    assert client.json(MSGS, SCHEMA) == {"n": 7}
+    kinds = [body["response_format"]["type"] for _h, body in server.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]  # remembered after one failure
+    assert server.requests[1][1]["response_format"]["schema"] == SCHEMA
