@@ -67,9 +67,16 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Ignores the broken pipe when a client has already given up on a slow answer."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.script, srv.requests = ["ok"], []
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
