@@ -173,3 +173,18 @@ def test_x11_unreachable_display(monkeypatch) -> None:
 
     with pytest.raises(CaptureUnavailable, match="cannot open X display"):
         X11WindowProvider(":4243")
+
+
+@pytest.mark.parametrize(
+    ("module", "cls", "platform"),
+    [("capture.window_win", "WindowsWindowProvider", "Windows"),
+     ("capture.window_mac", "MacWindowProvider", "macOS")],
+)
+def test_other_platform_providers_import_here_and_refuse_clearly(
+    module: str, cls: str, platform: str
+) -> None:
+    import importlib
+
+    provider_cls = getattr(importlib.import_module(module), cls)
+    with pytest.raises(CaptureUnavailable, match=f"runs only on {platform}"):
+        provider_cls()
