@@ -287,12 +287,22 @@ class MemoryService:
         """Live memories derived from one observation."""
         return self.store.memories_from([obs_id])
 
-    def frame_file(self, rel_or_abs: str | None) -> Path | None:
-        """The file of a stored frame path (relative to the home, or absolute for imports)."""
-        if not rel_or_abs:
-            return None
-        path = Path(rel_or_abs)
-        return path if path.is_absolute() else self.paths.root / path
+    def frame_file(self, obs: Any) -> Path | None:
+        """The stored image of an observation (imports keep the manifest's path in ``frame_path``,
+        so their stored frame is found from the thumbnail), or None."""
+        from memory.frames import full_for_thumb
+
+        rel = obs.frame_path
+        if obs.kind == "import" or (rel and Path(rel).is_absolute()):
+            rel = full_for_thumb(obs.thumb_path) if obs.thumb_path else None
+        return self.paths.root / rel if rel else None
+
+    def thumbnail_file(self, obs_id: int) -> Path | None:
+        """The thumbnail of an observation (its full frame when there is none), or None."""
+        obs = self.store.get_observation(obs_id)
+        if obs.thumb_path:
+            return self.paths.root / obs.thumb_path
+        return self.frame_file(obs)
 
     def get_settings(self) -> dict[str, Any]:
         """Every user setting (stored values over defaults)."""
@@ -335,6 +345,90 @@ class MemoryService:
             return sid
 
         return self.store.write(_do, "chat turn")
+
+    # -- pipeline (capture, indexing, vault) --
+
+    def pipeline(self, options: Any = None) -> Any:
+        """The capture pipeline of this home (``memory.pipeline.core.Pipeline``), built on first use.
+
+        ``options`` (a ``PipelineOptions``) only counts on the first call.
+        """
+        existing = self.__dict__.get("_pipeline")
+        if existing is None:
+            from memory.pipeline.core import Pipeline
+
+            existing = self.__dict__["_pipeline"] = Pipeline(self, options)
+        return existing
+
+    def import_frames(self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None) -> Any:
+        """Import a frames manifest (JSONL) or a folder of images, then index them.
+
+        Raises:
+            ImportFailed: a bad line or image (unless ``skip_bad``); nothing was written.
+        """
+        return self.pipeline().import_frames(path, skip_bad=skip_bad, progress=progress)
+
+    def index_frames(self, progress: Progress | None = None) -> int:
+        """Index pending screen and import frames now; returns how many were indexed."""
+        done = self.pipeline().indexer.process_pending(progress)
+        self._remember_vector_count()
+        return done
+
+    def vault(self) -> Any:
+        """The vault store (``memory.vault.Vault``)."""
+        return self.pipeline().vault
+
+    # -- agents (memorise, ask, chat) --
+
+    def agents(self, llm: Any = None, config: Any = None) -> Any:
+        """The memory agents of this home (``memory.agents.Agents``), built on first use.
+
+        ``llm`` (an object with ``chat``/``stream``/``json``; None = no LLM, deterministic memories
+        and extractive answers) and ``config`` (``AgentConfig``) count on the first call, or pass
+        them again to rebuild.
+        """
+        existing = self.__dict__.get("_agents")
+        if existing is None or llm is not None or config is not None:
+            from memory.agents import Agents
+
+            if existing is not None:
+                existing.worker.stop()
+            existing = self.__dict__["_agents"] = Agents(self, llm, config)
+        return existing
+
+    def memorize_pending(self, progress: Progress | None = None) -> list[Any]:
+        """Memorise every indexed observation now, batch by batch.
+
+        Raises:
+            LLMUnavailable: the configured LLM is down; the rest stays queued.
+        """
+        return self.agents().memorize_pending(progress)
+
+    def ask(self, question: str, *, now: datetime | None = None, session_id: int | None = None,
+            history: list[dict[str, str]] = (), keep: bool = True) -> Any:  # type: ignore[assignment]
+        """Answer from memory with citations (``memory.agents.Answer``); the turn is kept."""
+        return self.agents().ask(question, now=now, session_id=session_id, history=history, keep=keep)
+
+    def ask_stream(self, question: str, *, now: datetime | None = None, session_id: int | None = None,
+                   history: list[dict[str, str]] = (), keep: bool = True) -> Any:  # type: ignore[assignment]
+        """Like ``ask`` but iterable over text pieces; ``.result`` is the Answer afterwards."""
+        return self.agents().ask_stream(question, now=now, session_id=session_id, history=history, keep=keep)
+
+    def start_memorizing(self) -> None:
+        """Start the background memorising worker (call ``notify_indexed`` from the indexer hook)."""
+        self.agents().worker.start()
+
+    def notify_indexed(self, n: int = 0) -> None:
+        """Indexing produced new observations: the worker batches them (the pipeline's hook)."""
+        agents = self.__dict__.get("_agents")
+        if agents is not None:
+            agents.worker.notify()
+
+    def stop_memorizing(self) -> None:
+        """Stop the background memorising worker (joins its thread)."""
+        agents = self.__dict__.get("_agents")
+        if agents is not None:
+            agents.worker.stop()
 
 
 __all__ = ["ImportReport", "MemoryService", "NotFound"]

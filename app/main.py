@@ -1,0 +1,123 @@
+"""Starting the desktop app, and ``--snapshot``: render the main window on a home's data to a PNG."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import theme
+from app.bridge import CoreBridge
+from app.ops import StoreOp
+from app.views.main_window import VIEWS, MainWindow
+
+logger = logging.getLogger(__name__)
+ICON = Path(__file__).resolve().parent.parent / "assets" / "engram.svg"
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once), themed."""
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Engram")
+    app.setOrganizationName("Engram")
+    app.setQuitOnLastWindowClosed(True)
+    theme.apply(app)
+    return app
+
+
+def app_icon() -> QIcon:
+    """Engram's icon (assets/engram.svg), or an empty icon when missing."""
+    return QIcon(str(ICON)) if ICON.is_file() else QIcon()
+
+
+def wait_until_idle(bridge: CoreBridge, timeout_s: float = 15.0, settle_s: float = 0.3) -> bool:
+    """Process events until no op has run for ``settle_s`` (used by --snapshot and tests)."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        if bridge.busy():
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= settle_s:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def open_latest(window: MainWindow) -> None:
+    """Show the most recent moment (so the window opens on the user's latest day)."""
+    StoreOp(window.bridge, lambda s: s.nearest_observation(time.time())).success(
+        lambda o: o is not None and window.open_moment(o.id)).run()
+
+
+def snapshot(window: MainWindow, path: Path, view: str = "timeline") -> Path:
+    """Render the window once its data has loaded and save a PNG."""
+    window.show()
+    window.show_view(view)
+    wait_until_idle(window.bridge)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        raise OSError(f"cannot write {path}")
+    return path
+
+
+def build_window(service: Any, *, chat_backend: Any = None) -> MainWindow:
+    """The main window over a service (the bridge owns and closes it)."""
+    bridge = CoreBridge(service)
+    window = MainWindow(bridge, chat_backend=chat_backend, icon=app_icon())
+    open_latest(window)
+    return window
+
+
+def run_app(home: Path, *, snapshot_path: Path | None = None, view: str = "timeline",
+            minimized: bool = False, service: Any = None) -> int:
+    """Run the app on ``home`` (or write a snapshot and exit); returns the exit code."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
+    app = application()
+    if service is None:
+        from memory.service import MemoryService
+
+        service = MemoryService(home)
+    window = build_window(service)
+    try:
+        if snapshot_path is not None:
+            snapshot(window, snapshot_path, view)
+            return 0
+        return _run_interactive(app, window, view, minimized)
+    finally:
+        window.close()
+        window.bridge.close()
+
+
+def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from app.views.first_run import FirstRunDialog
+    from app.widgets.tray import Tray
+
+    tray = None
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = Tray(app_icon(), window, window.capture)
+        tray.show()
+        app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
+    settings = window.bridge.service.get_settings()  # one small read before the loop starts
+    if not settings.get("first_run_done"):
+        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
+        if dialog.exec():
+            window.bridge.service.set_settings(dialog.choices())
+            window.capture.refresh()
+    window.show_view(view)
+    if minimized and tray is not None:
+        window.hide()
+    else:
+        window.show()
+    code = app.exec()
+    del tray
+    return int(code)

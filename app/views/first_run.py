@@ -1,0 +1,41 @@
+"""First run: what Engram captures, where it is kept, the privacy switches, then start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget)
+
+TEXT = """<h2>Welcome to Engram</h2>
+<p>Engram keeps a private memory of your computer: a screenshot every few seconds when the screen
+changes, the text on it, optionally your microphone, and your chats with its assistant.</p>
+<p><b>Everything stays on this machine</b>, in <code>{home}</code> (readable only by you).
+Nothing is sent anywhere unless you point the assistant at a server of your own.</p>
+<p>Passwords and keys seen on screen are redacted and kept encrypted in the vault. You can pause
+capture from the tray at any time, exclude apps, and forget any moment or range.</p>"""
+
+
+class FirstRunDialog(QDialog):
+    """Explains capture and storage and asks for the privacy switches."""
+
+    def __init__(self, home: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to Engram")
+        self.screen_box = QCheckBox("Capture my screen", checked=True)
+        self.audio_box = QCheckBox("Record my microphone (transcribed on this machine)", checked=False)
+        self.vault_box = QCheckBox("Keep the vault locked until I unlock it", checked=True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start Engram")
+        buttons.accepted.connect(self.accept)
+        lay = QVBoxLayout(self)
+        info = QLabel(TEXT.format(home=home), wordWrap=True)
+        lay.addWidget(info)
+        for w in (self.screen_box, self.audio_box, self.vault_box):
+            lay.addWidget(w)
+        lay.addWidget(buttons)
+        self.resize(560, 380)
+
+    def choices(self) -> dict[str, Any]:
+        """The settings the user picked."""
+        return {"capture.enabled": self.screen_box.isChecked(), "audio.enabled": self.audio_box.isChecked(),
+                "vault.locked": self.vault_box.isChecked(), "first_run_done": True}

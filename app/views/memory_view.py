@@ -1,0 +1,224 @@
+"""The memory browser: six tabs, list or tree (by ``tree_path``) views, edit and delete with history,
+"show sources", and vault values masked until unlocked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTabBar,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from app import ops
+from app.bridge import CoreBridge
+from app.ops import StoreOp
+from memory.changes import Changes
+
+TYPES = ("core", "episodic", "semantic", "procedural", "resource", "vault")
+TITLE_KEY = {"core": "label", "semantic": "name", "vault": "caption"}
+DETAILS_KEY = {"core": "value", "resource": "content"}
+MASK = "•••••••• (vault locked)"
+
+
+def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str, Any]:
+    """The fields an edit sends, under the type's own names (vault secrets are never edited here)."""
+    data: dict[str, Any] = {TITLE_KEY.get(mtype, "title"): title, "summary": summary}
+    if mtype != "vault":
+        data[DETAILS_KEY.get(mtype, "details")] = details
+    return data
+
+
+class MemoryView(QWidget):
+    """Browse and edit memories.
+
+    Signals:
+        moment_requested(int): "show sources" asked to open an observation.
+        memories_loaded(int): a tab's list is on screen (how many).
+    """
+
+    moment_requested = Signal(int)
+    memories_loaded = Signal(int)
+
+    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.memories: list[Any] = []
+        self.current: Any = None
+        self._pending_select: int | None = None
+        self._build()
+        bridge.changes_applied.connect(self._on_changes_applied)
+        self.reload()
+
+    def _build(self) -> None:
+        self.type_bar = QTabBar()
+        for t in TYPES:
+            self.type_bar.addTab(t.capitalize())
+        self.type_bar.currentChanged.connect(lambda _i: self.reload())
+        self.tree_mode = QCheckBox("Group by category")
+        self.tree_mode.toggled.connect(lambda _on: self._fill())
+        self.tree = QTreeWidget(headerHidden=True)
+        self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.type_bar, 1)
+        head.addWidget(self.tree_mode)
+        left_lay.addLayout(head)
+        left_lay.addWidget(self.tree)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self._detail())
+        split.setSizes([520, 600])
+        lay = QVBoxLayout(self)
+        lay.addWidget(split)
+
+    def _detail(self) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        self.info = QLabel(objectName="muted", wordWrap=True)
+        self.title_edit = QLineEdit(placeholderText="Title")
+        self.summary_edit = QPlainTextEdit(placeholderText="Summary")
+        self.summary_edit.setFixedHeight(80)
+        self.details_edit = QPlainTextEdit(placeholderText="Details")
+        self.history = QListWidget()
+        self.history.setFixedHeight(110)
+        self.save_b = QPushButton("Save", objectName="primary")
+        self.delete_b = QPushButton("Delete", objectName="danger")
+        self.sources_b = QPushButton("Show sources")
+        self.save_b.clicked.connect(self.save_current)
+        self.delete_b.clicked.connect(self.confirm_delete)
+        self.sources_b.clicked.connect(self._on_sources_clicked)
+        row = QHBoxLayout()
+        for b in (self.sources_b, self.delete_b, self.save_b):
+            row.addWidget(b)
+        for w in (self.info, self.title_edit, self.summary_edit, self.details_edit,
+                  QLabel("History", objectName="muted"), self.history):
+            lay.addWidget(w)
+        lay.addLayout(row)
+        self._set_editable(False)
+        return box
+
+    @property
+    def mtype(self) -> str:
+        """The type of the open tab."""
+        return TYPES[self.type_bar.currentIndex()]
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Reload the open tab's memories (off the GUI thread)."""
+        mtype = self.mtype
+        StoreOp(self._bridge, lambda s: s.list_memories(mtype, limit=500)).success(
+            lambda mems: self._on_memories_ready(mtype, mems)).run()
+
+    def _on_memories_ready(self, mtype: str, memories: list[Any]) -> None:
+        if mtype != self.mtype:
+            return
+        self.memories = memories
+        self._fill()
+        self.memories_loaded.emit(len(memories))
+
+    def _fill(self) -> None:
+        select, found = self._pending_select, False
+        self.tree.clear()
+        groups: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        for m in self.memories:
+            parent = self.tree.invisibleRootItem()
+            if self.tree_mode.isChecked():
+                for depth in range(len(m.tree_path)):
+                    key = tuple(m.tree_path[: depth + 1])
+                    if key not in groups:
+                        groups[key] = QTreeWidgetItem(parent, [key[-1]])
+                        groups[key].setExpanded(True)
+                    parent = groups[key]
+            item = QTreeWidgetItem(parent, [self._label(m)])
+            item.setData(0, Qt.ItemDataRole.UserRole, m.id)
+            if m.id == select:
+                found = True
+                self.tree.setCurrentItem(item)
+        if not found:
+            self._show(None)
+
+    def _label(self, m: Any) -> str:
+        when = datetime.fromtimestamp(m.ts).strftime("%d %b %Y")
+        return f"{m.title or m.summary[:70]}  ·  {when}"
+
+    def show_memory(self, memory_id: int) -> None:
+        """Open the tab of a memory and select it."""
+        StoreOp(self._bridge, lambda s: s.get_memory(memory_id)).success(self._on_memory_found).run()
+
+    def _on_memory_found(self, memory: Any) -> None:
+        self._pending_select = memory.id
+        if self.mtype == memory.type:
+            self.reload()
+        else:
+            self.type_bar.setCurrentIndex(TYPES.index(memory.type))
+
+    def _on_tree_selection_changed(self) -> None:
+        item = self.tree.currentItem()
+        mid = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        self._show(next((m for m in self.memories if m.id == mid), None))
+
+    def _show(self, m: Any) -> None:
+        self.current = m
+        self._pending_select = None
+        self._set_editable(m is not None)
+        if m is None:
+            for w in (self.title_edit, self.summary_edit, self.details_edit, self.history):
+                w.clear()
+            self.info.setText("Select a memory to see and edit it.")
+            return
+        self.title_edit.setText(m.title)
+        self.summary_edit.setPlainText(m.summary)
+        self.details_edit.setPlainText(MASK if m.type == "vault" else m.details)
+        path = " / ".join(m.tree_path) or "uncategorised"
+        extra = ", ".join(f"{k}: {v}" for k, v in m.fields.items() if k != "secret_ct" and v not in ("", None))
+        self.info.setText(f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}")
+        self.sources_b.setEnabled(bool(m.source_ids))
+        self.details_edit.setReadOnly(m.type == "vault")
+        mid = m.id
+        StoreOp(self._bridge, lambda s: s.memory_history(mid)).success(self._on_history_loaded).run()
+
+    def _on_history_loaded(self, events: list[dict[str, Any]]) -> None:
+        self.history.clear()
+        for e in events:
+            when = datetime.fromtimestamp(e["ts"]).strftime("%d %b %H:%M:%S")
+            self.history.addItem(QListWidgetItem(f"{when}  {e['op']} by {e['agent']}"))
+
+    def _set_editable(self, on: bool) -> None:
+        for w in (self.title_edit, self.summary_edit, self.details_edit, self.save_b, self.delete_b,
+                  self.sources_b):
+            w.setEnabled(on)
+
+    # -- changing --------------------------------------------------------------------------------
+
+    def save_current(self) -> None:
+        """Save the edited fields as a new version (history kept)."""
+        m = self.current
+        if m is None:
+            return
+        data = edit_payload(m.type, self.title_edit.text(), self.summary_edit.toPlainText(),
+                            self.details_edit.toPlainText())
+        self._pending_select = m.id
+        ops.edit_memory(bridge=self._bridge, memory_id=m.id, data=data)
+
+    def confirm_delete(self, *, ask: bool = True) -> None:
+        """Delete the selected memory after confirmation (it stays in history)."""
+        m = self.current
+        if m is None:
+            return
+        if ask and QMessageBox.question(self, "Delete memory", f"Delete “{m.title or m.summary[:40]}”? "
+                                        "Its history is kept.") != QMessageBox.StandardButton.Yes:
+            return
+        ops.delete_memory(bridge=self._bridge, memory_id=m.id)
+
+    def _on_sources_clicked(self) -> None:
+        if self.current is not None and self.current.source_ids:
+            self.moment_requested.emit(int(self.current.source_ids[0]))
+
+    def _on_changes_applied(self, changes: Changes) -> None:
+        if changes.memories:
+            self.reload()

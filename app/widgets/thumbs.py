@@ -1,0 +1,76 @@
+"""Lazy thumbnails: decoded to QImage on a worker pool, turned into QPixmap on the GUI thread, LRU-cached."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageReader, QPixmap
+
+from app.bridge import CoreBridge
+
+logger = logging.getLogger(__name__)
+
+
+def load_image(path: Path, max_size: QSize | None = None) -> QImage:
+    """Decode an image file, scaled down while decoding when ``max_size`` is given (any thread)."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    if max_size is not None and reader.size().isValid():
+        reader.setScaledSize(reader.size().scaled(max_size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        logger.debug("cannot read image %s: %s", path, reader.errorString())
+    return image
+
+
+class ThumbnailCache(QObject):
+    """Thumbnails by observation id; ``get`` never blocks, ``thumbnail_loaded`` says when one arrived."""
+
+    thumbnail_loaded = Signal(int)
+
+    def __init__(self, bridge: CoreBridge, size: QSize = QSize(240, 135), capacity: int = 300,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._size = size
+        self._capacity = capacity
+        self._cache: OrderedDict[int, QPixmap] = OrderedDict()
+        self._pending: set[int] = set()
+        self._missing: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def get(self, obs_id: int) -> QPixmap | None:
+        """The cached pixmap, or None after starting a background load (GUI thread)."""
+        pix = self._cache.get(obs_id)
+        if pix is not None:
+            self._cache.move_to_end(obs_id)
+            return pix
+        if obs_id not in self._pending and obs_id not in self._missing:
+            self._pending.add(obs_id)
+            self._bridge.submit(lambda: self._load(obs_id), "thumbs")
+        return None
+
+    def _load(self, obs_id: int) -> None:
+        """Find and decode the thumbnail (worker thread)."""
+        try:
+            path = self._bridge.service.thumbnail_file(obs_id)
+        except Exception:  # forgotten meanwhile, or the store closed: no thumbnail
+            path = None
+        image = load_image(path, self._size) if path is not None and path.is_file() else QImage()
+        self._bridge.deliver(self._on_image_loaded, (obs_id, image))
+
+    def _on_image_loaded(self, item: tuple[int, QImage]) -> None:
+        obs_id, image = item
+        self._pending.discard(obs_id)
+        if image.isNull():
+            self._missing.add(obs_id)
+            return
+        self._cache[obs_id] = QPixmap.fromImage(image)  # QPixmap only ever on the GUI thread
+        while len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        self.thumbnail_loaded.emit(obs_id)
