@@ -1,0 +1,34 @@
+"""Building the agents' LLM from a short spec: "none", "local" (the catalogue model) or a server URL.
+
+TODO(#5): replace with ``ModelHub.llm()`` once memory/modelhub.py lands, keeping the spec parsing
+for the CLI's ``--llm`` option.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def build_llm(spec: str | None, *, model: str = "default", timeout: float = 60.0) -> Any | None:
+    """The LLM for ``spec``: None for "none"/empty, the packaged local model for "local",
+    an OpenAI-compatible client for an ``http(s)://.../v1`` URL.
+
+    Raises:
+        ModelUnavailable: the local model's weights are not installed.
+    """
+    if not spec or spec == "none":
+        return None
+    from models.config import LLMConfig
+    from models.llm import load_llm
+
+    if spec.startswith(("http://", "https://")):
+        cfg = LLMConfig(backend="openai", base_url=spec.rstrip("/"), model=model, timeout=timeout)
+    elif spec == "local":
+        cfg = LLMConfig()
+    else:
+        cfg = LLMConfig(path=spec)
+    logger.info("agents use LLM %s (%s)", spec, cfg.backend)
+    return load_llm(cfg)

@@ -1,0 +1,101 @@
+"""The chat agent: retrieval, prompt, citations with sources, vault, stored turns."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from memory.agents.chat import NOT_FOUND, citations, topic_keywords
+
+
+def _seed(service, kit):
+    ids = kit.add_indexed(service, [
+        kit.screen(kit.T0, "Firefox", "Flights - TAP", "Booking confirmed: flight TP1234 to Lisbon, seat 14C"),
+        kit.screen(kit.T0 + 86_400, "Mail", "Budget", "Maria: the offsite budget is 42,000 EUR")])
+    service.agents().memorize_pending()
+    return ids
+
+
+def test_ask_without_llm_answers_extractively_with_cited_sources(service, kit):
+    ids = _seed(service, kit)
+    answer = service.ask("what was my flight number to Lisbon?", keep=False)
+    assert "TP1234" in answer.text and answer.model.startswith("none")
+    assert answer.citations, "the extractive answer cites its items"
+    sources = {s["observation_id"] for c in answer.citations for s in c["sources"]}
+    assert ids[0] in sources
+    first = answer.citations[0]
+    assert first["sources"][0]["ts"].startswith("2026-02-16")
+
+
+def test_prompt_has_date_core_memory_and_numbered_items_and_citations_map(service, kit):
+    _seed(service, kit)
+    kit.add_indexed(service, [kit.chat(kit.T0 + 5, "my name is Ana")])
+    service.agents().memorize_pending()
+    llm = kit.ScriptedLLM(answer="Your flight was TP1234 [1], see also [9].")
+    agents = service.agents(llm=llm)
+    now = datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc)
+    answer = agents.ask("what was my flight number to Lisbon?", now=now, keep=False)
+    system = llm.calls[-1][1][0]["content"]
+    assert "Saturday 21 February 2026" in system
+    assert "Name: Ana" in system and "[1]" in system
+    assert [c["n"] for c in answer.citations] == [1]  # [9] names no item: dropped
+    assert "TP1234" in answer.retrieved[0].text or any("TP1234" in h.text for h in answer.retrieved[:3])
+
+
+def test_time_expressions_rank_the_right_day_first(service, kit):
+    kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Budget", "budget draft 30,000 EUR"),
+                              kit.screen(kit.T0 + 86_400, "Mail", "Budget", "budget final 42,000 EUR")])
+    now = datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc).astimezone()
+    answer = service.ask("budget on Tuesday", now=now, keep=False)
+    assert "42,000" in answer.retrieved[0].text
+
+
+def test_nothing_found_says_so(service, kit):
+    answer = service.ask("zebra xylophone quantum", keep=False)
+    assert answer.text == NOT_FOUND and answer.citations == []
+
+
+def test_turns_are_stored_as_chat_messages_and_observations_then_memorised(service, kit):
+    _seed(service, kit)
+    answer = service.ask("I live in Lisbon. What was my flight?")
+    msgs = service.chat_messages(answer.session_id)
+    assert [m.role for m in msgs] == ["user", "assistant"]
+    links = service.store.read().execute(
+        "SELECT observation_id FROM chat_messages WHERE session_id = ?", (answer.session_id,)).fetchall()
+    obs = service.store.get_observations([r[0] for r in links])
+    assert sorted(o.speaker for o in obs.values()) == ["assistant", "user"]
+    assert {o.status for o in obs.values()} == {"indexed"}
+    service.agents().memorize_pending()
+    assert "Lives in: Lisbon" in service.list_memories("core")[0].details
+
+
+def test_streaming_yields_pieces_then_the_answer(service, kit):
+    _seed(service, kit)
+    service.agents(llm=kit.ScriptedLLM(answer="TP1234 it was [1]"))
+    stream = service.ask_stream("flight number?", keep=False)
+    pieces = list(stream)
+    assert len(pieces) > 1 and stream.result is not None and stream.result.citations[0]["n"] == 1
+
+
+def test_vault_entries_stay_out_of_the_prompt_while_locked(service, kit):
+    service.add_memory("vault", {"caption": "api key for deploy server", "entry_type": "api_key",
+                                 "summary": "api key seen in Terminal", "sensitivity": "high"})
+    llm = kit.ScriptedLLM(answer="no")
+    agents = service.agents(llm=llm)
+    answer = agents.ask("what is the api key for the deploy server?", keep=False)
+    assert all(h.kind != "vault" for h in answer.retrieved)
+    assert "deploy server" not in llm.calls[-1][1][0]["content"]
+    agents.chat.vault_unlocked = lambda: True
+    answer = agents.ask("what is the api key for the deploy server?", keep=False)
+    assert any(h.kind == "vault" for h in answer.retrieved)
+    agents.ask("what did I do with the deploy server?", keep=False)  # not asking for a secret
+    assert "api key for deploy" not in llm.calls[-1][1][0]["content"]
+
+
+def test_recent_turns_add_topic_keywords():
+    history = [{"role": "user", "content": "Tell me about the Lisbon offsite"},
+               {"role": "assistant", "content": "Sure"}]
+    assert "lisbon" in topic_keywords("and the budget?", history)
+
+
+def test_citations_ignore_numbers_out_of_range(service, kit):
+    assert citations("see [0] and [5]", []) == []
