@@ -294,3 +294,11 @@ def test_missing_window_info_refuses_to_record_without_privacy(
     recorder = ScreenRecorder(CaptureConfig(), lambda f: None)
     with pytest.raises(CaptureUnavailable, match="excluded apps and private windows"):
         recorder.start()
+
+
+def test_bgra_to_rgb_matches_a_channel_swap() -> None:
+    from capture.screen import bgra_to_rgb
+
+    bgra = np.random.default_rng(2).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    assert bgra_to_rgb(bgra) == np.ascontiguousarray(bgra[..., 2::-1]).tobytes()
+    assert bgra_to_rgb(bgra[:, 1:]) == np.ascontiguousarray(bgra[:, 1:, 2::-1]).tobytes()
