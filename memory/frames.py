@@ -1,0 +1,160 @@
+"""Stored frames: downscaled WebP files and thumbnails under ``frames/YYYY/MM/DD/``.
+
+Every file is written atomically (a temporary file in the same folder, fsync, rename), so a crash
+leaves either the old file, the new one, or a stray ``*.tmp`` that :meth:`FrameStore.sweep_tmp`
+removes; never half a frame. Paths handed to the store are relative to the home root.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, ImageFilter
+
+logger = logging.getLogger(__name__)
+
+THUMB_SUFFIX = ".thumb.webp"
+FRAME_SUFFIX = ".webp"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSettings:
+    """How frames are stored.
+
+    Attributes:
+        max_side: the longer side of a stored frame, in pixels (bigger frames are downscaled).
+        quality: WebP quality of stored frames (0-100).
+        thumb_side: the longer side of a thumbnail.
+        thumb_quality: WebP quality of thumbnails.
+    """
+
+    max_side: int = 1600
+    quality: int = 70
+    thumb_side: int = 320
+    thumb_quality: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFrame:
+    """Where a frame and its thumbnail were written (relative to the home root)."""
+
+    frame: str
+    thumb: str
+    bytes_written: int
+
+
+def full_for_thumb(thumb_rel: str) -> str:
+    """The stored frame that belongs to a thumbnail (they share a stem)."""
+    if not thumb_rel.endswith(THUMB_SUFFIX):
+        raise ValueError(f"not a thumbnail path: {thumb_rel}")
+    return thumb_rel[: -len(THUMB_SUFFIX)] + FRAME_SUFFIX
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (crash-safe)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fit(img: Image.Image, side: int) -> Image.Image:
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+    if max(img.size) <= side:
+        return img
+    scale = side / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS)
+
+
+def encode_webp(img: Image.Image, side: int, quality: int) -> bytes:
+    """Downscale to ``side`` and encode as WebP."""
+    buf = io.BytesIO()
+    _fit(img, side).save(buf, "WEBP", quality=quality, method=4)
+    return buf.getvalue()
+
+
+class FrameStore:
+    """Reads and writes the frames of one home. Thread-safe (each call writes distinct files)."""
+
+    def __init__(self, root: Path, settings: FrameSettings | None = None) -> None:
+        self.root = Path(root)
+        self.settings = settings or FrameSettings()
+
+    def save(self, img: Image.Image, ts: float, tag: str = "") -> StoredFrame:
+        """Store a frame and its thumbnail; returns their relative paths."""
+        day = datetime.fromtimestamp(ts)
+        stamp = day.strftime("%H%M%S") + f"{int((ts % 1) * 1000):03d}"
+        stem = f"{stamp}-{tag + '-' if tag else ''}{secrets.token_hex(3)}"
+        folder = Path("frames") / day.strftime("%Y/%m/%d")
+        frame_rel = (folder / (stem + FRAME_SUFFIX)).as_posix()
+        thumb_rel = (folder / (stem + THUMB_SUFFIX)).as_posix()
+        written = self.write_images(img, frame_rel, thumb_rel)
+        return StoredFrame(frame_rel, thumb_rel, written)
+
+    def write_images(self, img: Image.Image, frame_rel: str | None, thumb_rel: str | None) -> int:
+        """(Re)write a stored frame and/or thumbnail from ``img``; returns bytes written."""
+        s = self.settings
+        total = 0
+        if frame_rel:
+            data = encode_webp(img, s.max_side, s.quality)
+            atomic_write(self.root / frame_rel, data)
+            total += len(data)
+        if thumb_rel:
+            data = encode_webp(img, s.thumb_side, s.thumb_quality)
+            atomic_write(self.root / thumb_rel, data)
+            total += len(data)
+        return total
+
+    def open(self, rel: str) -> Image.Image:
+        """Open a stored frame (fully decoded, RGB).
+
+        Raises:
+            FileNotFoundError: the file is gone (thinned by retention or forgotten).
+        """
+        with Image.open(self.root / rel) as img:
+            return img.convert("RGB")
+
+    def blur_regions(self, img: Image.Image, boxes: list[tuple[int, int, int, int]]) -> Image.Image:
+        """A copy of ``img`` with each (x, y, w, h) box (in ``img`` pixels) heavily blurred."""
+        out = img.convert("RGB").copy()
+        for x, y, w, h in boxes:
+            pad = 4
+            area = (max(0, x - pad), max(0, y - pad), min(out.width, x + w + pad), min(out.height, y + h + pad))
+            if area[2] <= area[0] or area[3] <= area[1]:
+                continue
+            region = out.crop(area)
+            small = region.resize((max(1, region.width // 12), max(1, region.height // 12)))
+            out.paste(small.resize(region.size).filter(ImageFilter.GaussianBlur(6)), area[:2])
+        return out
+
+    def sweep_tmp(self) -> int:
+        """Remove temporary files a crash left behind; returns how many."""
+        removed = 0
+        for tmp in self.root.joinpath("frames").rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            logger.info("removed %d unfinished frame files", removed)
+        return removed
+
+    def size(self, rel: str) -> int:
+        """Size of a stored file in bytes (0 when absent)."""
+        try:
+            return (self.root / rel).stat().st_size
+        except OSError:
+            return 0

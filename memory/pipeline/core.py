@@ -1,0 +1,117 @@
+"""The capture pipeline of one home: frames, inbox, indexer, vault and retention, wired once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capture.config import DedupConfig
+from memory.frames import FrameSettings, FrameStore
+from memory.importers.frames import read_folder, read_manifest
+from memory.pipeline.inbox import Inbox
+from memory.pipeline.indexer import ImageHook, Indexer
+from memory.pipeline.ingest import ingest_entries
+from memory.pipeline.regions import OcrEngine, RegionReader
+from memory.vault import Vault
+
+if TYPE_CHECKING:
+    from memory.service import MemoryService
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameImportReport:
+    """What ``engram import frames`` did."""
+
+    imported: int
+    duplicates: int
+    near_duplicates: int
+    indexed: int
+    failed: int
+    skipped: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Knobs of the pipeline (tests inject a fake OCR engine here)."""
+
+    ocr: OcrEngine | None = None
+    frames: FrameSettings = FrameSettings()
+    dedup: DedupConfig | None = None
+    max_attempts: int = 3
+    backoff_s: float = 5.0
+    vault_backend: str | None = None
+    vault_passphrase: str | None = None
+    image_hook: ImageHook | None = None
+
+
+def _default_ocr() -> OcrEngine:
+    try:
+        from memory import modelhub  # type: ignore[attr-defined]
+
+        hub_ocr = getattr(modelhub, "get_ocr", None)
+        if callable(hub_ocr):
+            return hub_ocr()  # type: ignore[no-any-return]
+    except ImportError:
+        pass
+    from models.ocr import RapidOcrEngine
+
+    return RapidOcrEngine()
+
+
+class Pipeline:
+    """Everything between a captured or imported frame and a searchable observation."""
+
+    def __init__(self, service: MemoryService, options: PipelineOptions | None = None) -> None:
+        self.options = options or PipelineOptions()
+        self.service = service
+        root: Path = service.paths.root
+        self.frames = FrameStore(root, self.options.frames)
+        self.frames.sweep_tmp()
+        self.inbox = Inbox(service.store, self.frames)
+        self.vault = Vault(service.store, service.vectors, root, backend=self.options.vault_backend,
+                           passphrase=self.options.vault_passphrase)
+        self._reader: RegionReader | None = None
+        self.indexer = Indexer(service.store, self.frames, service.vectors, self.inbox, self.reader,
+                               vault=self.vault, image_hook=self.options.image_hook,
+                               max_attempts=self.options.max_attempts, backoff_s=self.options.backoff_s)
+
+    def reader(self) -> RegionReader:
+        """The OCR reader, loading the model on first use."""
+        if self._reader is None:
+            self._reader = RegionReader(self.options.ocr or _default_ocr())
+        return self._reader
+
+    def import_frames(self, path: Path, *, skip_bad: bool = False,
+                      progress: Progress | None = None, index: bool = True) -> FrameImportReport:
+        """Import a manifest JSONL or a folder of images; all of it, or nothing if a line is bad.
+
+        Raises:
+            ImportFailed: a bad line or image, naming it (unless ``skip_bad``); nothing was written.
+        """
+        path = Path(path)
+        reader = read_folder if path.is_dir() else read_manifest
+        entries, bad = reader(path, skip_bad=skip_bad, progress=_phase(progress, "checking"))
+        result = ingest_entries(self.inbox, entries, dedup=self.options.dedup,
+                                progress=_phase(progress, "storing"))
+        before = self.indexer.stats.failed
+        indexed = self.indexer.process_pending(_phase(progress, "indexing")) if index else 0
+        self.service._remember_vector_count()
+        return FrameImportReport(result.new, result.existing, result.near_duplicates, indexed,
+                                 self.indexer.stats.failed - before, tuple(bad))
+
+
+def _phase(progress: Any, name: str) -> Progress | None:
+    """Pass a phase name to progress callbacks that take one (``ProgressBar.phase``)."""
+    if progress is None:
+        return None
+    setter = getattr(progress, "phase", None)
+    if callable(setter):
+        setter(name)
+    return progress  # type: ignore[no-any-return]

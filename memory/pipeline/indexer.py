@@ -1,0 +1,236 @@
+"""Indexing workers: pending frames -> OCR -> redaction -> text -> vectors -> ``indexed``.
+
+``Indexer.process_pending`` runs synchronously (imports, tests); ``IndexWorker`` runs it in a
+background thread for ``engram run``. A failure marks the row ``failed`` with its error and
+counts an attempt; failed rows are retried with exponential backoff up to ``max_attempts``.
+Every step is idempotent (vectors are upserted, vault entries keyed by observation and
+placeholder), so work interrupted by a crash is simply done again at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from PIL import Image
+
+from memory.frames import FrameStore, full_for_thumb
+from memory.pipeline.inbox import Inbox
+from memory.pipeline.regions import RegionReader
+from memory.pipeline.scrub import Scrubbed, scrub_lines
+from memory.store import MemoryStore
+from memory.store.records import Observation
+from memory.vault import Vault
+from memory.vector_sync import VectorSync
+from models.errors import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+FRAME_KINDS = ("screen", "import")
+Progress = Callable[[int, int], None]
+ImageHook = Callable[[Observation, Image.Image], None]
+
+
+@dataclass(slots=True)
+class IndexStats:
+    """Counters of one indexer (mutable, read by the status line)."""
+
+    indexed: int = 0
+    failed: int = 0
+    secrets: int = 0
+    ocr_seconds: float = 0.0
+    last_error: str | None = None
+    latencies: list[float] = field(default_factory=list)
+
+
+class Indexer:
+    """Turns pending frame observations into searchable ones. One batch at a time (thread-safe)."""
+
+    def __init__(self, store: MemoryStore, frames: FrameStore, vectors: VectorSync, inbox: Inbox,
+                 reader: Callable[[], RegionReader], *, vault: Vault | None = None,
+                 image_hook: ImageHook | None = None, max_attempts: int = 3,
+                 backoff_s: float = 5.0) -> None:
+        self.store, self.frames, self.vectors, self.inbox = store, frames, vectors, inbox
+        self._reader = reader
+        self.vault = vault
+        self.image_hook = image_hook
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.stats = IndexStats()
+        self._retry_at: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def backlog(self) -> int:
+        """Frame observations waiting (pending, or failed with attempts left)."""
+        return int(self.store.read().execute(
+            "SELECT COUNT(*) FROM observations WHERE kind IN ('screen', 'import') AND "
+            "(status = 'pending' OR (status = 'failed' AND attempts < ?))",
+            (self.max_attempts,)).fetchone()[0])
+
+    def _due(self, limit: int) -> list[Observation]:
+        rows = self.store.read().execute(
+            "SELECT * FROM observations WHERE kind IN ('screen', 'import') AND "
+            "(status = 'pending' OR (status = 'failed' AND attempts < ?)) ORDER BY id LIMIT ?",
+            (self.max_attempts, limit * 4)).fetchall()
+        now = time.monotonic()
+        out = [Observation.from_row(r) for r in rows]
+        return [o for o in out if self._retry_at.get(o.id, 0.0) <= now][:limit]
+
+    def process_pending(self, progress: Progress | None = None, batch: int = 8,
+                        limit: int | None = None) -> int:
+        """Index everything due now (or try ``limit`` rows); returns how many were indexed."""
+        total = self.backlog() if limit is None else min(limit, self.backlog())
+        done = 0
+        before = self.stats.indexed
+        while limit is None or done < limit:
+            with self._lock:
+                items = self._due(batch if limit is None else min(batch, limit - done))
+                if not items:
+                    break
+                done += len(items)
+                self._index_batch(items)
+            if progress:
+                progress(min(done, total), total)
+        return self.stats.indexed - before
+
+    def _index_batch(self, items: list[Observation]) -> None:
+        ready: list[Observation] = []
+        for o in items:
+            try:
+                ready.append(self._index_one(o))
+            except Exception as exc:  # one bad frame must not stop the queue
+                self._fail(o, exc)
+        if not ready:
+            return
+        try:
+            self.vectors.add_observations(ready)
+        except Exception as exc:
+            for o in ready:
+                self._fail(o, exc)
+            return
+        self.store.set_status([o.id for o in ready], "indexed")
+        now = time.time()
+        for o in ready:
+            self._retry_at.pop(o.id, None)
+            if o.kind == "screen":
+                self.stats.latencies.append(now - o.ts_start)
+        self.stats.indexed += len(ready)
+
+    def _fail(self, o: Observation, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        logger.warning("indexing observation %d failed (attempt %d): %s", o.id, o.attempts + 1, message)
+        self.store.set_status([o.id], "failed", message[:500])
+        self._retry_at[o.id] = time.monotonic() + self.backoff_s * (2 ** o.attempts)
+        self.stats.failed += 1
+        self.stats.last_error = message
+
+    def _stored_frame(self, o: Observation) -> str | None:
+        if o.kind == "import":
+            return full_for_thumb(o.thumb_path) if o.thumb_path else None
+        return o.frame_path
+
+    def _index_one(self, o: Observation) -> Observation:
+        hint = self.inbox.take_hint(o.id)
+        stored = self._stored_frame(o)
+        if hint is not None:
+            img = hint.load()
+        elif stored is not None:
+            img = self.frames.open(stored)
+        else:
+            raise FileNotFoundError(f"observation {o.id} has no frame")
+        started = time.perf_counter()
+        lines = self._reader().read(img, monitor=o.monitor if o.kind == "screen" else None, obs_id=o.id,
+                                    boxes=hint.boxes if hint else (),
+                                    previous_id=hint.previous_id if hint else None)
+        self.stats.ocr_seconds += time.perf_counter() - started
+        clean = scrub_lines(lines)
+        if clean.findings:
+            self._protect(o, img, stored, clean)
+        self.store.update_observation(o.id, text=clean.text, error=None)
+        if self.image_hook is not None:
+            self._embed_image(o, img)
+        return replace(o, text=clean.text)
+
+    def _protect(self, o: Observation, img: Image.Image, stored: str | None, clean: Scrubbed) -> None:
+        """Blur the secret lines in the stored frame and move the values to the vault."""
+        if stored is not None:
+            scale = self._stored_scale(stored, img)
+            boxes = [tuple(round(v * scale) for v in b) for b in clean.blur]
+            blurred = self.frames.blur_regions(self.frames.open(stored), boxes)  # type: ignore[arg-type]
+            self.frames.write_images(blurred, stored, o.thumb_path)
+        self.stats.secrets += len(clean.findings)
+        if self.vault is None:
+            return
+        where = " — ".join(x for x in (o.app, o.window_title) if x) or o.kind
+        seen: set[str] = set()
+        for f in clean.findings:
+            if f.placeholder in seen:
+                continue
+            seen.add(f.placeholder)
+            self.vault.add_secret(f.kind, f.value, placeholder=f.placeholder, caption=f"{f.kind} seen in {where}",
+                                  source=where, source_id=o.id, ts=o.ts_start)
+
+    def _stored_scale(self, stored: str, img: Image.Image) -> float:
+        with Image.open(self.frames.root / stored) as s:
+            return s.width / img.width
+
+    def _embed_image(self, o: Observation, img: Image.Image) -> None:
+        try:
+            assert self.image_hook is not None
+            self.image_hook(o, img)
+        except ModelUnavailable as exc:
+            logger.info("image embeddings are off: %s", exc)
+            self.image_hook = None
+
+
+class IndexWorker(threading.Thread):
+    """Runs ``Indexer.process_pending`` in the background until stopped.
+
+    ``after_batch`` callables run after every round that indexed something (the memorising hook).
+    """
+
+    def __init__(self, indexer: Indexer, *, poll_s: float = 0.5,
+                 after_batch: list[Callable[[int], None]] | None = None) -> None:
+        super().__init__(name="engram-indexer", daemon=True)
+        self.indexer = indexer
+        self.poll_s = poll_s
+        self.after_batch = list(after_batch or [])
+        self._stop_event = threading.Event()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Something new arrived: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, flush: bool = True, timeout: float = 60.0) -> None:
+        """Stop; with ``flush`` the pending backlog is indexed first."""
+        self._stop_event.set()
+        self._wake.set()
+        self.join(timeout)
+        if flush and not self.is_alive():
+            n = self.indexer.process_pending()
+            self._after(n)
+
+    def run(self) -> None:
+        """The worker loop."""
+        while not self._stop_event.is_set():
+            try:
+                self._round()
+            except Exception:
+                logger.exception("indexing round failed")
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
+
+    def _round(self) -> None:
+        self._after(self.indexer.process_pending(batch=4, limit=16))
+
+    def _after(self, n: int) -> None:
+        if n:
+            for hook in self.after_batch:
+                try:
+                    hook(n)
+                except Exception:
+                    logger.exception("after-indexing hook failed")
