@@ -264,7 +264,7 @@ class ScreenRecorder(threading.Thread):
         assert self._provider is not None
         monitors = self._refresh_monitors(sct)
         active = self._provider.active_window()
-        windows = self._provider.visible_windows() if self._rules.config.excluded_apps else []
+        windows = self._provider.visible_windows()
         scene = _Scene(active, windows, self._clock())
         for index, monitor in monitors:
             self._capture_monitor(sct, index, monitor, scene)
@@ -283,6 +283,8 @@ class ScreenRecorder(threading.Thread):
         selected = [(i, dict(m)) for i, m in all_monitors if wanted == "all" or i in wanted]
         if selected != self._monitors:
             logger.info("monitors: %s", [(i, m["width"], m["height"]) for i, m in selected])
+            if not selected:
+                logger.warning("none of the configured monitors %s is connected", wanted)
             for gone in set(self._dedupers) - {i for i, _ in selected}:
                 del self._dedupers[gone]
         with self._lock:
