@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALLER = REPO / "installer"
-SCRIPTS = ["install.sh", "uninstall.sh", "entries.sh"]
+SCRIPTS = ["install.sh", "uninstall.sh", "entries.sh", "build_bundle.sh"]
 
 
 def run(args: list[str], env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
