@@ -29,7 +29,8 @@ def sha256_file(path: Path) -> str:
 
 
 def download(url: str, dest: str | Path, *, model_id: str, sha256: str | None = None,
-             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+             progress: Progress | None = None, timeout: float = 30.0,
+             role: str = "download") -> Path:
     """Download ``url`` to ``dest``: resumes a ``.part`` file with Range, verifies, renames.
 
     Args:
@@ -46,7 +47,7 @@ def download(url: str, dest: str | Path, *, model_id: str, sha256: str | None = 
     try:
         _fetch(url, part, model_id, progress, timeout)
     except httpx.ConnectError as exc:
-        raise ModelUnavailable("download", model_id, offline_reason(model_id, url)) from exc
+        raise ModelUnavailable(role, model_id, offline_reason(model_id, url)) from exc
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise DownloadError(model_id, f"transfer interrupted ({exc}); run the command again "
                             "to resume") from exc
@@ -112,4 +113,5 @@ def pull(model_id: str, cache_dir: str | Path | None = None,
     dest = Path(cache_dir or default_cache_dir()) / entry.filename
     if dest.is_file():
         return dest
-    return download(entry.url, dest, model_id=model_id, sha256=entry.sha256, progress=progress)
+    return download(entry.url, dest, model_id=model_id, sha256=entry.sha256, progress=progress,
+                    role=entry.role)

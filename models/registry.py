@@ -224,3 +224,23 @@ def load_entry_point(spec: str) -> Callable[..., Any]:
     """Import ``"package.module:function"`` on first use (keeps heavy imports lazy)."""
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+LOADERS: dict[str, str] = {
+    "text_embedding": "models.text_embedding:load_text_embedder",
+    "ocr": "models.ocr:load_ocr",
+    "speech": "models.speech:load_speech",
+    "clip": "models.clip:load_clip",
+    "llm": "models.llm:load_llm",
+}
+
+
+def make_lazy(role: str, config: Any) -> LazyModel[Any]:
+    """Return a LazyModel that builds ``role`` from a ``ModelConfig`` on first ``.get()``."""
+    sub = config.role(role)
+    cache_dir = config.cache_dir
+
+    def load() -> Any:
+        return load_entry_point(LOADERS[role])(sub, cache_dir)
+
+    return LazyModel(role, load)

@@ -18,6 +18,8 @@ from models.errors import ModelUnavailable
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from models.config import TextEmbeddingConfig
+
 logger = logging.getLogger(__name__)
 
 MINILM_ID = "all-MiniLM-L6-v2"
@@ -101,3 +103,24 @@ class HashingEmbedder:
             if norm > 0:
                 out[row] /= norm
         return out
+
+
+def load_text_embedder(cfg: TextEmbeddingConfig,
+                       cache_dir: str | None = None) -> SentenceTransformerEmbedder:
+    """Build and load the text embedder for a config (registry loader).
+
+    Raises:
+        ModelUnavailable: no local weights for the configured model.
+    """
+    from models.registry import resolve_source
+
+    path, source = resolve_source("text_embedding", cfg.model_id, cfg.path, cache_dir)
+    logger.info("text embedder %s from %s", cfg.model_id, source)
+    embedder = SentenceTransformerEmbedder(path, device=cfg.device, model_id=cfg.model_id)
+    try:
+        embedder._load()
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # sentence-transformers/safetensors raise many types for bad files
+        raise ModelUnavailable("text_embedding", cfg.model_id, f"cannot load {path}: {exc}") from exc
+    return embedder
