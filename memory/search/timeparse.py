@@ -85,7 +85,7 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
         (re.compile(r"\bthis\s+week\b"), week(0)),
         (re.compile(r"\blast\s+month\b"), month(1)),
         (re.compile(r"\bthis\s+month\b"), month(0)),
-        (re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b" + _PART),
+        (re.compile(r"\b(?:on\s+)?(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b" + _PART),
          lambda m: _day_range(date(int(m["y"]), int(m["mo"]), int(m["d"])), m.group("part"), tz)),
         (re.compile(r"\b(?:on\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON + r"(?:,?\s+(?P<y>\d{4}))?\b" + _PART),
          lambda m: _dated(now, m)),
