@@ -87,8 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("engram: the GUI is `engram app`; use `engram run --headless` for capture only",
               file=sys.stderr)
         return 2
+    from capture.screen import probe_display
     from memory.pipeline.runner import run_headless
 
+    probe_display()  # no display: exit 4 before any model loads
     return run_headless(get_service(args), duration=args.duration, interval=args.interval,
                         audio=not args.no_audio, out=sys.stderr)
 

@@ -200,19 +200,18 @@ class IndexWorker(threading.Thread):
         self.after_batch = list(after_batch or [])
         self._stop_event = threading.Event()
         self._wake = threading.Event()
+        self._flush = True
 
     def wake(self) -> None:
         """Something new arrived: look now rather than at the next poll."""
         self._wake.set()
 
-    def stop(self, flush: bool = True, timeout: float = 60.0) -> None:
-        """Stop; with ``flush`` the pending backlog is indexed first."""
+    def stop(self, flush: bool = True, timeout: float | None = None) -> None:
+        """Stop after the current round; with ``flush`` the worker first indexes the whole backlog."""
+        self._flush = flush
         self._stop_event.set()
         self._wake.set()
         self.join(timeout)
-        if flush and not self.is_alive():
-            n = self.indexer.process_pending()
-            self._after(n)
 
     def run(self) -> None:
         """The worker loop."""
@@ -223,6 +222,11 @@ class IndexWorker(threading.Thread):
                 logger.exception("indexing round failed")
             self._wake.wait(self.poll_s)
             self._wake.clear()
+        if self._flush:
+            try:
+                self._after(self.indexer.process_pending())
+            except Exception:
+                logger.exception("flushing the indexing backlog failed")
 
     def _round(self) -> None:
         self._after(self.indexer.process_pending(batch=4, limit=16))
