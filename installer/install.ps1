@@ -48,8 +48,10 @@ function Step([string]$Text) {
     Say "$Text ($s s)"
 }
 
-# Run a program; stop with its output's last lines when it fails.
+# Run a program; stop when it fails. (Error preference 'Continue' here: in Windows PowerShell
+# 5.1 a native program's stderr output would otherwise stop the script.)
 function Invoke-Checked([string]$Exe, [string[]]$Arguments) {
+    $ErrorActionPreference = 'Continue'
     & $Exe @Arguments
     if ($LASTEXITCODE -ne 0) { Fail "$Exe $($Arguments -join ' ') failed (exit code $LASTEXITCODE)" }
 }
@@ -66,6 +68,7 @@ function Test-Within([string]$Inner, [string]$Outer) {
 
 # --- Python 3.11 ------------------------------------------------------------------------------
 function Test-Python311([string[]]$Command) {
+    $ErrorActionPreference = 'Continue'
     try {
         $exe = $Command[0]
         $rest = @()
@@ -190,7 +193,9 @@ try {
     # --- 5. Check that it runs ----------------------------------------------------------------
     $EngramExe = Join-Path $Venv 'Scripts\engram.exe'
     $PythonW = Join-Path $Venv 'Scripts\pythonw.exe'
+    $ErrorActionPreference = 'Continue'
     $Version = & $EngramExe --version
+    $ErrorActionPreference = 'Stop'
     if ($LASTEXITCODE -ne 0) { Fail "'engram --version' failed after install" }
     Step "Installed: $Version"
 
@@ -201,7 +206,9 @@ try {
     $Icon = Join-Path $share 'engram.ico'
     if (Test-Path -LiteralPath $png) {
         Copy-Item -LiteralPath $png -Destination $share -Force
+        $ErrorActionPreference = 'Continue'
         & $VPy -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], sizes=[(16,16),(32,32),(48,48),(256,256)])' $png $Icon
+        $ErrorActionPreference = 'Stop'
         if ($LASTEXITCODE -ne 0) { $Icon = $null }
     } else { $Icon = $null }
     Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'uninstall.ps1') -Destination $Prefix -Force

@@ -90,6 +90,7 @@ if (-not (Test-Path -LiteralPath $Prefix)) {
         }
     }
     # This script may be the copy inside the prefix: PowerShell has read it whole already.
+    Set-Location -LiteralPath ([System.IO.Path]::GetTempPath())
     Remove-Item -LiteralPath $Prefix -Recurse -Force
     Note "removed $Prefix"
 }

@@ -57,6 +57,9 @@ else
     DEFAULT_PREFIX="${XDG_DATA_HOME:-$HOME/.local/share}/engram-app"
     DEFAULT_DATA="${XDG_DATA_HOME:-$HOME/.local/share}/engram"
 fi
+# The copy install.sh leaves in the prefix removes the install it sits in.
+SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+if [ -z "$PREFIX" ] && [ -f "$SELF_DIR/$MANIFEST_NAME" ]; then PREFIX=$SELF_DIR; fi
 PREFIX=${PREFIX:-$DEFAULT_PREFIX}
 DATA_DIR=${DATA_DIR:-${ENGRAM_HOME:-$DEFAULT_DATA}}
 

@@ -370,3 +370,17 @@ def test_uninstall_refuses_when_the_data_folder_is_inside_the_prefix(
     assert result.returncode != 0
     assert "move it out first" in result.stderr
     assert paths["launcher"].exists() and data.is_dir()
+
+
+def test_the_copy_in_a_custom_prefix_removes_its_own_install(fake_home: Path,
+                                                              home_env: dict[str, str]) -> None:
+    prefix = fake_home / "opt" / "engram"
+    prefix.mkdir(parents=True)
+    launcher = fake_home / ".local" / "share" / "applications" / "engram.desktop"
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text("[Desktop Entry]\n")
+    (prefix / "install-manifest.txt").write_text(f"prefix\t{prefix}\nfile\t{launcher}\n")
+    shutil.copy(INSTALLER / "uninstall.sh", prefix / "uninstall.sh")
+    result = run(["bash", str(prefix / "uninstall.sh")], env=home_env)  # no --prefix
+    assert result.returncode == 0, result.stderr
+    assert not prefix.exists() and not launcher.exists()
