@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from capture.config import DedupConfig
-from capture.dedup import Deduper, changed_cells, to_grey_small
+from capture.dedup import Deduper
 from capture.records import Captured, ScreenFrame
 from memory.importers.frames import FrameEntry
 from memory.pipeline.inbox import FrameHint, FrameMeta, Inbox
@@ -20,27 +20,6 @@ from models.ocr import open_image
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-SCROLL_MAX_ROWS = 6
-"""Largest scroll, in grey working-copy rows (4 px each), that still counts as a near-duplicate."""
-NEAR_DUP_WINDOW_S = 60.0
-NEAR_DUP_AREA = 0.01
-
-
-def scrolled_copy(previous: np.ndarray, current: np.ndarray, threshold: float = 6.0) -> bool:
-    """Whether ``current`` is ``previous`` scrolled by a few pixels (grey working copies).
-
-    A frame scrolled by a few pixels changes most grid cells, so the plain dedup keeps it, yet it
-    shows nothing new; compared at the best vertical shift almost no cell differs.
-    """
-    if previous.shape != current.shape:
-        return False
-    height = current.shape[0]
-    for shift in range(-SCROLL_MAX_ROWS, SCROLL_MAX_ROWS + 1):
-        a = previous[max(0, shift):height + min(0, shift)]
-        b = current[max(0, -shift):height + min(0, -shift)]
-        if float(changed_cells(a, b, 4, threshold).mean()) <= NEAR_DUP_AREA:
-            return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,31 +41,28 @@ def ingest_entries(inbox: Inbox, entries: list[FrameEntry], *, dedup: DedupConfi
                    progress: Progress | None = None) -> IngestResult:
     """Enter imported frames, oldest first, through the same dedup as live capture.
 
-    Dedup runs per window (app and title), with the capture time as its clock: a near-duplicate
-    is not stored; it stretches the kept observation's span (``ts_end``) instead, so a search
-    still lands on the kept frame. Re-running an import re-makes the same decisions and adds
+    Dedup runs per window (app and title), with the capture time as its clock and the live
+    thresholds: a frame the deduper calls the same is not stored; it stretches the kept
+    observation's span (``ts_end``) instead, so a search still lands on the kept frame. A frame
+    scrolled by a few pixels changes too many cells to be "the same" and is recorded, as live
+    capture would (a pixel test cannot tell a scroll from a few changed characters, and dropping
+    the latter would lose text). Re-running an import re-makes the same decisions and adds
     nothing twice (manifest ids are ``ext_id``).
     """
     order = sorted(entries, key=lambda e: (e.ts, e.line))
     dedupers: dict[tuple[str | None, str | None], Deduper] = {}
-    last_kept: dict[tuple[str | None, str | None], tuple[int, float, np.ndarray]] = {}
+    last_kept: dict[tuple[str | None, str | None], int] = {}
     new = existing = near = 0
     for n, e in enumerate(order, 1):
         key = (e.app, e.title)
         img = open_image(e.path).convert("RGB")
-        pixels = np.asarray(img)
-        grey = to_grey_small(pixels)
-        prev = last_kept.get(key)
-        if prev is not None and e.ts - prev[1] <= NEAR_DUP_WINDOW_S and scrolled_copy(prev[2], grey):
-            decision = None
-        else:
-            decision = dedupers.setdefault(key, Deduper(dedup)).decide(pixels, now=e.ts)
-        if prev is not None and (decision is None or not decision.keep):
-            inbox.extend(prev[0], e.ts)
+        decision = dedupers.setdefault(key, Deduper(dedup)).decide(np.asarray(img), now=e.ts)
+        if not decision.keep and key in last_kept:
+            inbox.extend(last_kept[key], e.ts)
             near += 1
         else:
-            meta = FrameMeta("import", e.ts, e.app, e.title, e.url, ext_id=e.id,
-                             phash=decision.phash if decision else None, frame_ref=e.rel)
+            meta = FrameMeta("import", e.ts, e.app, e.title, e.url, ext_id=e.id, phash=decision.phash,
+                             frame_ref=e.rel)
             obs_id = inbox.add(img, meta, FrameHint(_load_rgb(str(e.path))))
             if obs_id is None:
                 obs_id = inbox.existing("import", e.id)
@@ -94,7 +70,7 @@ def ingest_entries(inbox: Inbox, entries: list[FrameEntry], *, dedup: DedupConfi
             else:
                 new += 1
             assert obs_id is not None
-            last_kept[key] = (obs_id, e.ts, grey)
+            last_kept[key] = obs_id
         if progress:
             progress(n, len(order))
     return IngestResult(new, existing, near)

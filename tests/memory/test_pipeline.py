@@ -135,21 +135,23 @@ def test_import_with_real_ocr_folds_near_duplicates_and_keeps_manifest_paths(tmp
     b = ["Shopping list", "oat milk and lentils"]
     manifest = write_manifest(tmp_path / "set", [
         ("f1", "2026-02-16T09:00:00", render(a)),
-        ("f2", "2026-02-16T09:00:04", render(a, offset=4)),  # scrolled 4 px: near-duplicate
+        ("f2", "2026-02-16T09:00:04", render(a)),  # the same screen 4 s later: folded into f1
         ("f3", "2026-02-16T11:00:00", render(b)),
+        ("f4", "2026-02-16T11:00:04", render(b, offset=6)),  # scrolled: recorded, as live capture does
     ])
     svc = MemoryService(tmp_path / "home", embedder=HashingEmbedder(), index=NumpyIndex())
     report = svc.import_frames(manifest)
-    assert (report.imported, report.near_duplicates, report.indexed, report.failed) == (2, 1, 2, 0)
+    assert (report.imported, report.near_duplicates, report.indexed, report.failed) == (3, 1, 3, 0)
     hit = svc.search("flight to Lisbon", k=1)[0]
     assert hit.sources[0].frame_path == "frames/f1.png"
     o = svc.observation(hit.sources[0].observation_id)
     assert "TP1351" in o.text and o.kind == "import" and o.ext_id == "f1"
     assert o.ts_end - o.ts_start == pytest.approx(4.0)
-    assert svc.search("oat milk lentils", k=1)[0].sources[0].frame_path == "frames/f3.png"
+    paths = {h.sources[0].frame_path for h in svc.search("oat milk lentils", k=2)}
+    assert paths == {"frames/f3.png", "frames/f4.png"}
     again = svc.import_frames(manifest)
-    assert (again.imported, again.duplicates, again.near_duplicates) == (0, 2, 1)
-    assert svc.status()["observations"] == 2
+    assert (again.imported, again.duplicates, again.near_duplicates) == (0, 3, 1)
+    assert svc.status()["observations"] == 3
     svc.close()
 
 
