@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memory.changes import Changes
+from memory.config_file import read_config, write_section
 from memory.errors import NotFound
 from memory.forget import ForgetReport, forget_rows
 from memory.importers.chat import ChatLine, read_chat_jsonl
@@ -24,6 +25,9 @@ from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from memory.modelhub import ModelHub
+
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
@@ -32,12 +36,6 @@ class ImportReport:
     imported: int
     duplicates: int
     skipped: tuple[tuple[int, str], ...] = ()
-
-
-def _default_embedder() -> TextEmbedder:
-    from models.text_embedding import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder()
 
 
 class MemoryService:
@@ -68,11 +66,27 @@ class MemoryService:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def embedder(self) -> TextEmbedder:
-        """The text embedder, created on first use."""
+        """The text embedder (the model hub's unless one was injected), created on first use."""
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = _default_embedder()
+                self._embedder = self.models.text_embedder()
             return self._embedder
+
+    @property
+    def models(self) -> ModelHub:
+        """The on-device models, configured by the ``[models]`` table of config.toml."""
+        hub = self.__dict__.get("_models")
+        if hub is None:
+            from memory.modelhub import ModelHub
+            from models.config import ModelConfig
+
+            section = read_config(self.paths.config).get("models", {})
+            hub = self.__dict__["_models"] = ModelHub(ModelConfig.model_validate(section))
+        return hub
+
+    def save_model_config(self, config: Any) -> None:
+        """Persist a ModelConfig into config.toml (``engram models use``, the settings dialog)."""
+        write_section(self.paths.config, "models", config.model_dump(mode="json"))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
         """Rebuild vectors if the model changed, index pending chat, fix index drift."""
@@ -90,7 +104,9 @@ class MemoryService:
         self.store.set_meta("vector_count", str(self.index.count()))
 
     def close(self) -> None:
-        """Flush and close everything; joins the store thread."""
+        """Stop background workers, flush and close everything; joins their threads."""
+        if "_agents" in self.__dict__:
+            self.stop_memorizing()
         self.store.close()
 
     def __enter__(self) -> MemoryService:

@@ -7,11 +7,12 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from app.cli import cmd_memory, cmd_search
+from app.cli import cmd_agents, cmd_app, cmd_capture, cmd_memory, cmd_models, cmd_search
+from app.cli.common import get_service
 from app.errors import user_message
 from app.logging_setup import configure_logging
 
-COMMAND_MODULES = [cmd_search, cmd_memory]
+COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app]
 
 
 def engram_version() -> str:
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    cmd_models.register(sub, get_service)
     return parser
 
 
