@@ -12,9 +12,12 @@ from app.cli.common import ProgressBar, get_service, parse_now, print_json
 
 
 def _llm_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm", default=os.environ.get("ENGRAM_LLM", "none"),
-                   help="none (default; extractive), local (packaged model) or an OpenAI-compatible "
-                        "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)")
+    p.add_argument(
+        "--llm",
+        default=os.environ.get("ENGRAM_LLM", "none"),
+        help="none (default; extractive), local (packaged model) or an OpenAI-compatible "
+        "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)",
+    )
     p.add_argument("--llm-model", default="default", help="model name the server expects")
 
 
@@ -23,8 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ask = sub.add_parser("ask", help="answer a question from memory, with citations")
     ask.add_argument("question")
     ask.add_argument("--now", help="the time 'yesterday' is relative to (ISO; default: now)")
-    ask.add_argument("--json", action="store_true", help="print answer, citations and retrieved items")
-    ask.add_argument("--no-keep", action="store_true", help="do not store this turn in the chat log")
+    ask.add_argument(
+        "--json", action="store_true", help="print answer, citations and retrieved items"
+    )
+    ask.add_argument(
+        "--no-keep", action="store_true", help="do not store this turn in the chat log"
+    )
     _llm_option(ask)
     ask.set_defaults(func=cmd_ask)
 
@@ -72,8 +79,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _print_citations(cites: list[dict[str, Any]]) -> None:
     for c in cites:
-        where = ", ".join(s.get("frame_path") or s.get("message_id") or f"obs {s['observation_id']}"
-                          for s in c["sources"][:3])
+        where = ", ".join(
+            s.get("frame_path") or s.get("message_id") or f"obs {s['observation_id']}"
+            for s in c["sources"][:3]
+        )
         when = c["sources"][0]["ts"] if c["sources"] else ""
         print(f"  [{c['n']}] {c['title']}  {when}  {where}")
 
@@ -92,7 +101,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not line or not line.strip() or line.strip() in ("/quit", "/exit"):
             return 0
         question = line.strip()
-        stream = agents.ask_stream(question, now=parse_now(args.now), history=history, session_id=session)
+        stream = agents.ask_stream(
+            question, now=parse_now(args.now), history=history, session_id=session
+        )
         sys.stdout.write("engram> ")
         for piece in stream:
             sys.stdout.write(piece)
@@ -101,7 +112,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         answer = stream.result
         _print_citations(answer.citations)
         session = answer.session_id
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text},
+        ]
 
 
 def cmd_memorize(args: argparse.Namespace) -> int:
@@ -112,15 +126,21 @@ def cmd_memorize(args: argparse.Namespace) -> int:
     for r in results:
         for k, v in r.counts.items():
             counts[k] = counts.get(k, 0) + v
-    summary = {"batches": len(results), "observations": sum(len(r.obs_ids) for r in results),
-               "operations": counts, "llm_calls": sum(r.llm_calls for r in results),
-               "proposals": [r.proposal_id for r in results if r.proposal_id is not None],
-               "status": agents.status()}
+    summary = {
+        "batches": len(results),
+        "observations": sum(len(r.obs_ids) for r in results),
+        "operations": counts,
+        "llm_calls": sum(r.llm_calls for r in results),
+        "proposals": [r.proposal_id for r in results if r.proposal_id is not None],
+        "status": agents.status(),
+    }
     if args.json:
         print_json(summary)
     else:
-        print(f"memorised {summary['observations']} observations in {summary['batches']} batches: "
-              f"{json.dumps(counts)}; {summary['llm_calls']} LLM calls")
+        print(
+            f"memorised {summary['observations']} observations in {summary['batches']} batches: "
+            f"{json.dumps(counts)}; {summary['llm_calls']} LLM calls"
+        )
     return 0
 
 

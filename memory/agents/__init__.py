@@ -8,5 +8,14 @@ from memory.agents.memorizer import BatchResult, LLMUnavailable, Memorizer
 from memory.agents.runtime import Agents, AnswerStream
 from memory.agents.worker import MemoryWorker
 
-__all__ = ["Agents", "AgentConfig", "Answer", "AnswerStream", "BatchResult", "ChatAgent",
-           "LLMUnavailable", "Memorizer", "MemoryWorker"]
+__all__ = [
+    "Agents",
+    "AgentConfig",
+    "Answer",
+    "AnswerStream",
+    "BatchResult",
+    "ChatAgent",
+    "LLMUnavailable",
+    "Memorizer",
+    "MemoryWorker",
+]

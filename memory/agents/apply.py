@@ -14,12 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from memory.agents.ops import Op
 from memory.errors import NotFound
 from memory.store import memories as mem
 from memory.store.records import Memory
 from memory.store.store import MemoryStore, log_event
-
-from memory.agents.ops import Op
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +37,38 @@ class ApplyReport:
 
 def op_to_json(op: Op) -> dict[str, Any]:
     """An operation as JSON (proposals and logs)."""
-    return {"op": op.op, "type": op.mtype, "fields": op.fields, "ids": list(op.ids),
-            "source_ids": list(op.source_ids), "tree_path": list(op.tree_path or []), "agent": op.agent}
+    return {
+        "op": op.op,
+        "type": op.mtype,
+        "fields": op.fields,
+        "ids": list(op.ids),
+        "source_ids": list(op.source_ids),
+        "tree_path": list(op.tree_path or []),
+        "agent": op.agent,
+    }
 
 
 def op_from_json(data: dict[str, Any]) -> Op:
     """The inverse of ``op_to_json``."""
-    return Op(data["op"], data["type"], dict(data.get("fields") or {}), tuple(data.get("ids") or ()),
-              tuple(data.get("source_ids") or ()), tuple(data.get("tree_path") or ()) or None,
-              data.get("agent", "agent"))
+    return Op(
+        data["op"],
+        data["type"],
+        dict(data.get("fields") or {}),
+        tuple(data.get("ids") or ()),
+        tuple(data.get("source_ids") or ()),
+        tuple(data.get("tree_path") or ()) or None,
+        data.get("agent", "agent"),
+    )
 
 
-def apply_ops(store: MemoryStore, ops: list[Op], *, allow_delete: bool = False,
-              delete_limit: int = DELETE_LIMIT, reason: str = "") -> ApplyReport:
+def apply_ops(
+    store: MemoryStore,
+    ops: list[Op],
+    *,
+    allow_delete: bool = False,
+    delete_limit: int = DELETE_LIMIT,
+    reason: str = "",
+) -> ApplyReport:
     """Apply ``ops`` in ONE store transaction; any failure rolls all of them back.
 
     Args:
@@ -76,10 +94,16 @@ def apply_ops(store: MemoryStore, ops: list[Op], *, allow_delete: bool = False,
             changed += c
             removed += r
             counts[op.op] = counts.get(op.op, 0) + 1
-        proposal = _propose(conn, held, reason or _hold_reason(allow_delete, len(deletes))) if held else None
+        proposal = (
+            _propose(conn, held, reason or _hold_reason(allow_delete, len(deletes)))
+            if held
+            else None
+        )
         if held:
             counts["proposed"] = len(held)
-        return ApplyReport(tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(removed)), proposal, counts)
+        return ApplyReport(
+            tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(removed)), proposal, counts
+        )
 
     return store.write(_do, "apply memory operations")
 
@@ -100,26 +124,49 @@ def _live(conn: sqlite3.Connection, mid: int) -> Memory:
 def _apply_one(conn: sqlite3.Connection, op: Op, now: float) -> tuple[list[int], list[int]]:
     path = list(op.tree_path) if op.tree_path is not None else None
     if op.op == "insert":
-        mid = mem.insert(conn, op.mtype, op.fields, source_ids=list(op.source_ids),
-                         tree_path=path or [], now=now)
+        mid = mem.insert(
+            conn, op.mtype, op.fields, source_ids=list(op.source_ids), tree_path=path or [], now=now
+        )
         log_event(conn, mid, op.agent, "insert", None, mem.snapshot(mem.load(conn, [mid])[mid]))
         return [mid], []
     if op.op == "update":
-        return [_update(conn, op.ids[0], op, path, now, "update")], []
+        return [_update(conn, op, now, "update")], []
     if op.op == "merge":
-        target = _update(conn, op.ids[0], op, path, now, "merge", extra=op.ids[1:])
+        target = _update(conn, op, now, "merge")
         for other in op.ids[1:]:
             old = _live(conn, other)
             conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (target, other))
-            log_event(conn, other, op.agent, "merge", mem.snapshot(old), json.dumps({"merged_into": target}))
+            log_event(
+                conn,
+                other,
+                op.agent,
+                "merge",
+                mem.snapshot(old),
+                json.dumps({"merged_into": target}),
+            )
         return [target], list(op.ids[1:])
     if op.op == "supersede":
         old = _live(conn, op.ids[0])
-        new_id = mem.insert(conn, op.mtype, op.fields, source_ids=list(op.source_ids),
-                            tree_path=path if path is not None else list(old.tree_path), now=now)
+        new_id = mem.insert(
+            conn,
+            op.mtype,
+            op.fields,
+            source_ids=list(op.source_ids),
+            tree_path=path if path is not None else list(old.tree_path),
+            now=now,
+        )
         conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (new_id, old.id))
-        log_event(conn, new_id, op.agent, "insert", None, mem.snapshot(mem.load(conn, [new_id])[new_id]))
-        log_event(conn, old.id, op.agent, "supersede", mem.snapshot(old), json.dumps({"superseded_by": new_id}))
+        log_event(
+            conn, new_id, op.agent, "insert", None, mem.snapshot(mem.load(conn, [new_id])[new_id])
+        )
+        log_event(
+            conn,
+            old.id,
+            op.agent,
+            "supersede",
+            mem.snapshot(old),
+            json.dumps({"superseded_by": new_id}),
+        )
         return [new_id], [old.id]
     if op.op == "delete":
         old = _live(conn, op.ids[0])
@@ -129,11 +176,13 @@ def _apply_one(conn: sqlite3.Connection, op: Op, now: float) -> tuple[list[int],
     raise ValueError(f"unknown operation {op.op!r}")
 
 
-def _update(conn: sqlite3.Connection, mid: int, op: Op, path: list[str] | None, now: float,
-            kind: str, extra: tuple[int, ...] = ()) -> int:
+def _update(conn: sqlite3.Connection, op: Op, now: float, kind: str) -> int:
+    """Update ``op.ids[0]``; a merge also takes the provenance of the other ids."""
+    mid = op.ids[0]
+    path = list(op.tree_path) if op.tree_path is not None else None
     old = _live(conn, mid)
     sources = set(op.source_ids)
-    for other in extra:
+    for other in op.ids[1:] if kind == "merge" else ():
         sources |= set(_live(conn, other).source_ids)
     mem.update(conn, old, op.fields, source_ids=sorted(sources), tree_path=path, now=now)
     new = mem.load(conn, [mid])[mid]
@@ -145,15 +194,25 @@ def _propose(conn: sqlite3.Connection, ops: list[Op], reason: str) -> int:
     sources = sorted({s for o in ops for s in o.source_ids})
     cur = conn.execute(
         "INSERT INTO memory_proposals (ts, agent, reason, ops, source_ids) VALUES (?, ?, ?, ?, ?)",
-        (time.time(), ops[0].agent, reason, json.dumps([op_to_json(o) for o in ops]), json.dumps(sources)))
+        (
+            time.time(),
+            ops[0].agent,
+            reason,
+            json.dumps([op_to_json(o) for o in ops]),
+            json.dumps(sources),
+        ),
+    )
     logger.info("held %d operation(s) as proposal %s: %s", len(ops), cur.lastrowid, reason)
     return int(cur.lastrowid)
 
 
 def pending_proposals(store: MemoryStore) -> list[dict[str, Any]]:
     """Proposals waiting for the user, oldest first."""
-    rows = store.read().execute(
-        "SELECT * FROM memory_proposals WHERE status = 'pending' ORDER BY id").fetchall()
+    rows = (
+        store.read()
+        .execute("SELECT * FROM memory_proposals WHERE status = 'pending' ORDER BY id")
+        .fetchall()
+    )
     return [{**dict(r), "ops": json.loads(r["ops"])} for r in rows]
 
 
@@ -163,25 +222,48 @@ def resolve_proposal(store: MemoryStore, proposal_id: int, accept: bool) -> Appl
     Raises:
         NotFound: no pending proposal has that id.
     """
-    row = store.read().execute("SELECT * FROM memory_proposals WHERE id = ? AND status = 'pending'",
-                               (proposal_id,)).fetchone()
+    row = (
+        store.read()
+        .execute(
+            "SELECT * FROM memory_proposals WHERE id = ? AND status = 'pending'", (proposal_id,)
+        )
+        .fetchone()
+    )
     if row is None:
         raise NotFound(f"no pending proposal {proposal_id}")
     ops = [op_from_json(d) for d in json.loads(row["ops"])]
     report = ApplyReport()
     if accept:
-        report = apply_ops(store, [Op(o.op, o.mtype, o.fields, o.ids, o.source_ids, o.tree_path, "user")
-                                   for o in ops], allow_delete=True, delete_limit=len(ops))
+        report = apply_ops(
+            store,
+            [Op(o.op, o.mtype, o.fields, o.ids, o.source_ids, o.tree_path, "user") for o in ops],
+            allow_delete=True,
+            delete_limit=len(ops),
+        )
     status = "applied" if accept else "rejected"
-    store.write(lambda c: c.execute("UPDATE memory_proposals SET status = ? WHERE id = ?",
-                                    (status, proposal_id)), "resolve proposal")
+    store.write(
+        lambda c: c.execute(
+            "UPDATE memory_proposals SET status = ? WHERE id = ?", (status, proposal_id)
+        ),
+        "resolve proposal",
+    )
     return report
 
 
-def log_run(store: MemoryStore, agent: str, outcome: str, detail: str,
-            obs_ids: list[int] | tuple[int, ...] = ()) -> None:
+def log_run(
+    store: MemoryStore,
+    agent: str,
+    outcome: str,
+    detail: str,
+    obs_ids: list[int] | tuple[int, ...] = (),
+) -> None:
     """Append one row to ``agent_log`` (what a manager or batch did, or why it was rejected)."""
     lo, hi = (min(obs_ids), max(obs_ids)) if obs_ids else (None, None)
-    store.write(lambda c: c.execute(
-        "INSERT INTO agent_log (ts, agent, outcome, detail, obs_from, obs_to) VALUES (?, ?, ?, ?, ?, ?)",
-        (time.time(), agent, outcome, detail[:2000], lo, hi)), "agent log")
+    store.write(
+        lambda c: c.execute(
+            "INSERT INTO agent_log (ts, agent, outcome, detail, obs_from, obs_to) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), agent, outcome, detail[:2000], lo, hi),
+        ),
+        "agent log",
+    )

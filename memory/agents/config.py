@@ -16,7 +16,9 @@ class AgentConfig(BaseModel):
     json_max_tokens: int = Field(320, ge=32, description="tokens a manager's JSON answer may use")
     answer_max_tokens: int = Field(256, ge=16, description="tokens a chat answer may use")
     shown_items: int = Field(8, ge=0, le=40, description="existing items shown to each manager")
-    delete_limit: int = Field(3, ge=0, description="more deletes than this in a batch need the user")
+    delete_limit: int = Field(
+        3, ge=0, description="more deletes than this in a batch need the user"
+    )
     max_attempts: int = Field(5, ge=1, description="attempts before a batch is marked failed")
     backoff_base: float = Field(5.0, gt=0, description="first retry delay after an LLM outage (s)")
     backoff_max: float = Field(600.0, gt=0, description="longest retry delay (s)")

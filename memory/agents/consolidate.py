@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from memory.agents.ops import Op
 from memory.search.fts import STOPWORDS, tokens
 from memory.store.records import Memory
-
-from memory.agents.ops import Op
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +43,21 @@ def dedupe_inserts(ops: list[Op], find: Finder) -> list[Op]:
             continue
         title = str(op.fields.get("name") or op.fields.get("title") or "")
         summary = str(op.fields.get("summary") or "")
-        twin = next((m for m in find(f"{title} {summary}", op.mtype, 5)
-                     if m.live and is_near_duplicate(title, summary, m)), None)
+        twin = next(
+            (
+                m
+                for m in find(f"{title} {summary}", op.mtype, 5)
+                if m.live and is_near_duplicate(title, summary, m)
+            ),
+            None,
+        )
         if twin is None:
             out.append(op)
         else:
             logger.debug("insert repeats memory %s; updating it instead", twin.id)
-            out.append(Op("update", op.mtype, op.fields, (twin.id,), op.source_ids, op.tree_path, op.agent))
+            out.append(
+                Op("update", op.mtype, op.fields, (twin.id,), op.source_ids, op.tree_path, op.agent)
+            )
     return out
 
 
@@ -61,8 +68,14 @@ def duplicate_merges(items: list[Memory], find: Finder, agent: str = "consolidat
     for m in items:
         if not m.live or m.id in taken or m.type in ("core", "vault", "episodic"):
             continue
-        twins = [o for o in find(f"{m.title} {m.summary}", m.type, 6)
-                 if o.id != m.id and o.live and o.id not in taken and is_near_duplicate(m.title, m.summary, o)]
+        twins = [
+            o
+            for o in find(f"{m.title} {m.summary}", m.type, 6)
+            if o.id != m.id
+            and o.live
+            and o.id not in taken
+            and is_near_duplicate(m.title, m.summary, o)
+        ]
         if not twins:
             continue
         group = [m, *twins[:3]]

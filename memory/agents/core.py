@@ -75,7 +75,9 @@ def render_block(lines: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k}: {v}" if k else v for k, v in lines)
 
 
-def merge_facts(lines: list[tuple[str, str]], facts: list[Fact]) -> tuple[list[tuple[str, str]], bool]:
+def merge_facts(
+    lines: list[tuple[str, str]], facts: list[Fact]
+) -> tuple[list[tuple[str, str]], bool]:
     """Fold facts into block lines; returns (lines, contradicted) where contradicted means a
     single-valued fact replaced a different older value."""
     lines = list(lines)
@@ -88,8 +90,9 @@ def merge_facts(lines: list[tuple[str, str]], facts: list[Fact]) -> tuple[list[t
             for i in reversed(idx):
                 del lines[i]
             lines.append((f.key, f.value))
-        elif (f.key, f.value) not in lines and all(v.lower() != f.value.lower()
-                                                   for k, v in lines if k == f.key):
+        elif (f.key, f.value) not in lines and all(
+            v.lower() != f.value.lower() for k, v in lines if k == f.key
+        ):
             lines.append((f.key, f.value))
     return lines, contradicted
 
@@ -115,8 +118,12 @@ def needs_rewrite(value: str, limit: int) -> bool:
 
 def block_fields(value: str, limit: int = CORE_LIMIT) -> dict[str, object]:
     """The fields of the core block."""
-    return {"label": CORE_LABEL, "value": value, "char_limit": limit,
-            "summary": "What the user told Engram about themselves"}
+    return {
+        "label": CORE_LABEL,
+        "value": value,
+        "char_limit": limit,
+        "summary": "What the user told Engram about themselves",
+    }
 
 
 def current_block(candidates: list[Memory]) -> Memory | None:

@@ -1,4 +1,4 @@
-"""Operations from the deterministic extractors (episodes, resources, vault, core): no LLM needed."""
+"""Operations from the deterministic extractors (episodes, resources, vault, core): no LLM."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import logging
 import re
 from collections.abc import Callable
 
-from memory.errors import BadQuery
-from memory.store.records import Memory, Observation
-
 from memory.agents import core, extractors
 from memory.agents.ops import Op
+from memory.errors import BadQuery
+from memory.store.records import Memory, Observation
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +17,9 @@ Finder = Callable[[str, str, int], list[Memory]]
 EPISODE_DETAILS = 8_000
 
 
-def episode_ops(segs: list[extractors.Segment], find: Finder,
-                summaries: dict[str, tuple[str, list[str]]]) -> list[Op]:
+def episode_ops(
+    segs: list[extractors.Segment], find: Finder, summaries: dict[str, tuple[str, list[str]]]
+) -> list[Op]:
     """Insert an episode per segment, or extend the live episode a segment continues."""
     ops: list[Op] = []
     for seg in segs:
@@ -39,7 +39,9 @@ def episode_ops(segs: list[extractors.Segment], find: Finder,
         merged["details"] = f"{old.details}\n{fields['details']}"[-EPISODE_DETAILS:]
         if not better:
             merged["summary"] = _extend_summary(old, seg)
-        ops.append(Op("update", "episodic", merged, (old.id,), seg.obs_ids, path, "episodic_manager"))
+        ops.append(
+            Op("update", "episodic", merged, (old.id,), seg.obs_ids, path, "episodic_manager")
+        )
     return ops
 
 
@@ -66,7 +68,9 @@ def _continued(seg: extractors.Segment, find: Finder) -> Memory | None:
     return None
 
 
-def resource_ops(observations: list[Observation], by_uri: Callable[[str], Memory | None]) -> list[Op]:
+def resource_ops(
+    observations: list[Observation], by_uri: Callable[[str], Memory | None]
+) -> list[Op]:
     """Insert a resource per new URL/file; add provenance to one seen before."""
     apps = {o.id: o.app for o in observations}
     ops: list[Op] = []
@@ -74,10 +78,21 @@ def resource_ops(observations: list[Observation], by_uri: Callable[[str], Memory
         old = by_uri(res.uri)
         if old is None:
             fields = extractors.resource_fields(res, apps.get(res.obs_ids[0]))
-            ops.append(Op("insert", "resource", fields, (), res.obs_ids, ("resources", res.resource_type),
-                          "resource_manager"))
+            ops.append(
+                Op(
+                    "insert",
+                    "resource",
+                    fields,
+                    (),
+                    res.obs_ids,
+                    ("resources", res.resource_type),
+                    "resource_manager",
+                )
+            )
         elif not set(res.obs_ids) <= set(old.source_ids):
-            ops.append(Op("update", "resource", {}, (old.id,), res.obs_ids, None, "resource_manager"))
+            ops.append(
+                Op("update", "resource", {}, (old.id,), res.obs_ids, None, "resource_manager")
+            )
     return ops
 
 
@@ -94,12 +109,15 @@ def vault_ops(observations: list[Observation], has_vault: Callable[[int], bool])
             key = (kind, str(fields["caption"]))
             if key not in seen:
                 seen.add(key)
-                ops.append(Op("insert", "vault", fields, (), (o.id,), ("vault", kind), "vault_manager"))
+                ops.append(
+                    Op("insert", "vault", fields, (), (o.id,), ("vault", kind), "vault_manager")
+                )
     return ops
 
 
-def core_ops(observations: list[Observation], blocks: list[Memory],
-             rewrite: Callable[[str, int], str | None]) -> list[Op]:
+def core_ops(
+    observations: list[Observation], blocks: list[Memory], rewrite: Callable[[str, int], str | None]
+) -> list[Op]:
     """Fold explicit chat statements into the core block: insert, update or supersede it."""
     facts = core.facts_from_chat(observations)
     if not facts:

@@ -21,12 +21,22 @@ logger = logging.getLogger(__name__)
 SEGMENT_GAP = 300.0
 DETAILS_CHARS = 3_500
 _URL = re.compile(r"\bhttps?://[^\s<>\"'\])]+", re.IGNORECASE)
-_DOC_EXT = "pdf|docx?|xlsx?|pptx?|odt|ods|md|txt|csv|json|ya?ml|toml|py|js|ts|rs|go|java|c|cpp|h|sh|ipynb"
+_DOC_EXT = (
+    "pdf|docx?|xlsx?|pptx?|odt|ods|md|txt|csv|json|ya?ml|toml|py|js|ts|rs|go|java|c|cpp|h|sh|ipynb"
+)
 _PATH = re.compile(r"(?:~|[A-Za-z]:\\|/)[\w.\-/\\ ]*?[\w\-]+\.(?:" + _DOC_EXT + r")\b")
 _FILE = re.compile(r"\b[\w][\w\- ]{0,80}\.(?:" + _DOC_EXT + r")\b")
 _PLACEHOLDER = re.compile(r"\[REDACTED:([a-z_]+)(?::\d+)?\]")
-VAULT_KINDS = {"api_key": "api_key", "password": "credential", "token": "api_key", "card": "id",
-               "iban": "id", "email": "contact", "phone": "contact", "private_key": "credential"}
+VAULT_KINDS = {
+    "api_key": "api_key",
+    "password": "credential",
+    "token": "api_key",
+    "card": "id",
+    "iban": "id",
+    "email": "contact",
+    "phone": "contact",
+    "private_key": "credential",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,16 @@ def _segment(run: list[Observation]) -> Segment:
     title = first.window_title or first.app or first.kind
     if is_chat:
         title = f"chat {first.session}" if first.session else "chat"
-    return Segment(_key(first), first.app or first.kind, title, first.ts_start, _end(run[-1]),
-                   tuple(o.id for o in run), tuple(texts), is_chat)
+    return Segment(
+        _key(first),
+        first.app or first.kind,
+        title,
+        first.ts_start,
+        _end(run[-1]),
+        tuple(o.id for o in run),
+        tuple(texts),
+        is_chat,
+    )
 
 
 def episode_fields(seg: Segment) -> dict[str, object]:
@@ -87,15 +105,23 @@ def episode_fields(seg: Segment) -> dict[str, object]:
     minutes = max(1, round((seg.end - seg.start) / 60))
     if seg.is_chat:
         speakers = sorted({t.split(":", 1)[0] for t in seg.texts if ":" in t})[:4]
-        summary = (f"Conversation ({', '.join(speakers) or 'chat'}), {len(seg.obs_ids)} messages "
-                   f"from {iso(seg.start)}: {_first_words(seg.texts, 30)}")
+        summary = (
+            f"Conversation ({', '.join(speakers) or 'chat'}), {len(seg.obs_ids)} messages "
+            f"from {iso(seg.start)}: {_first_words(seg.texts, 30)}"
+        )
         event_type = "conversation"
     else:
         summary = f"Used {seg.app}: {seg.title} for about {minutes} min from {iso(seg.start)}"
         event_type = "activity"
-    return {"title": f"{seg.app} — {seg.title}"[:300], "summary": summary[:600],
-            "details": _details(seg.texts), "occurred_at": seg.start, "ended_at": seg.end,
-            "actor": "user", "event_type": event_type}
+    return {
+        "title": f"{seg.app} — {seg.title}"[:300],
+        "summary": summary[:600],
+        "details": _details(seg.texts),
+        "occurred_at": seg.start,
+        "ended_at": seg.end,
+        "actor": "user",
+        "event_type": event_type,
+    }
 
 
 def _first_words(texts: tuple[str, ...], n: int) -> str:
@@ -126,15 +152,19 @@ class SeenResource:
 
 
 def resources(observations: Iterable[Observation]) -> list[SeenResource]:
-    """URLs (from the url column and text) and file names (from titles) seen, first sighting first."""
+    """URLs (url column and text) and file names (titles) seen, first sighting first."""
     found: dict[str, dict[str, object]] = {}
     for o in sorted(observations, key=lambda x: (x.ts_start, x.id)):
         for uri, rtype, title in _in_observation(o):
-            entry = found.setdefault(uri, {"type": rtype, "title": title, "ids": [], "ts": o.ts_start})
+            entry = found.setdefault(
+                uri, {"type": rtype, "title": title, "ids": [], "ts": o.ts_start}
+            )
             if o.id not in entry["ids"]:  # type: ignore[operator]
                 entry["ids"].append(o.id)  # type: ignore[union-attr]
-    return [SeenResource(u, str(e["type"]), str(e["title"]), tuple(e["ids"]), float(e["ts"]))  # type: ignore[arg-type]
-            for u, e in found.items()]
+    return [
+        SeenResource(u, str(e["type"]), str(e["title"]), tuple(e["ids"]), float(e["ts"]))  # type: ignore[arg-type]
+        for u, e in found.items()
+    ]
 
 
 def _in_observation(o: Observation) -> list[tuple[str, str, str]]:
@@ -157,9 +187,13 @@ def _in_observation(o: Observation) -> list[tuple[str, str, str]]:
 def resource_fields(res: SeenResource, app: str | None = None) -> dict[str, object]:
     """Fields of the resource memory for one URL or file."""
     where = f" in {app}" if app else ""
-    return {"title": res.title or res.uri, "resource_type": res.resource_type, "uri": res.uri,
-            "summary": f"{res.resource_type} seen{where} at {iso(res.first_ts)}: {res.title}"[:600],
-            "ts": res.first_ts}
+    return {
+        "title": res.title or res.uri,
+        "resource_type": res.resource_type,
+        "uri": res.uri,
+        "summary": f"{res.resource_type} seen{where} at {iso(res.first_ts)}: {res.title}"[:600],
+        "ts": res.first_ts,
+    }
 
 
 def vault_findings(o: Observation) -> list[str]:
@@ -170,7 +204,11 @@ def vault_findings(o: Observation) -> list[str]:
 def vault_fields(o: Observation, kind: str) -> dict[str, object]:
     """A vault entry describing a redacted secret; the value itself stays with the redactor."""
     where = o.window_title or o.app or o.kind
-    return {"caption": f"{kind.replace('_', ' ')} seen in {where}"[:300],
-            "entry_type": VAULT_KINDS.get(kind, "credential"), "source": (o.url or o.app or o.kind)[:300],
-            "sensitivity": "high", "summary": f"A {kind} was detected and redacted at {iso(o.ts_start)}.",
-            "ts": o.ts_start}
+    return {
+        "caption": f"{kind.replace('_', ' ')} seen in {where}"[:300],
+        "entry_type": VAULT_KINDS.get(kind, "credential"),
+        "source": (o.url or o.app or o.kind)[:300],
+        "sensitivity": "high",
+        "summary": f"A {kind} was detected and redacted at {iso(o.ts_start)}.",
+        "ts": o.ts_start,
+    }

@@ -1,4 +1,4 @@
-"""Building the agents' LLM from a short spec: "none", "local" (the catalogue model) or a server URL.
+"""The agents' LLM from a short spec: "none", "local" (the catalogue model) or a server URL.
 
 TODO(#5): replace with ``ModelHub.llm()`` once memory/modelhub.py lands, keeping the spec parsing
 for the CLI's ``--llm`` option.

@@ -21,24 +21,32 @@ class AgentLLM(Protocol):
 
     model_id: str
 
-    def chat(self, messages: Sequence[Message], *, max_tokens: int = 256,
-             temperature: float = 0.0) -> str:
+    def chat(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
         """Return the assistant's reply."""
         ...
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 256,
-               temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
         """Yield the reply in pieces."""
         ...
 
-    def json(self, messages: Sequence[Message], schema: dict[str, Any], *,
-             max_tokens: int = 256, temperature: float = 0.0) -> dict[str, Any]:
+    def json(
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> dict[str, Any]:
         """Return a JSON object valid against ``schema``."""
         ...
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` says the model is unreachable or too slow (retry later), not a bad answer."""
+    """True when ``exc`` says the model is unreachable or too slow (retry), not a bad answer."""
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return True
     return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)

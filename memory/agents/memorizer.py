@@ -13,16 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memory.errors import BadQuery
-from memory.store.records import Memory, Observation
-
 from memory.agents import deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import dedupe_inserts
 from memory.agents.llm_protocol import AgentLLM, is_transient
-from memory.agents.managers import Call, describe, format_observation, rewrite_core, run_ops_manager, summarise
+from memory.agents.managers import (
+    Call,
+    describe,
+    format_observation,
+    rewrite_core,
+    run_ops_manager,
+    summarise,
+)
 from memory.agents.ops import Op
+from memory.errors import BadQuery
+from memory.store.records import Memory, Observation
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +82,9 @@ class Memorizer:
     transaction go through the store as usual.
     """
 
-    def __init__(self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None) -> None:
+    def __init__(
+        self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None
+    ) -> None:
         self.service = service
         self.store = service.store
         self.config = config or AgentConfig()
@@ -98,10 +106,15 @@ class Memorizer:
 
     def by_uri(self, uri: str) -> Memory | None:
         """The live resource with this uri (indexed lookup)."""
-        row = self.store.read().execute(
-            "SELECT m.id FROM resource_memory r JOIN memories m ON m.id = r.id WHERE r.uri = ? "
-            "AND m.deleted_at IS NULL AND m.superseded_by IS NULL ORDER BY m.id DESC LIMIT 1",
-            (uri,)).fetchone()
+        row = (
+            self.store.read()
+            .execute(
+                "SELECT m.id FROM resource_memory r JOIN memories m ON m.id = r.id WHERE r.uri = ? "
+                "AND m.deleted_at IS NULL AND m.superseded_by IS NULL ORDER BY m.id DESC LIMIT 1",
+                (uri,),
+            )
+            .fetchone()
+        )
         return self.store.get_memory(row[0]) if row else None
 
     def has_vault(self, obs_id: int) -> bool:
@@ -128,20 +141,38 @@ class Memorizer:
             if is_transient(exc):
                 raise LLMUnavailable(exc) from exc
             raise
-        allow_delete = any(o.kind == "chat" and (o.speaker or "").lower() == "user" for o in observations)
-        report = apply_ops(self.store, ops, allow_delete=allow_delete, delete_limit=self.config.delete_limit,
-                           reason="")
+        allow_delete = any(
+            o.kind == "chat" and (o.speaker or "").lower() == "user" for o in observations
+        )
+        report = apply_ops(
+            self.store,
+            ops,
+            allow_delete=allow_delete,
+            delete_limit=self.config.delete_limit,
+            reason="",
+        )
         self.sync_vectors(report)
         self.store.set_status(ids, "memorized")
         calls = (self.llm.calls - calls_before) if self.llm else 0
-        self._log("meta_manager", "applied", f"types={sorted(types)} ops={describe(ops)} llm_calls={calls}", ids)
+        self._log(
+            "meta_manager",
+            "applied",
+            f"types={sorted(types)} ops={describe(ops)} llm_calls={calls}",
+            ids,
+        )
         if report.proposal_id is not None:
             self._log("meta_manager", "proposed", f"proposal {report.proposal_id}", ids)
-        return BatchResult(tuple(ids), tuple(sorted(types)), dict(report.counts), calls, report.proposal_id)
+        return BatchResult(
+            tuple(ids), tuple(sorted(types)), dict(report.counts), calls, report.proposal_id
+        )
 
     def _route(self, observations: list[Observation]) -> set[str]:
         types = meta.rule_route(observations, self.llm is not None)
-        if self.llm is not None and self.config.use_llm_routing and not set(meta.LLM_TYPES) <= types:
+        if (
+            self.llm is not None
+            and self.config.use_llm_routing
+            and not set(meta.LLM_TYPES) <= types
+        ):
             text = "\n".join(format_observation(o, 300) for o in observations[:12])
             types |= meta.llm_route(self.llm, text) & (set(meta.LLM_TYPES) | types)
         return types
@@ -160,8 +191,12 @@ class Memorizer:
         if "vault" in types:
             ops += deterministic.vault_ops(observations, self.has_vault)
         if "core" in types:
-            rewrite = (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)
-            ops += deterministic.core_ops(observations, self.service.list_memories("core", limit=20), rewrite)
+            rewrite = (
+                (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)
+            )
+            ops += deterministic.core_ops(
+                observations, self.service.list_memories("core", limit=20), rewrite
+            )
         for mtype in meta.LLM_TYPES:
             if mtype in types and self.llm is not None:
                 ops += run_ops_manager(self._call(), mtype, observations)
@@ -197,16 +232,23 @@ class Memorizer:
         (except those in ``skip``, already tried by this caller)."""
         batch = self.store.observations_with_status("indexed", self.config.max_batch)
         if not batch:
-            batch = [o for o in self.store.observations_with_status("failed", self.config.max_batch * 4)
-                     if o.attempts < self.config.max_attempts and o.id not in skip][: self.config.max_batch]
+            batch = [
+                o
+                for o in self.store.observations_with_status("failed", self.config.max_batch * 4)
+                if o.attempts < self.config.max_attempts and o.id not in skip
+            ][: self.config.max_batch]
         return batch
 
     def note_outage(self, ids: list[int], exc: BaseException) -> None:
         """Record an LLM outage on observations without changing their status."""
         msg = f"LLM unavailable, will retry: {exc}"[:500]
-        self.store.write(lambda c: c.executemany(
-            "UPDATE observations SET attempts = attempts + 1, error = ? WHERE id = ?",
-            [(msg, i) for i in ids]), "note outage")
+        self.store.write(
+            lambda c: c.executemany(
+                "UPDATE observations SET attempts = attempts + 1, error = ? WHERE id = ?",
+                [(msg, i) for i in ids],
+            ),
+            "note outage",
+        )
         self._log("meta_manager", "retry", msg, ids)
 
     def process(self, observations: list[Observation]) -> BatchResult | None:
@@ -227,8 +269,9 @@ class Memorizer:
             self._log("meta_manager", "failed", f"{type(exc).__name__}: {exc}", ids)
             return None
 
-    def process_pending(self, progress: Callable[[int, int], None] | None = None,
-                        limit: int | None = None) -> list[BatchResult]:
+    def process_pending(
+        self, progress: Callable[[int, int], None] | None = None, limit: int | None = None
+    ) -> list[BatchResult]:
         """Memorise everything waiting now, batch by batch (``engram memorize``).
 
         Raises:
@@ -251,8 +294,13 @@ class Memorizer:
 
     def waiting(self) -> int:
         """Observations waiting to be memorised (indexed, or failed with attempts left)."""
-        row = self.store.read().execute(
-            "SELECT SUM(status = 'indexed'), SUM(status = 'failed' AND attempts < ?) FROM observations",
-            (self.config.max_attempts,)).fetchone()
+        row = (
+            self.store.read()
+            .execute(
+                "SELECT SUM(status = 'indexed'), SUM(status = 'failed' AND attempts < ?) "
+                "FROM observations",
+                (self.config.max_attempts,),
+            )
+            .fetchone()
+        )
         return int(row[0] or 0) + int(row[1] or 0)
-

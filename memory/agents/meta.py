@@ -5,19 +5,31 @@ from __future__ import annotations
 import logging
 import re
 
-from memory.store.records import MEMORY_TYPES, Observation
-
 from memory.agents import core, extractors
 from memory.agents.llm_protocol import AgentLLM, is_transient
+from memory.store.records import MEMORY_TYPES, Observation
 
 logger = logging.getLogger(__name__)
 
-_STEPS = re.compile(r"(?m)^\s*(?:\d+[.)]|step \d|\$ |>>> )|\bhow to\b|\binstall\b|\bpip install\b|"
-                    r"\bgit (?:clone|commit|push)\b", re.I)
+_STEPS = re.compile(
+    r"(?m)^\s*(?:\d+[.)]|step \d|\$ |>>> )|\bhow to\b|\binstall\b|\bpip install\b|"
+    r"\bgit (?:clone|commit|push)\b",
+    re.I,
+)
 LLM_TYPES = ("semantic", "procedural")
-ROUTE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["types"],
-                "properties": {"types": {"type": "array", "uniqueItems": True, "maxItems": 6,
-                                         "items": {"enum": list(MEMORY_TYPES)}}}}
+ROUTE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["types"],
+    "properties": {
+        "types": {
+            "type": "array",
+            "uniqueItems": True,
+            "maxItems": 6,
+            "items": {"enum": list(MEMORY_TYPES)},
+        }
+    },
+}
 
 
 def rule_route(observations: list[Observation], has_llm: bool) -> set[str]:
@@ -46,10 +58,14 @@ def llm_route(llm: AgentLLM, text: str, max_tokens: int = 64) -> set[str]:
         Exception: a transient model error (server down or slow).
     """
     messages = [
-        {"role": "system", "content": "Which memory types does this activity concern? semantic: "
-                                      "lasting facts about people, projects, things; procedural: "
-                                      "how-to steps; episodic: events. Include a type when unsure."},
-        {"role": "user", "content": text[:2000]}]
+        {
+            "role": "system",
+            "content": "Which memory types does this activity concern? semantic: "
+            "lasting facts about people, projects, things; procedural: "
+            "how-to steps; episodic: events. Include a type when unsure.",
+        },
+        {"role": "user", "content": text[:2000]},
+    ]
     try:
         answer = llm.json(messages, ROUTE_SCHEMA, max_tokens=max_tokens)
     except Exception as exc:

@@ -35,8 +35,12 @@ LLM_FIELDS: dict[str, dict[str, int]] = {
     "vault": {},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "core": ("label", "value"), "episodic": ("summary",), "semantic": ("name", "summary"),
-    "procedural": ("summary", "steps"), "resource": ("title", "summary"), "vault": (),
+    "core": ("label", "value"),
+    "episodic": ("summary",),
+    "semantic": ("name", "summary"),
+    "procedural": ("summary", "steps"),
+    "resource": ("title", "summary"),
+    "vault": (),
 }
 
 
@@ -66,40 +70,85 @@ class Op:
 
 
 def _fields_schema(mtype: str) -> dict[str, Any]:
-    props: dict[str, Any] = {k: {"type": "string", "maxLength": n} for k, n in LLM_FIELDS[mtype].items()}
+    props: dict[str, Any] = {
+        k: {"type": "string", "maxLength": n} for k, n in LLM_FIELDS[mtype].items()
+    }
     if mtype == "procedural":
         props["entry_type"] = {"enum": ["workflow", "guide", "script"]}
-        props["steps"] = {"type": "array", "items": {"type": "string", "maxLength": 200},
-                          "minItems": 1, "maxItems": 10}
-    return {"type": "object", "properties": props, "required": list(REQUIRED[mtype]),
-            "additionalProperties": False}
+        props["steps"] = {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 200},
+            "minItems": 1,
+            "maxItems": 10,
+        }
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(REQUIRED[mtype]),
+        "additionalProperties": False,
+    }
 
 
 def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, Any]:
     """The JSON schema a manager's answer must match; ids are limited to the items it was shown."""
     fields = _fields_schema(mtype)
-    path = {"type": "array", "items": {"type": "string", "maxLength": TREE_PART}, "maxItems": TREE_DEPTH}
-    variants: list[dict[str, Any]] = [{
-        "type": "object", "additionalProperties": False, "required": ["op", "fields"],
-        "properties": {"op": {"const": "insert"}, "fields": fields, "tree_path": path}}]
+    path = {
+        "type": "array",
+        "items": {"type": "string", "maxLength": TREE_PART},
+        "maxItems": TREE_DEPTH,
+    }
+    variants: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["op", "fields"],
+            "properties": {"op": {"const": "insert"}, "fields": fields, "tree_path": path},
+        }
+    ]
     if shown_ids:
         one = {"enum": sorted(shown_ids)}
         variants += [
-            {"type": "object", "additionalProperties": False, "required": ["op", "id", "fields"],
-             "properties": {"op": {"const": "update"}, "id": one, "fields": fields, "tree_path": path}},
-            {"type": "object", "additionalProperties": False, "required": ["op", "ids", "fields"],
-             "properties": {"op": {"const": "merge"}, "fields": fields,
-                            "ids": {"type": "array", "items": one, "minItems": 2, "maxItems": 4}}},
-            {"type": "object", "additionalProperties": False, "required": ["op", "id"],
-             "properties": {"op": {"const": "delete"}, "id": one}},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["op", "id", "fields"],
+                "properties": {
+                    "op": {"const": "update"},
+                    "id": one,
+                    "fields": fields,
+                    "tree_path": path,
+                },
+            },
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["op", "ids", "fields"],
+                "properties": {
+                    "op": {"const": "merge"},
+                    "fields": fields,
+                    "ids": {"type": "array", "items": one, "minItems": 2, "maxItems": 4},
+                },
+            },
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["op", "id"],
+                "properties": {"op": {"const": "delete"}, "id": one},
+            },
         ]
-    return {"type": "object", "additionalProperties": False, "required": ["operations"],
-            "properties": {"operations": {"type": "array", "items": {"anyOf": variants},
-                                          "maxItems": max_ops}}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["operations"],
+        "properties": {
+            "operations": {"type": "array", "items": {"anyOf": variants}, "maxItems": max_ops}
+        },
+    }
 
 
-def validate_answer(answer: Any, mtype: str, shown_ids: list[int], source_ids: list[int],
-                    agent: str) -> list[Op]:
+def validate_answer(
+    answer: Any, mtype: str, shown_ids: list[int], source_ids: list[int], agent: str
+) -> list[Op]:
     """Turn a manager's JSON answer into operations, or reject it whole.
 
     Raises:
@@ -114,10 +163,13 @@ def validate_answer(answer: Any, mtype: str, shown_ids: list[int], source_ids: l
     if len(raw_ops) > MAX_OPS:
         raise InvalidOps(f"{len(raw_ops)} operations; at most {MAX_OPS} per answer")
     shown = set(shown_ids)
-    return [_one(raw, n, mtype, shown, tuple(source_ids), agent) for n, raw in enumerate(raw_ops)]
+    base = Op("insert", mtype, {}, (), tuple(source_ids), None, agent)
+    return [_one(raw, n, base, shown) for n, raw in enumerate(raw_ops)]
 
 
-def _one(raw: Any, n: int, mtype: str, shown: set[int], sources: tuple[int, ...], agent: str) -> Op:
+def _one(raw: Any, n: int, base: Op, shown: set[int]) -> Op:
+    """One operation; ``base`` carries the type, provenance and agent of the answer."""
+    mtype = base.mtype
     if not isinstance(raw, dict):
         raise InvalidOps(f"operation {n} is not an object")
     kind = raw.get("op")
@@ -129,7 +181,7 @@ def _one(raw: Any, n: int, mtype: str, shown: set[int], sources: tuple[int, ...]
     ids = _ids(raw, n, kind, shown)
     fields = {} if kind == "delete" else _fields(raw.get("fields"), n, mtype, kind)
     path = _tree_path(raw.get("tree_path"), n)
-    return Op(kind, mtype, fields, ids, sources, path, agent)
+    return Op(kind, mtype, fields, ids, base.source_ids, path, base.agent)
 
 
 def _ids(raw: dict[str, Any], n: int, kind: str, shown: set[int]) -> tuple[int, ...]:
@@ -174,7 +226,10 @@ def _fields(raw: Any, n: int, mtype: str, kind: str) -> dict[str, Any]:
 def _tree_path(raw: Any, n: int) -> tuple[str, ...] | None:
     if raw is None:
         return None
-    if (not isinstance(raw, list) or len(raw) > TREE_DEPTH
-            or not all(isinstance(p, str) and 0 < len(p) <= TREE_PART for p in raw)):
+    if (
+        not isinstance(raw, list)
+        or len(raw) > TREE_DEPTH
+        or not all(isinstance(p, str) and 0 < len(p) <= TREE_PART for p in raw)
+    ):
         raise InvalidOps(f"operation {n}: tree_path must be up to {TREE_DEPTH} short names")
     return tuple(p.strip().lower() for p in raw)

@@ -9,17 +9,15 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from memory.chat_log import add_message, create_session
-from memory.store.records import NewObservation
-
-from memory.agents.apply import pending_proposals, resolve_proposal
+from memory.agents.apply import apply_ops, pending_proposals, resolve_proposal
 from memory.agents.chat import Answer, ChatAgent
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import duplicate_merges
-from memory.agents.apply import apply_ops
 from memory.agents.llm_protocol import AgentLLM
 from memory.agents.memorizer import BatchResult, Memorizer
 from memory.agents.worker import MemoryWorker
+from memory.chat_log import add_message, create_session
+from memory.store.records import NewObservation
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +41,9 @@ class AnswerStream:
 class Agents:
     """Memorising and chat for one ``MemoryService`` (``service.agents()``)."""
 
-    def __init__(self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None) -> None:
+    def __init__(
+        self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None
+    ) -> None:
         self.service = service
         self.config = config or AgentConfig()
         self.memorizer = Memorizer(service, llm, self.config)
@@ -64,10 +64,12 @@ class Agents:
             return None
 
     def _vault_unlocked(self) -> bool:
-        # Explicitly unlocked in this process (GUI button, `engram ask --vault`), not merely unlockable.
+        # Explicitly unlocked in this process (GUI unlock, `vault.unlock()`), not merely unlockable.
         vault = self._vault()
         keys = getattr(vault, "keys", None)
-        return bool(vault is not None and not vault.locked_by_user and getattr(keys, "is_unlocked", False))
+        return bool(
+            vault is not None and not vault.locked_by_user and getattr(keys, "is_unlocked", False)
+        )
 
     def _reveal(self, mid: int) -> str | None:
         vault = self._vault()
@@ -82,18 +84,31 @@ class Agents:
 
     # -- asking -------------------------------------------------------------------------------
 
-    def ask_stream(self, question: str, *, now: datetime | None = None,
-                   history: Sequence[dict[str, str]] = (), session_id: int | None = None,
-                   keep: bool = True) -> AnswerStream:
-        """Stream an answer; when done (and ``keep``) the turn is stored and queued for memorising."""
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        now: datetime | None = None,
+        history: Sequence[dict[str, str]] = (),
+        session_id: int | None = None,
+        keep: bool = True,
+    ) -> AnswerStream:
+        """Stream an answer; when done (and ``keep``) the turn is stored and queued to memorise."""
         prepared = self.chat.prepare(question, history, now)
 
         def finish(text: str) -> Answer:
             answer = self.chat.finish(prepared, text)
             if keep:
                 sid, mids = self.record_turn(session_id, question, answer)
-                answer = Answer(answer.text, answer.citations, answer.retrieved, answer.model, sid, mids,
-                                answer.extra)
+                answer = Answer(
+                    answer.text,
+                    answer.citations,
+                    answer.retrieved,
+                    answer.model,
+                    sid,
+                    mids,
+                    answer.extra,
+                )
             return answer
 
         return AnswerStream(self.chat.stream(prepared), finish)
@@ -106,7 +121,9 @@ class Agents:
         assert stream.result is not None
         return stream.result
 
-    def record_turn(self, session_id: int | None, question: str, answer: Answer) -> tuple[int, tuple[int, ...]]:
+    def record_turn(
+        self, session_id: int | None, question: str, answer: Answer
+    ) -> tuple[int, tuple[int, ...]]:
         """Store a turn in chat_sessions/chat_messages and as chat observations; wake the worker."""
         store = self.service.store
         now = time.time()
@@ -119,29 +136,54 @@ class Agents:
             return sid, (q, a)
 
         sid, mids = store.write(_do, "chat turn")
-        obs = [NewObservation(kind="chat", ts_start=now, text=question, ext_id=f"engram:{sid}:{mids[0]}:{tag}",
-                              speaker="user", session=f"engram-{sid}", app="engram"),
-               NewObservation(kind="chat", ts_start=now + 0.001, text=answer.text,
-                              ext_id=f"engram:{sid}:{mids[1]}:{tag}", speaker="assistant",
-                              session=f"engram-{sid}", app="engram", context=f"user: {question}")]
+        obs = [
+            NewObservation(
+                kind="chat",
+                ts_start=now,
+                text=question,
+                ext_id=f"engram:{sid}:{mids[0]}:{tag}",
+                speaker="user",
+                session=f"engram-{sid}",
+                app="engram",
+            ),
+            NewObservation(
+                kind="chat",
+                ts_start=now + 0.001,
+                text=answer.text,
+                ext_id=f"engram:{sid}:{mids[1]}:{tag}",
+                speaker="assistant",
+                session=f"engram-{sid}",
+                app="engram",
+                context=f"user: {question}",
+            ),
+        ]
         ids = store.add_observations(obs)
-        store.write(lambda c: c.executemany("UPDATE chat_messages SET observation_id = ? WHERE id = ?",
-                                            [(o, m) for o, m in zip(ids, mids) if o is not None]), "chat link")
+        store.write(
+            lambda c: c.executemany(
+                "UPDATE chat_messages SET observation_id = ? WHERE id = ?",
+                [(o, m) for o, m in zip(ids, mids, strict=True) if o is not None],
+            ),
+            "chat link",
+        )
         self.service.index_pending()
         self.worker.notify(urgent=True)
         return sid, mids
 
     # -- memorising ---------------------------------------------------------------------------
 
-    def memorize_pending(self, progress: Callable[[int, int], None] | None = None,
-                         limit: int | None = None) -> list[BatchResult]:
+    def memorize_pending(
+        self, progress: Callable[[int, int], None] | None = None, limit: int | None = None
+    ) -> list[BatchResult]:
         """Memorise everything waiting now (``engram memorize``)."""
         return self.memorizer.process_pending(progress, limit)
 
     def consolidate(self, limit: int = 200) -> int:
         """Merge near-duplicate semantic/procedural/resource items; returns merges applied."""
-        items = [m for t in ("semantic", "procedural", "resource")
-                 for m in self.service.list_memories(t, limit=limit)]
+        items = [
+            m
+            for t in ("semantic", "procedural", "resource")
+            for m in self.service.list_memories(t, limit=limit)
+        ]
         ops = duplicate_merges(items, self.memorizer.find)
         if ops:
             report = apply_ops(self.service.store, ops)
@@ -160,8 +202,18 @@ class Agents:
     def status(self) -> dict[str, Any]:
         """Worker and queue state for ``engram status`` and the GUI."""
         st = self.worker.state()
-        rows = self.service.store.read().execute(
-            "SELECT outcome, COUNT(*) FROM agent_log GROUP BY outcome").fetchall()
-        return {"llm": getattr(self.llm, "model_id", None), "running": st.running, "waiting": st.waiting,
-                "retry_at": st.retry_at, "last_error": st.last_error, "batches": st.batches,
-                "proposals": len(self.proposals()), "log": dict(rows)}
+        rows = (
+            self.service.store.read()
+            .execute("SELECT outcome, COUNT(*) FROM agent_log GROUP BY outcome")
+            .fetchall()
+        )
+        return {
+            "llm": getattr(self.llm, "model_id", None),
+            "running": st.running,
+            "waiting": st.waiting,
+            "retry_at": st.retry_at,
+            "last_error": st.last_error,
+            "batches": st.batches,
+            "proposals": len(self.proposals()),
+            "log": dict(rows),
+        }

@@ -66,7 +66,9 @@ class MemoryWorker:
     def state(self) -> WorkerState:
         """A snapshot for status displays."""
         running = self._thread is not None and self._thread.is_alive()
-        return WorkerState(running, self.memorizer.waiting(), self.retry_at, self.last_error, self.batches)
+        return WorkerState(
+            running, self.memorizer.waiting(), self.retry_at, self.last_error, self.batches
+        )
 
     def due(self, now: float | None = None) -> bool:
         """Whether a batch should run now."""
@@ -92,7 +94,9 @@ class MemoryWorker:
             self.memorizer.process(batch)
         except LLMUnavailable as exc:
             self._failures += 1
-            delay = min(self.config.backoff_max, self.config.backoff_base * 2 ** (self._failures - 1))
+            delay = min(
+                self.config.backoff_max, self.config.backoff_base * 2 ** (self._failures - 1)
+            )
             self.retry_at = (time.time() if now is None else now) + delay
             self.last_error = str(exc)
             logger.warning("memorising paused for %.0f s: %s", delay, exc)

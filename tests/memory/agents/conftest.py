@@ -26,10 +26,17 @@ class ScriptedLLM:
 
     model_id = "scripted"
 
-    def __init__(self, script: Callable[[list[dict[str, str]], dict[str, Any]], Any] | None = None,
-                 answer: str = "It was TP1234 [1].", check_schema: bool = False) -> None:
-        self.script = script or (lambda messages, schema: {"operations": []} if "operations" in json.dumps(schema)
-                                 else _minimal(schema))
+    def __init__(
+        self,
+        script: Callable[[list[dict[str, str]], dict[str, Any]], Any] | None = None,
+        answer: str = "It was TP1234 [1].",
+        check_schema: bool = False,
+    ) -> None:
+        self.script = script or (
+            lambda messages, schema: (
+                {"operations": []} if "operations" in json.dumps(schema) else _minimal(schema)
+            )
+        )
         self.answer = answer
         self.check_schema = check_schema
         self.calls: list[tuple[str, list[dict[str, str]], dict[str, Any] | None]] = []
@@ -43,7 +50,9 @@ class ScriptedLLM:
         for word in self.answer.split(" "):
             yield word + " "
 
-    def json(self, messages: Sequence[dict[str, str]], schema: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    def json(
+        self, messages: Sequence[dict[str, str]], schema: dict[str, Any], **kw: Any
+    ) -> dict[str, Any]:
         self.calls.append(("json", list(messages), schema))
         out = self.script(list(messages), schema)
         if isinstance(out, BaseException):
@@ -82,16 +91,20 @@ def add_indexed(service: MemoryService, items: list[NewObservation]) -> list[int
 
 def screen(ts: float, app: str, title: str, text: str, url: str | None = None) -> NewObservation:
     """A screen observation."""
-    return NewObservation(kind="screen", ts_start=ts, app=app, window_title=title, text=text, url=url)
+    return NewObservation(
+        kind="screen", ts_start=ts, app=app, window_title=title, text=text, url=url
+    )
 
 
 def chat(ts: float, text: str, speaker: str = "user", session: str = "s1") -> NewObservation:
     """A chat observation."""
-    return NewObservation(kind="chat", ts_start=ts, text=text, speaker=speaker, session=session, app="chat")
+    return NewObservation(
+        kind="chat", ts_start=ts, text=text, speaker=speaker, session=session, app="chat"
+    )
 
 
 class Kit:
-    """Helpers handed to tests as one fixture (conftest modules cannot be imported in importlib mode)."""
+    """Helpers handed to tests as one fixture (importlib mode cannot import conftest modules)."""
 
     T0 = T0
     ScriptedLLM = ScriptedLLM

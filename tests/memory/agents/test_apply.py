@@ -10,18 +10,26 @@ from memory.errors import NotFound
 
 
 def _sem(service, name):
-    return service.store.add_memory("semantic", {"name": name, "summary": f"about {name}"}, agent="t")
+    return service.store.add_memory(
+        "semantic", {"name": name, "summary": f"about {name}"}, agent="t"
+    )
 
 
 def _events(service):
-    return service.store.read().execute("SELECT memory_id, op, agent FROM memory_events ORDER BY id").fetchall()
+    return (
+        service.store.read()
+        .execute("SELECT memory_id, op, agent FROM memory_events ORDER BY id")
+        .fetchall()
+    )
 
 
 def test_ops_apply_in_one_transaction_with_provenance_and_audit(service):
     a, b = _sem(service, "alpha"), _sem(service, "beta")
-    ops = [Op("insert", "semantic", {"name": "gamma", "summary": "g"}, (), (5, 6), ("work",), "m"),
-           Op("update", "semantic", {"summary": "alpha v2"}, (a,), (7,), None, "m"),
-           Op("merge", "semantic", {"summary": "alpha and beta"}, (a, b), (8,), None, "m")]
+    ops = [
+        Op("insert", "semantic", {"name": "gamma", "summary": "g"}, (), (5, 6), ("work",), "m"),
+        Op("update", "semantic", {"summary": "alpha v2"}, (a,), (7,), None, "m"),
+        Op("merge", "semantic", {"summary": "alpha and beta"}, (a, b), (8,), None, "m"),
+    ]
     report = apply_ops(service.store, ops)
     new = [m for m in service.list_memories("semantic") if m.title == "gamma"][0]
     assert new.source_ids == (5, 6) and new.tree_path == ("work",)
@@ -30,14 +38,20 @@ def test_ops_apply_in_one_transaction_with_provenance_and_audit(service):
     assert service.get_memory(b).superseded_by == a
     assert b in report.removed and a in report.changed
     ops_logged = [(mid, op) for mid, op, agent in _events(service) if agent == "m"]
-    assert (new.id, "insert") in ops_logged and (a, "update") in ops_logged and (b, "merge") in ops_logged
+    assert (
+        (new.id, "insert") in ops_logged
+        and (a, "update") in ops_logged
+        and (b, "merge") in ops_logged
+    )
 
 
 def test_a_failing_operation_rolls_back_the_whole_batch(service):
     a = _sem(service, "alpha")
     before = len(_events(service))
-    ops = [Op("insert", "semantic", {"name": "gamma", "summary": "g"}, (), (), None, "m"),
-           Op("update", "semantic", {"summary": "x"}, (a + 100,), (), None, "m")]
+    ops = [
+        Op("insert", "semantic", {"name": "gamma", "summary": "g"}, (), (), None, "m"),
+        Op("update", "semantic", {"summary": "x"}, (a + 100,), (), None, "m"),
+    ]
     with pytest.raises(NotFound):
         apply_ops(service.store, ops, allow_delete=True)
     assert [m.title for m in service.list_memories("semantic")] == ["alpha"]
@@ -46,7 +60,9 @@ def test_a_failing_operation_rolls_back_the_whole_batch(service):
 
 def test_deletes_not_requested_by_the_user_become_a_proposal(service):
     a = _sem(service, "alpha")
-    report = apply_ops(service.store, [Op("delete", "semantic", {}, (a,), (1,), None, "m")], allow_delete=False)
+    report = apply_ops(
+        service.store, [Op("delete", "semantic", {}, (a,), (1,), None, "m")], allow_delete=False
+    )
     assert service.get_memory(a).live and report.proposal_id is not None
     assert [p["id"] for p in pending_proposals(service.store)] == [report.proposal_id]
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from memory.agents.chat import NOT_FOUND, citations, topic_keywords
 
 
 def _seed(service, kit):
-    ids = kit.add_indexed(service, [
-        kit.screen(kit.T0, "Firefox", "Flights - TAP", "Booking confirmed: flight TP1234 to Lisbon, seat 14C"),
-        kit.screen(kit.T0 + 86_400, "Mail", "Budget", "Maria: the offsite budget is 42,000 EUR")])
+    ids = kit.add_indexed(
+        service,
+        [
+            kit.screen(
+                kit.T0,
+                "Firefox",
+                "Flights - TAP",
+                "Booking confirmed: flight TP1234 to Lisbon, seat 14C",
+            ),
+            kit.screen(
+                kit.T0 + 86_400, "Mail", "Budget", "Maria: the offsite budget is 42,000 EUR"
+            ),
+        ],
+    )
     service.agents().memorize_pending()
     return ids
 
@@ -32,19 +43,26 @@ def test_prompt_has_date_core_memory_and_numbered_items_and_citations_map(servic
     service.agents().memorize_pending()
     llm = kit.ScriptedLLM(answer="Your flight was TP1234 [1], see also [9].")
     agents = service.agents(llm=llm)
-    now = datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 2, 21, 10, 0, tzinfo=UTC)
     answer = agents.ask("what was my flight number to Lisbon?", now=now, keep=False)
     system = llm.calls[-1][1][0]["content"]
     assert "Saturday 21 February 2026" in system
     assert "Name: Ana" in system and "[1]" in system
     assert [c["n"] for c in answer.citations] == [1]  # [9] names no item: dropped
-    assert "TP1234" in answer.retrieved[0].text or any("TP1234" in h.text for h in answer.retrieved[:3])
+    assert "TP1234" in answer.retrieved[0].text or any(
+        "TP1234" in h.text for h in answer.retrieved[:3]
+    )
 
 
 def test_time_expressions_rank_the_right_day_first(service, kit):
-    kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Budget", "budget draft 30,000 EUR"),
-                              kit.screen(kit.T0 + 86_400, "Mail", "Budget", "budget final 42,000 EUR")])
-    now = datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc).astimezone()
+    kit.add_indexed(
+        service,
+        [
+            kit.screen(kit.T0, "Mail", "Budget", "budget draft 30,000 EUR"),
+            kit.screen(kit.T0 + 86_400, "Mail", "Budget", "budget final 42,000 EUR"),
+        ],
+    )
+    now = datetime(2026, 2, 21, 10, 0, tzinfo=UTC).astimezone()
     answer = service.ask("budget on Tuesday", now=now, keep=False)
     assert "42,000" in answer.retrieved[0].text
 
@@ -59,8 +77,13 @@ def test_turns_are_stored_as_chat_messages_and_observations_then_memorised(servi
     answer = service.ask("I live in Lisbon. What was my flight?")
     msgs = service.chat_messages(answer.session_id)
     assert [m.role for m in msgs] == ["user", "assistant"]
-    links = service.store.read().execute(
-        "SELECT observation_id FROM chat_messages WHERE session_id = ?", (answer.session_id,)).fetchall()
+    links = (
+        service.store.read()
+        .execute(
+            "SELECT observation_id FROM chat_messages WHERE session_id = ?", (answer.session_id,)
+        )
+        .fetchall()
+    )
     obs = service.store.get_observations([r[0] for r in links])
     assert sorted(o.speaker for o in obs.values()) == ["assistant", "user"]
     assert {o.status for o in obs.values()} == {"indexed"}
@@ -77,8 +100,15 @@ def test_streaming_yields_pieces_then_the_answer(service, kit):
 
 
 def test_vault_entries_stay_out_of_the_prompt_while_locked(service, kit):
-    service.add_memory("vault", {"caption": "api key for deploy server", "entry_type": "api_key",
-                                 "summary": "api key seen in Terminal", "sensitivity": "high"})
+    service.add_memory(
+        "vault",
+        {
+            "caption": "api key for deploy server",
+            "entry_type": "api_key",
+            "summary": "api key seen in Terminal",
+            "sensitivity": "high",
+        },
+    )
     llm = kit.ScriptedLLM(answer="no")
     agents = service.agents(llm=llm)
     answer = agents.ask("what is the api key for the deploy server?", keep=False)
@@ -92,8 +122,10 @@ def test_vault_entries_stay_out_of_the_prompt_while_locked(service, kit):
 
 
 def test_recent_turns_add_topic_keywords():
-    history = [{"role": "user", "content": "Tell me about the Lisbon offsite"},
-               {"role": "assistant", "content": "Sure"}]
+    history = [
+        {"role": "user", "content": "Tell me about the Lisbon offsite"},
+        {"role": "assistant", "content": "Sure"},
+    ]
     assert "lisbon" in topic_keywords("and the budget?", history)
 
 

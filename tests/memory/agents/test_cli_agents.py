@@ -22,12 +22,26 @@ def _run(service, argv, monkeypatch, capsys, stdin=None):
 
 
 def test_memorize_then_ask_json(service, kit, monkeypatch, capsys):
-    kit.add_indexed(service, [kit.screen(kit.T0, "Firefox", "Flights - TAP", "flight TP1234 to Lisbon",
-                                         "https://flytap.com/b")])
+    kit.add_indexed(
+        service,
+        [
+            kit.screen(
+                kit.T0,
+                "Firefox",
+                "Flights - TAP",
+                "flight TP1234 to Lisbon",
+                "https://flytap.com/b",
+            )
+        ],
+    )
     code, out = _run(service, ["memorize", "--json"], monkeypatch, capsys)
     assert code == 0 and json.loads(out)["observations"] == 1
-    code, out = _run(service, ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00"],
-                     monkeypatch, capsys)
+    code, out = _run(
+        service,
+        ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00"],
+        monkeypatch,
+        capsys,
+    )
     data = json.loads(out)
     assert code == 0 and "TP1234" in data["answer"]
     assert data["citations"][0]["sources"] and data["retrieved"]

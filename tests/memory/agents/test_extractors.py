@@ -6,22 +6,63 @@ from memory.agents import core, extractors
 from memory.store.records import Observation
 
 
-def _obs(i, ts, kind="screen", app="Firefox", title="Docs", text="", url=None, speaker=None, session=None):
-    return Observation(i, kind, ts, None, None, app, title, url, None, speaker, session, text,
-                       None, None, None, "indexed", 0, None)
+def _obs(i, ts, **kw):
+    row = {
+        "kind": "screen",
+        "app": "Firefox",
+        "title": "Docs",
+        "text": "",
+        "url": None,
+        "speaker": None,
+        "session": None,
+        **kw,
+    }
+    return Observation(
+        i,
+        row["kind"],
+        ts,
+        None,
+        None,
+        row["app"],
+        row["title"],
+        row["url"],
+        None,
+        row["speaker"],
+        row["session"],
+        row["text"],
+        None,
+        None,
+        None,
+        "indexed",
+        0,
+        None,
+    )
 
 
 def test_segments_split_on_title_change_and_gaps():
-    obs = [_obs(1, 0, title="A"), _obs(2, 2, title="A"), _obs(3, 4, title="B"), _obs(4, 1000, title="B")]
+    obs = [
+        _obs(1, 0, title="A"),
+        _obs(2, 2, title="A"),
+        _obs(3, 4, title="B"),
+        _obs(4, 1000, title="B"),
+    ]
     segs = extractors.segments(obs)
     assert [s.obs_ids for s in segs] == [(1, 2), (3,), (4,)]
     assert segs[0].start == 0 and segs[0].end == 2
 
 
 def test_resources_from_url_column_text_and_file_titles():
-    obs = [_obs(1, 0, url="https://example.org/a", title="Example", text="see https://docs.python.org/3/x."),
-           _obs(2, 5, app="Evince", title="Vantage CRM - Master Services Agreement.pdf"),
-           _obs(3, 9, app="Code", title="main.py — ~/projects/ledger/src/main.py")]
+    obs = [
+        _obs(
+            1,
+            0,
+            url="https://example.org/a",
+            title="Example",
+            text="see https://docs.python.org/3/x.",
+        ),
+        _obs(2, 5, app="Evince", title="Vantage CRM - Master Services Agreement.pdf"),
+        _obs(3, 9, app="Code", title="main.py — ~/projects/ledger/src/main.py"),
+    ]
     found = {r.uri: r for r in extractors.resources(obs)}
     assert found["https://example.org/a"].title == "Example"
     assert "https://docs.python.org/3/x" in found
@@ -37,11 +78,20 @@ def test_vault_findings_read_redaction_placeholders():
 
 
 def test_core_facts_only_from_the_users_own_statements():
-    obs = [_obs(1, 0, kind="chat", speaker="user", text="Hi! My name is Ana Silva and I live in Porto."),
-           _obs(2, 1, kind="chat", speaker="assistant", text="My name is Engram."),
-           _obs(3, 2, kind="chat", speaker="user", text="I prefer tea, I work at Acme Corp")]
+    obs = [
+        _obs(
+            1, 0, kind="chat", speaker="user", text="Hi! My name is Ana Silva and I live in Porto."
+        ),
+        _obs(2, 1, kind="chat", speaker="assistant", text="My name is Engram."),
+        _obs(3, 2, kind="chat", speaker="user", text="I prefer tea, I work at Acme Corp"),
+    ]
     facts = [(f.key, f.value) for f in core.facts_from_chat(obs)]
-    assert facts == [("Name", "Ana Silva"), ("Lives in", "Porto"), ("Works at", "Acme Corp"), ("Prefers", "tea")]
+    assert facts == [
+        ("Name", "Ana Silva"),
+        ("Lives in", "Porto"),
+        ("Works at", "Acme Corp"),
+        ("Prefers", "tea"),
+    ]
 
 
 def test_contradicting_single_valued_fact_replaces_and_flags():

@@ -13,29 +13,48 @@ def _insert(**fields):
 
 
 def test_valid_answer_becomes_operations_with_provenance():
-    ops = validate_answer({"operations": [_insert(), {"op": "update", "id": 7, "fields": {"summary": "x"}},
-                                          {"op": "merge", "ids": [7, 9], "fields": {}},
-                                          {"op": "delete", "id": 9}]},
-                          "semantic", [7, 9], [1, 2], agent="semantic_manager")
+    ops = validate_answer(
+        {
+            "operations": [
+                _insert(),
+                {"op": "update", "id": 7, "fields": {"summary": "x"}},
+                {"op": "merge", "ids": [7, 9], "fields": {}},
+                {"op": "delete", "id": 9},
+            ]
+        },
+        "semantic",
+        [7, 9],
+        [1, 2],
+        agent="semantic_manager",
+    )
     assert [o.op for o in ops] == ["insert", "update", "merge", "delete"]
     assert ops[2].ids == (7, 9)
     assert all(o.source_ids == (1, 2) and o.mtype == "semantic" for o in ops)
 
 
-@pytest.mark.parametrize("answer, reason", [
-    ("not json at all", "operations"),
-    ({"ops": []}, "operations"),
-    ({"operations": [{"op": "update", "id": 99, "fields": {"summary": "x"}}]}, "not one of the items shown"),
-    ({"operations": [{"op": "delete", "id": True}]}, "not one of the items shown"),
-    ({"operations": [{"op": "insert", "type": "knowledge", "fields": {}}]}, "not this manager's type"),
-    ({"operations": [{"op": "drop_table", "fields": {}}]}, "unknown op"),
-    ({"operations": [_insert(summary="x" * 601)]}, "at most 600"),
-    ({"operations": [_insert(secret_ct="aa")]}, "unknown field"),
-    ({"operations": [{"op": "insert", "fields": {"summary": "no name"}}]}, "missing"),
-    ({"operations": [{"op": "merge", "ids": [7, 7], "fields": {}}]}, "two different ids"),
-    ({"operations": [_insert(), {"op": "delete", "id": 8}]}, "not one of the items shown"),
-    ({"operations": [{**_insert(), "tree_path": ["a"] * 9}]}, "tree_path must be"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("not json at all", "operations"),
+        ({"ops": []}, "operations"),
+        (
+            {"operations": [{"op": "update", "id": 99, "fields": {"summary": "x"}}]},
+            "not one of the items shown",
+        ),
+        ({"operations": [{"op": "delete", "id": True}]}, "not one of the items shown"),
+        (
+            {"operations": [{"op": "insert", "type": "knowledge", "fields": {}}]},
+            "not this manager's type",
+        ),
+        ({"operations": [{"op": "drop_table", "fields": {}}]}, "unknown op"),
+        ({"operations": [_insert(summary="x" * 601)]}, "at most 600"),
+        ({"operations": [_insert(secret_ct="aa")]}, "unknown field"),
+        ({"operations": [{"op": "insert", "fields": {"summary": "no name"}}]}, "missing"),
+        ({"operations": [{"op": "merge", "ids": [7, 7], "fields": {}}]}, "two different ids"),
+        ({"operations": [_insert(), {"op": "delete", "id": 8}]}, "not one of the items shown"),
+        ({"operations": [{**_insert(), "tree_path": ["a"] * 9}]}, "tree_path must be"),
+    ],
+)
 def test_bad_answers_are_rejected_whole(answer, reason):
     with pytest.raises(InvalidOps, match=reason):
         validate_answer(answer, "semantic", [7, 9], [1], agent="t")
