@@ -122,6 +122,7 @@ def cmd_memorize(args: argparse.Namespace) -> int:
     """Memorise what is waiting, with a progress bar."""
     agents = _agents(args)
     results = agents.memorize_pending(ProgressBar("memorising"))
+    merged = agents.consolidate()
     counts: dict[str, int] = {}
     for r in results:
         for k, v in r.counts.items():
@@ -131,6 +132,7 @@ def cmd_memorize(args: argparse.Namespace) -> int:
         "observations": sum(len(r.obs_ids) for r in results),
         "operations": counts,
         "llm_calls": sum(r.llm_calls for r in results),
+        "merged_duplicates": merged,
         "proposals": [r.proposal_id for r in results if r.proposal_id is not None],
         "status": agents.status(),
     }
