@@ -8,6 +8,7 @@ from holding up a search, and thumbnails from holding up either.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -39,6 +40,8 @@ class CoreBridge(QObject):
                        for name, n in POOLS.items()}
         self._closed = False
         self._futures: set[Future[Any]] = set()
+        self._lock = threading.Lock()
+        self._queued = 0  # results emitted but not yet handled on the GUI thread
         self._delivered.connect(self._on_delivered)
 
     @property
@@ -56,15 +59,19 @@ class CoreBridge(QObject):
         return future
 
     def busy(self) -> bool:
-        """True while any submitted work has not finished."""
-        return bool(self._futures)
+        """True while submitted work runs or its results wait to be delivered on the GUI thread."""
+        return bool(self._futures) or self._queued > 0
 
     def deliver(self, callback: Callable[[Any], None], value: Any) -> None:
         """Call ``callback(value)`` on the GUI thread (safe from any thread)."""
         if not self._closed:
+            with self._lock:
+                self._queued += 1
             self._delivered.emit(callback, value)
 
     def _on_delivered(self, callback: Callable[[Any], None], value: Any) -> None:
+        with self._lock:
+            self._queued -= 1
         if self._closed:
             return
         try:

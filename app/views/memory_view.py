@@ -30,6 +30,12 @@ def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str
     return data
 
 
+def _fmt(key: str, value: Any) -> str:
+    if key.endswith("_at") and isinstance(value, int | float):
+        return datetime.fromtimestamp(value).strftime("%d %b %Y %H:%M")
+    return str(value)
+
+
 class MemoryView(QWidget):
     """Browse and edit memories.
 
@@ -63,15 +69,14 @@ class MemoryView(QWidget):
         left = QWidget()
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(self.type_bar, 1)
-        head.addWidget(self.tree_mode)
-        left_lay.addLayout(head)
+        self.type_bar.setExpanding(False)
+        left_lay.addWidget(self.type_bar)
+        left_lay.addWidget(self.tree_mode)
         left_lay.addWidget(self.tree)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self._detail())
-        split.setSizes([520, 600])
+        split.setSizes([560, 560])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
 
@@ -175,7 +180,8 @@ class MemoryView(QWidget):
         self.summary_edit.setPlainText(m.summary)
         self.details_edit.setPlainText(MASK if m.type == "vault" else m.details)
         path = " / ".join(m.tree_path) or "uncategorised"
-        extra = ", ".join(f"{k}: {v}" for k, v in m.fields.items() if k != "secret_ct" and v not in ("", None))
+        extra = ", ".join(f"{k}: {_fmt(k, v)}" for k, v in m.fields.items()
+                          if k != "secret_ct" and v not in ("", None))
         self.info.setText(f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}")
         self.sources_b.setEnabled(bool(m.source_ids))
         self.details_edit.setReadOnly(m.type == "vault")
