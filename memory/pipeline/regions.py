@@ -84,7 +84,7 @@ class RegionReader:
     Thread-safe; the counters say how much of the frame area was actually read.
     """
 
-    def __init__(self, engine: OcrEngine, *, full_ratio: float = 0.45, pad: int = 10) -> None:
+    def __init__(self, engine: OcrEngine, *, full_ratio: float = 0.45, pad: int = 12) -> None:
         self.engine = engine
         self.full_ratio = full_ratio
         self.pad = pad
@@ -117,23 +117,33 @@ class RegionReader:
             self._previous.pop(monitor, None)
 
     def _read_changed(self, img: Image.Image, prev: _Previous, boxes: list[Box]) -> list[OcrLine] | None:
-        regions = merge_boxes([_pad(b, self.pad, img.size) for b in boxes])
-        for _ in range(2):  # widen to whole text lines that the change cuts through
-            regions = merge_boxes([
-                _pad(_union_all(r, [ln.box for ln in prev.lines if _overlaps(ln.box, r)]), 2, img.size)
-                for r in regions])
-        area = sum(r[2] * r[3] for r in regions)
+        bands = self._bands(img, prev, boxes)
+        area = sum(b[2] * b[3] for b in bands)
         if area > self.full_ratio * img.width * img.height:
             return None
-        kept = [ln for ln in prev.lines if not any(_overlaps(ln.box, r) for r in regions)]
+        kept = [ln for ln in prev.lines if not any(_overlaps(ln.box, b) for b in bands)]
         fresh: list[OcrLine] = []
-        for x, y, w, h in regions:
+        for x, y, w, h in bands:
             if w < 4 or h < 4:
                 continue
             for ln in self.engine.read(img.crop((x, y, x + w, y + h))):
                 bx, by, bw, bh = ln.box
                 fresh.append(replace(ln, box=(bx + x, by + y, bw, bh)))
         return read_order(kept + fresh)
+
+    def _bands(self, img: Image.Image, prev: _Previous, boxes: list[Box]) -> list[Box]:
+        """Full-width horizontal bands around the changes and the old lines they touch.
+
+        Whole-width bands keep every text line in one piece (a crop that cuts a line makes the
+        detector split it into fragments); the padding gives the detector some margin.
+        """
+        width = img.width
+        bands = merge_boxes([(0, b[1], width, b[3]) for b in boxes])
+        for _ in range(2):  # grow to whole old lines that the change cuts through
+            bands = merge_boxes([(0, y, width, h) for _x, y, _w, h in (
+                _union_all(b, [ln.box for ln in prev.lines if _overlaps(ln.box, b)]) for b in bands)])
+        bands = [_pad(b, self.pad, img.size) for b in bands]
+        return merge_boxes(bands)
 
 
 def _union_all(box: Box, others: list[Box]) -> Box:

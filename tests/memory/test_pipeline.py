@@ -210,3 +210,41 @@ def test_import_a_folder_uses_file_times(tmp_path: Path) -> None:
     assert [r.frame_path for r in rows] == ["s0.png", "s1.png"]
     assert np.array_equal([r.text for r in rows], ["marker200", "marker240"])
     svc.close()
+
+
+class CountingOcr:
+    """Wraps the real OCR engine and counts the pixels it was asked to read."""
+
+    def __init__(self, engine: object) -> None:
+        self.engine = engine
+        self.pixels = 0
+
+    def read(self, source: Image.Image) -> list[OcrLine]:
+        self.pixels += source.width * source.height
+        return self.engine.read(source)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_changed_region_ocr_reads_only_the_change_and_matches_a_full_read() -> None:
+    from models.ocr import RapidOcrEngine
+
+    from memory.pipeline.regions import RegionReader
+
+    engine = RapidOcrEngine(device="cpu")
+    before = ["Release checklist", "tag the build", "status: waiting for review"]
+    after = ["Release checklist", "tag the build", "status: approved by Maria"]
+    img_a, img_b = render(before, (900, 400)), render(after, (900, 400))
+    diff = np.abs(np.asarray(img_a, dtype=np.int16) - np.asarray(img_b, dtype=np.int16)).sum(axis=2)
+    ys, xs = np.nonzero(diff)
+    box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+    counting = CountingOcr(engine)
+    reader = RegionReader(counting)
+    reader.read(img_a, monitor=1, obs_id=1)
+    counting.pixels = 0
+    lines = reader.read(img_b, monitor=1, obs_id=2, boxes=(box,), previous_id=1)
+    assert reader.frames_partial == 1
+    assert counting.pixels < 0.3 * 900 * 400
+    assert [ln.text for ln in lines] == [ln.text for ln in engine.read(img_b)]
+    assert "approved by Maria" in " ".join(ln.text for ln in lines)
+    # a frame whose previous frame is not the one remembered is read whole
+    reader.read(img_a, monitor=1, obs_id=3, boxes=(box,), previous_id=99)
+    assert reader.frames_full == 2

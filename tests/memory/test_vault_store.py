@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from memory.pipeline.core import PipelineOptions
 from memory.service import MemoryService
+from memory.vault_crypto import VaultKeyError
 from memory.vectors import NumpyIndex
 from models.ocr import RapidOcrEngine
 from models.text_embedding import HashingEmbedder
@@ -97,7 +98,7 @@ def test_lock_hides_secrets_and_a_lost_key_gives_a_clear_message(tmp_path: Path,
     svc = MemoryService(home, embedder=HashingEmbedder(), index=NumpyIndex())
     vault = svc.vault()
     assert vault.show(first.id)[0].secret is None  # the lock survives a restart
-    with pytest.raises(Exception, match="passphrase"):
+    with pytest.raises(VaultKeyError, match="passphrase"):
         vault.unlock("wrong passphrase")
     vault.unlock("correct horse")
     assert vault.show(first.id)[0].secret is not None
