@@ -89,7 +89,7 @@ def static_cpu(seconds: float) -> dict[str, float]:
     from capture.screen import ScreenRecorder
 
     kept: list[object] = []
-    rec = ScreenRecorder(CaptureConfig(interval_s=0.5), kept.append)
+    rec = ScreenRecorder(CaptureConfig(interval_s=0.5, idle_pause_minutes=0), kept.append)
     cpu0, wall0 = time.process_time(), time.monotonic()
     rec.start()
     time.sleep(seconds)
@@ -142,7 +142,7 @@ def latency_and_storage(seconds: float) -> dict[str, float]:
         pipe.reader()  # load OCR before the clock starts
         worker = IndexWorker(pipe.indexer)
         sink = ScreenSink(pipe.inbox, on_added=lambda _i: worker.wake())
-        rec = ScreenRecorder(CaptureConfig(), sink)
+        rec = ScreenRecorder(CaptureConfig(idle_pause_minutes=0), sink)  # Xvfb has no input: never idle-pause
         worker.start()
         rec.start()
         time.sleep(seconds)
@@ -162,11 +162,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--part", choices=["all", "pipeline"], default="all")
     args = parser.parse_args()
     xvfb, display = start_xvfb()
     os.environ["DISPLAY"] = display
     results: dict[str, object] = {"load_average": os.getloadavg()}
     try:
+        if args.part == "pipeline":
+            win = subprocess.Popen([sys.executable, "-c", WINDOW, "changing"])
+            time.sleep(2)
+            results["pipeline"] = latency_and_storage(args.seconds)
+            win.kill()
+            print(json.dumps(results, indent=None if args.json else 2))
+            return 0
         win = subprocess.Popen([sys.executable, "-c", WINDOW, "static"])
         time.sleep(2)
         results["static"] = static_cpu(args.seconds / 2)
