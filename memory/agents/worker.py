@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 
 from memory.agents.memorizer import LLMUnavailable, Memorizer
+from memory.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,13 @@ class MemoryWorker:
         while not self._stop.is_set():
             try:
                 ran = self.step()
+            except (StoreError, sqlite3.ProgrammingError) as exc:
+                if "closed" in str(
+                    exc
+                ):  # closed without stop_memorizing(): end quietly
+                    return
+                logger.exception("memorising worker step failed")
+                ran = False
             except Exception:  # the worker must survive a bad batch; process() already marked it
                 logger.exception("memorising worker step failed")
                 ran = False

@@ -326,3 +326,15 @@ def test_background_worker_thread_memorises_and_stops(service, kit):
         time.sleep(0.05)
     service.stop_memorizing()
     assert _status(service, ids) == {"memorized"} and not agents.worker.state().running
+
+
+def test_worker_ends_quietly_when_the_service_closes_first(tmp_path, kit):
+    svc = MemoryService(tmp_path / "h2", embedder=HashingEmbedder(), index=NumpyIndex())
+    agents = svc.agents(config=AgentConfig(poll_seconds=0.02))
+    svc.start_memorizing()
+    thread = agents.worker._thread
+    svc.store.close()  # as if closed behind the worker's back
+    agents.worker.notify(urgent=True)
+    thread.join(5)
+    assert not thread.is_alive()
+    svc.close()
