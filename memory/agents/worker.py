@@ -114,9 +114,7 @@ class MemoryWorker:
             try:
                 ran = self.step()
             except (StoreError, sqlite3.ProgrammingError) as exc:
-                if "closed" in str(
-                    exc
-                ):  # closed without stop_memorizing(): end quietly
+                if "closed" in str(exc):  # closed without stop_memorizing(): end quietly
                     return
                 logger.exception("memorising worker step failed")
                 ran = False
