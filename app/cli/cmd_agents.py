@@ -15,7 +15,8 @@ def _llm_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm",
         default=os.environ.get("ENGRAM_LLM", "none"),
-        help="none (default; extractive), local (packaged model) or an OpenAI-compatible "
+        help="none (default; extractive), config (the LLM in config.toml), local (packaged "
+        "model) or an OpenAI-compatible "
         "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)",
     )
     p.add_argument("--llm-model", default="default", help="model name the server expects")
@@ -57,7 +58,8 @@ def _agents(args: argparse.Namespace) -> Any:
 
     service = get_service(args)
     spec = getattr(args, "llm", "none")
-    return service.agents(llm=build_llm(spec, model=getattr(args, "llm_model", "default")))
+    llm = build_llm(spec, model=getattr(args, "llm_model", "default"), service=service)
+    return service.agents(llm=llm)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

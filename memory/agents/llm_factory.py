@@ -1,7 +1,6 @@
 """The agents' LLM from a short spec: "none", "local" (the catalogue model) or a server URL.
 
-TODO(#5): replace with ``ModelHub.llm()`` once memory/modelhub.py lands, keeping the spec parsing
-for the CLI's ``--llm`` option.
+"config" is the LLM configured in the home's config.toml (``MemoryService.models().llm()``).
 """
 
 from __future__ import annotations
@@ -12,8 +11,11 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def build_llm(spec: str | None, *, model: str = "default", timeout: float = 60.0) -> Any | None:
-    """The LLM for ``spec``: None for "none"/empty, the packaged local model for "local",
+def build_llm(
+    spec: str | None, *, model: str = "default", timeout: float = 60.0, service: Any = None
+) -> Any | None:
+    """The LLM for ``spec``: None for "none"/empty, the configured one for "config" (needs
+    ``service``), the packaged local model for "local",
     an OpenAI-compatible client for an ``http(s)://.../v1`` URL.
 
     Raises:
@@ -21,6 +23,8 @@ def build_llm(spec: str | None, *, model: str = "default", timeout: float = 60.0
     """
     if not spec or spec == "none":
         return None
+    if spec == "config" and service is not None:
+        return service.models().llm()
     from models.config import LLMConfig
     from models.llm import load_llm
 

@@ -32,7 +32,7 @@ from memory.store.records import Memory, Observation
 
 logger = logging.getLogger(__name__)
 
-MAX_SUMMARIES = 3
+MAX_SUMMARIES = 1
 
 
 class LLMUnavailable(Exception):
