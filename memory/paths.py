@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from memory.errors import DiskFull
 
 
 def default_home() -> Path:
@@ -49,7 +52,19 @@ class HomePaths:
         return self.root / "config.toml"
 
     def create(self) -> None:
-        """Make the folders, private to the user."""
-        for folder in (self.root, self.frames, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
+        """Make the folders, private to the user.
+
+        Raises:
+            DiskFull: the folder is on a read-only or full disk.
+        """
+        try:
+            for folder in (self.root, self.frames, self.logs):
+                folder.mkdir(parents=True, exist_ok=True)
+            if self.root.stat().st_mode & 0o777 != 0o700:
+                os.chmod(self.root, 0o700)
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise DiskFull(f"the data folder {self.root} is read-only; nothing was written") from exc
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(f"the disk holding {self.root} is full; nothing was written") from exc
+            raise

@@ -14,6 +14,7 @@ from memory.changes import Changes
 from memory.config_file import read_config, write_section
 from memory.errors import NotFound
 from memory.forget import ForgetReport, forget_rows
+from memory.locks import IndexLock
 from memory.importers.chat import ChatLine, read_chat_jsonl
 from memory.paths import HomePaths
 from memory.search.hits import Hit
@@ -51,7 +52,7 @@ class MemoryService:
         self.store = MemoryStore(self.paths.db)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self._index_lock = threading.Lock()
+        self._index_lock = IndexLock(self.paths.root / "vectors.lock")
         try:
             self.index = index if index is not None else ChromaIndex(self.paths.vectors)
         except BaseException:
@@ -108,6 +109,7 @@ class MemoryService:
         if "_agents" in self.__dict__:
             self.stop_memorizing()
         self.store.close()
+        self._index_lock.close()
 
     def __enter__(self) -> MemoryService:
         return self

@@ -114,6 +114,9 @@ def load_text_embedder(cfg: TextEmbeddingConfig,
     """
     from models.registry import resolve_source
 
+    if cfg.model_id.startswith("hashing"):  # "hashing-256": no model files, no torch (weak, fast)
+        dim = cfg.model_id.partition("-")[2]
+        return HashingEmbedder(int(dim) if dim.isdigit() else 256)  # type: ignore[return-value]
     path, source = resolve_source("text_embedding", cfg.model_id, cfg.path, cache_dir)
     logger.info("text embedder %s from %s", cfg.model_id, source)
     embedder = SentenceTransformerEmbedder(path, device=cfg.device, model_id=cfg.model_id)

@@ -137,7 +137,7 @@ class Searcher:
         if apps:
             conds.append({"app": {"$in": list(apps)}})
         where = conds[0] if len(conds) == 1 else {"$and": conds}
-        with self._lock:
+        with self._lock.shared() if hasattr(self._lock, "shared") else self._lock:
             found = self._index.query(vec, pool * 2, where)
         seen: list[str] = []
         for vid, _sim in found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from importlib import resources
@@ -51,8 +52,18 @@ def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = Tru
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA secure_delete = ON")  # forgotten text is zeroed on disk
     except sqlite3.Error as exc:
+        if not readonly and _read_only_folder(Path(path).parent):
+            raise DiskFull(f"cannot open the database {path}: the data folder is read-only; "
+                           "nothing was written") from exc
         raise translate_error(exc, f"cannot open the database {path}") from exc
     return conn
+
+
+def _read_only_folder(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -82,6 +93,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     if current == latest:
         return current
     conn.execute("BEGIN IMMEDIATE")
+    # another process may have migrated while we waited for the write lock: read it again
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
     try:
         for number, script in steps:
             if number <= current:
