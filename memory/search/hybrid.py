@@ -13,6 +13,7 @@ import numpy as np
 from memory.errors import BadQuery
 from memory.search import fts
 from memory.search.hits import Hit, Source
+from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
 from memory.search.timeparse import parse_time
 from memory.store import MEMORY_TYPES, MemoryStore
 from memory.store.records import OBSERVATION_KINDS, Memory, Observation
@@ -78,6 +79,9 @@ class Searcher:
                 text = rest
         if not fts.tokens(text) and soft is None and q.since is None and q.until is None:
             raise BadQuery("the query has no words to search for")
+        seq = parse_sequence(text)
+        if seq is not None and obs_kinds is not None:
+            return self._sequence(seq, q, soft)
         pool = max(50, q.k * 5)
         ranked = self._fused(text, pool, q, obs_kinds, mem_types, q.since, q.until)
         if soft is not None:
@@ -88,6 +92,26 @@ class Searcher:
             ranked = inside + [(key, s) for key, s in ranked if key not in inside_ids]
         hits = self._hits(ranked[: q.k * 3], soft)
         return hits[: q.k]
+
+    def _sequence(self, seq: SequenceQuery, q: SearchQuery,
+                  soft: tuple[float, float] | None) -> list[Hit]:
+        """Find the anchor moments, then answer with the screen that came after (or before) each."""
+        anchors = self.search(replace(q, text=seq.anchor, types=SCREEN_KINDS, parse_time=False,
+                                      k=max(q.k, 10)))
+        if soft is not None:  # a time phrase still decides between anchors
+            anchors.sort(key=lambda h: not (soft[0] <= h.ts < soft[1]))
+        out: list[Hit] = []
+        seen: set[int] = set()
+        anchor_obs = self._store.get_observations([int(h.id[2:]) for h in anchors if h.id.startswith("o:")])
+        for rank, hit in enumerate(anchors):
+            anchor = anchor_obs.get(int(hit.id[2:])) if hit.id.startswith("o:") else None
+            nxt = next_screen(self._store, anchor, seq.step) if anchor else None
+            if nxt is None or nxt.id in seen:
+                continue
+            seen.add(nxt.id)
+            found = observation_hit(nxt, 1.0 / (RRF_K + rank + 1))
+            out.append(replace(found, extra={"after" if seq.step > 0 else "before": hit.id}))
+        return out[: q.k]
 
     def _fused(self, text: str, pool: int, q: SearchQuery, obs_kinds: tuple[str, ...] | None,
                mem_types: tuple[str, ...] | None, start: float | None,

@@ -140,3 +140,30 @@ def test_reindex_and_reconcile(service, chat_file):
     added, removed = service.vectors.reconcile()
     assert added == 1 and removed == 0 and service.index.count() == n
     assert service.reindex() == n
+
+
+def test_sequence_question_answers_with_the_next_screen(service):
+    from memory.store import NewObservation
+
+    def screen(ts, title, text):
+        return NewObservation("screen", parse_ts(ts), text, app="Firefox", window_title=title, status="indexed")
+
+    rows = [screen("2026-02-17T09:00:00", "Why lithium prices fell", "Why lithium prices fell in 2025 article"),
+            screen("2026-02-17T09:00:04", "Why lithium prices fell", "Why lithium prices fell in 2025 article more"),
+            screen("2026-02-17T09:02:00", "Order confirmed", "Your Bluefin order A73409 is confirmed"),
+            screen("2026-02-18T09:00:00", "Night trains", "The quiet return of night trains")]
+    service.store.add_observations(rows)
+    service.vectors.add_observations(service.store.observations_between(0, 2e9))
+    hits = service.search("What was on my screen right after I read 'Why lithium prices fell in 2025'?")
+    assert hits[0].title == "Order confirmed"
+    before = service.search("what did I see just before I read 'Your Bluefin order'")
+    assert before[0].title == "Why lithium prices fell"
+
+
+def test_sequence_phrase_parsing():
+    from memory.search.sequence import parse_sequence
+
+    q = parse_sequence("What was on my screen right after I read 'A field guide'?")
+    assert q.anchor == "A field guide" and q.step == 1
+    assert parse_sequence("what did I see just before I opened the budget sheet").step == -1
+    assert parse_sequence("when after lunch did the build fail") is None
