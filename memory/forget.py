@@ -8,6 +8,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
+from memory.frames import stored_files
 from memory.store.store import log_event
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
     """Delete observations and what derives only from them, inside the caller's transaction.
 
     Memories whose every source is forgotten are deleted with their audit text; memories with other
-    sources lose these ids from their provenance. Returns the files the caller must unlink.
+    sources lose these ids from their provenance. Returns the files the caller must unlink (relative
+    to the home: stored frames, thumbnails and audio of every kind; never an import's original).
     """
     if not obs_ids:
         return ForgetReport()
@@ -38,9 +40,9 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
     files: list[str] = []
     for chunk in _chunks(obs_ids):
         marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT frame_path, thumb_path FROM observations WHERE id IN ({marks})",
-                                chunk):
-            files += [p for p in row if p]
+        for kind, frame, thumb in conn.execute(
+                f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk):
+            files += stored_files(kind, frame, thumb)
     deleted, trimmed = [], 0
     mem_ids = sorted({r[0] for chunk in _chunks(obs_ids) for r in conn.execute(
         f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({','.join('?' * len(chunk))})",

@@ -13,7 +13,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageFilter
 
@@ -54,6 +54,29 @@ def full_for_thumb(thumb_rel: str) -> str:
     if not thumb_rel.endswith(THUMB_SUFFIX):
         raise ValueError(f"not a thumbnail path: {thumb_rel}")
     return thumb_rel[: -len(THUMB_SUFFIX)] + FRAME_SUFFIX
+
+
+def _in_frames(rel: str) -> bool:
+    """True for a relative path under the home's ``frames/`` folder (no ``..``, not absolute)."""
+    p = PurePosixPath(rel)
+    return not p.is_absolute() and len(p.parts) > 1 and p.parts[0] == "frames" and ".." not in p.parts
+
+
+def stored_files(kind: str, frame_path: str | None, thumb_path: str | None) -> list[str]:
+    """The files of the home that hold one observation's frame, thumbnail or audio.
+
+    An import's ``frame_path`` is the manifest's path of the user's original file: it is never
+    returned (its stored copy is found from the thumbnail). Only paths under ``frames/`` are
+    returned, so a caller that unlinks them never touches a file outside the home's frame folder.
+    """
+    out: list[str] = []
+    if thumb_path:
+        out.append(thumb_path)
+        if thumb_path.endswith(THUMB_SUFFIX):
+            out.append(full_for_thumb(thumb_path))
+    if frame_path and kind != "import":
+        out.append(frame_path)
+    return [p for p in dict.fromkeys(out) if _in_frames(p)]
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -306,14 +306,21 @@ class MemoryService:
         return self.store.memories_from([obs_id])
 
     def frame_file(self, obs: Any) -> Path | None:
-        """The stored image of an observation (imports keep the manifest's path in ``frame_path``,
-        so their stored frame is found from the thumbnail), or None."""
-        from memory.frames import full_for_thumb
+        """The stored image of an observation: its full frame, else its thumbnail (thinned), or None.
 
+        The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
+        path of the user's original, and a thinned screen's points at the thumbnail. Audio has none.
+        """
+        from memory.frames import THUMB_SUFFIX, full_for_thumb
+
+        thumb = obs.thumb_path
+        if thumb and thumb.endswith(THUMB_SUFFIX):
+            full = self.paths.root / full_for_thumb(thumb)
+            return full if full.is_file() else self.paths.root / thumb
         rel = obs.frame_path
-        if obs.kind == "import" or (rel and Path(rel).is_absolute()):
-            rel = full_for_thumb(obs.thumb_path) if obs.thumb_path else None
-        return self.paths.root / rel if rel else None
+        if obs.kind == "screen" and rel and not Path(rel).is_absolute():
+            return self.paths.root / rel
+        return None
 
     def thumbnail_file(self, obs_id: int) -> Path | None:
         """The thumbnail of an observation (its full frame when there is none), or None."""
