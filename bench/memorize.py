@@ -88,10 +88,16 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=DEFAULT)
     p.add_argument("--llm", action="append", help="none, local or a URL (repeatable; default none)")
     p.add_argument("--batch", type=int, default=20)
+    p.add_argument(
+        "--template", type=Path, help="keep the imported home here and reuse it next time"
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        template = Path(tmp) / "template"
-        prep = prepare(args.data, template)
+        template = args.template or Path(tmp) / "template"
+        if template.exists():  # reuse an imported home (OCR of the frames is the slow part)
+            prep: dict[str, object] = {"reused": str(template)}
+        else:
+            prep = prepare(args.data, template)
         print(f"imported and indexed {args.data.name}: {json.dumps(prep)}", flush=True)
         for spec in args.llm or ["none"]:
             row = run_backend(spec, template, Path(tmp), args.data, args.batch)

@@ -24,6 +24,7 @@ AGENT_SUMMARY_LIMIT = 600
 AGENT_DETAILS_LIMIT = 4_000
 TREE_DEPTH = 4
 TREE_PART = 40
+SCHEMA_CAP = 300
 
 # Fields an LLM may write per type (the rest, e.g. ``secret_ct`` or ``char_limit``, are ours).
 LLM_FIELDS: dict[str, dict[str, int]] = {
@@ -70,16 +71,18 @@ class Op:
 
 
 def _fields_schema(mtype: str) -> dict[str, Any]:
+    # Schema string caps stay small: llama.cpp expands {0,n} repetitions into grammar rules and
+    # aborts on big ones; validate_answer still enforces the real limits.
     props: dict[str, Any] = {
-        k: {"type": "string", "maxLength": n} for k, n in LLM_FIELDS[mtype].items()
+        k: {"type": "string", "maxLength": min(n, SCHEMA_CAP)} for k, n in LLM_FIELDS[mtype].items()
     }
     if mtype == "procedural":
         props["entry_type"] = {"enum": ["workflow", "guide", "script"]}
         props["steps"] = {
             "type": "array",
-            "items": {"type": "string", "maxLength": 200},
+            "items": {"type": "string", "maxLength": 120},
             "minItems": 1,
-            "maxItems": 10,
+            "maxItems": 6,
         }
     return {
         "type": "object",
@@ -126,7 +129,13 @@ def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, 
                 "properties": {
                     "op": {"const": "merge"},
                     "fields": fields,
-                    "ids": {"type": "array", "items": one, "minItems": 2, "maxItems": 4},
+                    "ids": {
+                        "type": "array",
+                        "items": one,
+                        "minItems": 2,
+                        "maxItems": 4,
+                        "uniqueItems": True,
+                    },
                 },
             },
             {
