@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         embedder = HashingEmbedder()
     llm = build_llm(args.llm, model=args.llm_model, timeout=300)
     model = getattr(llm, "model_id", "none (extractive answers)")
+    if llm is not None:
+        model = f"{model} via {args.llm}"
     print(
         f"model: {model}; conversation {conv.sample_id}: {len(conv.lines)} turns, "
         f"{len(questions)} of {len(conv.questions)} questions (stratified sample, seed 7)",
