@@ -394,10 +394,18 @@ class MemoryService:
         return self.pipeline().import_frames(path, skip_bad=skip_bad, progress=progress)
 
     def index_frames(self, progress: Progress | None = None) -> int:
-        """Index pending screen and import frames now; returns how many were indexed."""
+        """Index pending screen, import and audio observations now; returns how many were indexed."""
         done = self.pipeline().indexer.process_pending(progress)
         self._remember_vector_count()
         return done
+
+    def resume_pending(self, progress: Progress | None = None) -> int:
+        """Index everything an earlier run or a crash left ``pending``: chat, frames and audio.
+
+        Blocks until done (OCR and speech-to-text run here): call it off the GUI thread.
+        ``engram run`` gets the same from its indexing worker. Returns how many were indexed.
+        """
+        return self.index_pending(progress) + self.index_frames(progress)
 
     def vault(self) -> Any:
         """The vault store (``memory.vault.Vault``)."""

@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     run.add_argument("--interval", type=float, default=None, help="seconds between screenshots")
     run.add_argument("--no-audio", action="store_true", help="do not record the microphone")
+    run.add_argument("--audio-device", default=None,
+                     help="microphone: a sounddevice input name or index (default: the system's)")
+    run.add_argument("--discard-audio", action="store_true",
+                     help="delete each audio chunk once it is transcribed (default: keep it)")
+    run.add_argument("--require-screen", action="store_true",
+                     help="exit with code 4 when the screen cannot be captured (default: warn, go on)")
     run.set_defaults(func=cmd_run)
 
     vault = sub.add_parser("vault", help="secrets found on screen, kept encrypted")
@@ -88,11 +94,18 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     from capture.screen import probe_display
+    from memory.pipeline.core import PipelineOptions
     from memory.pipeline.runner import run_headless
 
-    probe_display()  # no display: exit 4 before any model loads
-    return run_headless(get_service(args), duration=args.duration, interval=args.interval,
-                        audio=not args.no_audio, out=sys.stderr)
+    if args.require_screen:
+        probe_display()  # no display: exit 4 before any model loads
+    device = args.audio_device
+    if isinstance(device, str) and device.isdigit():
+        device = int(device)
+    service = get_service(args)
+    service.pipeline(PipelineOptions(keep_audio=not args.discard_audio))
+    return run_headless(service, duration=args.duration, interval=args.interval,
+                        audio=not args.no_audio, audio_device=device, out=sys.stderr)
 
 
 def _passphrase(confirm: bool = False) -> str | None:

@@ -1,4 +1,4 @@
-"""The capture pipeline of one home: frames, inbox, indexer, vault and retention, wired once."""
+"""The capture pipeline of one home: frames, audio, inbox, indexer, vault and retention, wired once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from capture.config import DedupConfig
 from memory.frames import FrameSettings, FrameStore
 from memory.importers.frames import read_folder, read_manifest
+from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.indexer import ImageHook, Indexer
 from memory.pipeline.ingest import ingest_entries
@@ -39,7 +40,12 @@ class FrameImportReport:
 
 @dataclass(frozen=True, slots=True)
 class PipelineOptions:
-    """Knobs of the pipeline (tests inject a fake OCR engine here)."""
+    """Knobs of the pipeline (tests inject a fake OCR engine or speech model here).
+
+    Attributes:
+        speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
+        keep_audio: keep each audio chunk's file after transcription (False deletes it).
+    """
 
     ocr: OcrEngine | None = None
     frames: FrameSettings = FrameSettings()
@@ -49,6 +55,8 @@ class PipelineOptions:
     vault_backend: str | None = None
     vault_passphrase: str | None = None
     image_hook: ImageHook | None = None
+    speech: Any = None
+    keep_audio: bool = True
 
 
 def _default_ocr() -> OcrEngine:
@@ -78,8 +86,9 @@ class Pipeline:
         self.vault = Vault(service.store, service.vectors, root, backend=self.options.vault_backend,
                            passphrase=self.options.vault_passphrase)
         self._reader: RegionReader | None = None
+        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=self.options.keep_audio)
         self.indexer = Indexer(service.store, self.frames, service.vectors, self.inbox, self.reader,
-                               vault=self.vault, image_hook=self.options.image_hook,
+                               vault=self.vault, image_hook=self.options.image_hook, audio=self.audio,
                                max_attempts=self.options.max_attempts, backoff_s=self.options.backoff_s)
 
     def reader(self) -> RegionReader:
@@ -87,6 +96,16 @@ class Pipeline:
         if self._reader is None:
             self._reader = RegionReader(self.options.ocr or _default_ocr())
         return self._reader
+
+    def speech(self) -> Any:
+        """The speech-to-text model, loading it on first use.
+
+        Raises:
+            ModelUnavailable: no local weights for the configured speech model.
+        """
+        if self.options.speech is not None:
+            return self.options.speech
+        return self.service.models.speech()
 
     def import_frames(self, path: Path, *, skip_bad: bool = False,
                       progress: Progress | None = None, index: bool = True) -> FrameImportReport:

@@ -1,5 +1,7 @@
 """Indexing workers: pending frames -> OCR -> redaction -> text -> vectors -> ``indexed``.
 
+Audio observations take the same road with speech-to-text instead of OCR (``memory.pipeline.audio``).
+
 ``Indexer.process_pending`` runs synchronously (imports, tests); ``IndexWorker`` runs it in a
 background thread for ``engram run``. A failure marks the row ``failed`` with its error and
 counts an attempt; failed rows are retried with exponential backoff up to ``max_attempts``.
@@ -18,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from memory.frames import FrameStore, full_for_thumb
+from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.regions import RegionReader
-from memory.pipeline.scrub import Scrubbed, scrub_lines
+from memory.pipeline.scrub import scrub_lines
+from memory.redaction import Finding
 from memory.store import MemoryStore
 from memory.store.records import Observation
 from memory.vault import Vault
@@ -51,12 +55,15 @@ class Indexer:
 
     def __init__(self, store: MemoryStore, frames: FrameStore, vectors: VectorSync, inbox: Inbox,
                  reader: Callable[[], RegionReader], *, vault: Vault | None = None,
-                 image_hook: ImageHook | None = None, max_attempts: int = 3,
-                 backoff_s: float = 5.0) -> None:
+                 image_hook: ImageHook | None = None, audio: AudioTranscriber | None = None,
+                 max_attempts: int = 3, backoff_s: float = 5.0) -> None:
         self.store, self.frames, self.vectors, self.inbox = store, frames, vectors, inbox
         self._reader = reader
         self.vault = vault
         self.image_hook = image_hook
+        self.audio = audio
+        kinds = FRAME_KINDS + (("audio",) if audio is not None else ())
+        self._kinds_sql = "kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")"
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.stats = IndexStats()
@@ -64,15 +71,15 @@ class Indexer:
         self._lock = threading.Lock()
 
     def backlog(self) -> int:
-        """Frame observations waiting (pending, or failed with attempts left)."""
+        """Frame and audio observations waiting (pending, or failed with attempts left)."""
         return int(self.store.read().execute(
-            "SELECT COUNT(*) FROM observations WHERE kind IN ('screen', 'import') AND "
+            f"SELECT COUNT(*) FROM observations WHERE {self._kinds_sql} AND "
             "(status = 'pending' OR (status = 'failed' AND attempts < ?))",
             (self.max_attempts,)).fetchone()[0])
 
     def _due(self, limit: int) -> list[Observation]:
         rows = self.store.read().execute(
-            "SELECT * FROM observations WHERE kind IN ('screen', 'import') AND "
+            f"SELECT * FROM observations WHERE {self._kinds_sql} AND "
             "(status = 'pending' OR (status = 'failed' AND attempts < ?)) ORDER BY id LIMIT ?",
             (self.max_attempts, limit * 4)).fetchall()
         now = time.monotonic()
@@ -105,8 +112,8 @@ class Indexer:
                 self._fail(o, exc)
         if not ready:
             return
-        try:
-            self.vectors.add_observations(ready)
+        try:  # a silent audio chunk has no text to embed
+            self.vectors.add_observations([o for o in ready if o.kind != "audio" or o.text])
         except Exception as exc:
             for o in ready:
                 self._fail(o, exc)
@@ -117,6 +124,8 @@ class Indexer:
             self._retry_at.pop(o.id, None)
             if o.kind == "screen":
                 self.stats.latencies.append(now - o.ts_start)
+            elif o.kind == "audio" and self.audio is not None:
+                self.audio.release(o, self.store)
         self.stats.indexed += len(ready)
 
     def _fail(self, o: Observation, exc: Exception) -> None:
@@ -133,6 +142,8 @@ class Indexer:
         return o.frame_path
 
     def _index_one(self, o: Observation) -> Observation:
+        if o.kind == "audio":
+            return self._index_audio(o)
         hint = self.inbox.take_hint(o.id)
         stored = self._stored_frame(o)
         if hint is not None:
@@ -148,25 +159,38 @@ class Indexer:
         self.stats.ocr_seconds += time.perf_counter() - started
         clean = scrub_lines(lines)
         if clean.findings:
-            self._protect(o, img, stored, clean)
+            if stored is not None:
+                self._blur(o, img, stored, clean.blur)
+            self._to_vault(o, clean.findings)
         self.store.update_observation(o.id, text=clean.text, error=None)
         if self.image_hook is not None:
             self._embed_image(o, img)
         return replace(o, text=clean.text)
 
-    def _protect(self, o: Observation, img: Image.Image, stored: str | None, clean: Scrubbed) -> None:
-        """Blur the secret lines in the stored frame and move the values to the vault."""
-        if stored is not None:
-            scale = self._stored_scale(stored, img)
-            boxes = [tuple(round(v * scale) for v in b) for b in clean.blur]
-            blurred = self.frames.blur_regions(self.frames.open(stored), boxes)  # type: ignore[arg-type]
-            self.frames.write_images(blurred, stored, o.thumb_path)
-        self.stats.secrets += len(clean.findings)
+    def _index_audio(self, o: Observation) -> Observation:
+        if self.audio is None:
+            raise RuntimeError("audio indexing is not configured")
+        clean = self.audio.transcribe(o)
+        if clean.findings:
+            self._to_vault(o, tuple(clean.findings))
+        self.store.update_observation(o.id, text=clean.text, error=None)
+        return replace(o, text=clean.text)
+
+    def _blur(self, o: Observation, img: Image.Image, stored: str, blur: tuple[tuple[int, ...], ...]) -> None:
+        """Blur the secret lines in the stored frame and its thumbnail."""
+        scale = self._stored_scale(stored, img)
+        boxes = [tuple(round(v * scale) for v in b) for b in blur]
+        blurred = self.frames.blur_regions(self.frames.open(stored), boxes)  # type: ignore[arg-type]
+        self.frames.write_images(blurred, stored, o.thumb_path)
+
+    def _to_vault(self, o: Observation, findings: tuple[Finding, ...]) -> None:
+        """Move detected secret values to the vault (the text keeps the placeholders)."""
+        self.stats.secrets += len(findings)
         if self.vault is None:
             return
         where = " — ".join(x for x in (o.app, o.window_title) if x) or o.kind
         seen: set[str] = set()
-        for f in clean.findings:
+        for f in findings:
             if f.placeholder in seen:
                 continue
             seen.add(f.placeholder)

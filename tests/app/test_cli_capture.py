@@ -66,11 +66,52 @@ def test_import_frames_then_search_and_bad_line_exit_code(tmp_path: Path, engram
     assert "the vault is empty" in capsys.readouterr().out
 
 
-def test_run_without_a_display_exits_4(tmp_path: Path, engram, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_run_without_a_display_warns_and_runs_until_duration(tmp_path: Path, engram, capsys,  # noqa: ANN001
+                                                             monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert engram(["--home", str(tmp_path / "home"), "run", "--headless", "--duration", "1"]) == 4
+    started = time.monotonic()
+    assert engram(["--home", str(tmp_path / "home"), "run", "--headless", "--duration", "2", "--no-audio"]) == 0
+    assert time.monotonic() - started >= 2.0
+    err = capsys.readouterr().err
+    assert "screen capture unavailable: no X display" in err
+    assert "no screen capture (no X display" in err.strip().splitlines()[-1]
+
+
+def test_run_with_require_screen_and_no_display_exits_4(tmp_path: Path, engram, capsys,  # noqa: ANN001
+                                                        monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    argv = ["--home", str(tmp_path / "home"), "run", "--headless", "--duration", "1", "--require-screen"]
+    assert engram(argv) == 4
     assert "no X display" in capsys.readouterr().err
+
+
+def test_run_records_the_fake_microphone_and_search_finds_the_words(tmp_path: Path, engram,  # noqa: ANN001
+                                                                    capsys) -> None:  # noqa: ANN001
+    from tests.memory.test_audio_pipeline import SENTENCE, _sounddevice, install_wavmic, spoken, words
+
+    _sounddevice()
+    install_wavmic(spoken(SENTENCE, tmp_path), tmp_path / "xdg")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONPATH=str(ROOT))
+    home = tmp_path / "home"
+    run = subprocess.run([sys.executable, "-c", RUN_CLI, "--home", str(home), "run", "--headless",
+                          "--duration", "6", "--audio-device", "wavmic"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    status = run.stderr.strip().splitlines()[-1]
+    assert "pending 0" in status and "errors 0" in status and "from wavmic" in status, status
+    assert engram(["--home", str(home), "search", "quarterly budget meeting", "--json", "--k", "3"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits and hits[0]["id"].startswith("o:")
+    with sqlite3.connect(home / "engram.db") as conn:
+        (kind,) = conn.execute("SELECT kind FROM observations WHERE id = ?",
+                               (hits[0]["sources"][0]["observation_id"],)).fetchone()
+    assert kind == "audio"
+    assert len(words(SENTENCE) & words(hits[0]["text"])) >= 0.7 * len(words(SENTENCE)), hits[0]["text"]
+    audio_file = hits[0]["sources"][0]["frame_path"]
+    assert audio_file.startswith("frames/") and (home / audio_file).is_file()
 
 
 @pytest.fixture
