@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 f"{service.status()['memories']}",
                 flush=True,
             )
-            agents = service.agents(llm=llm, config=AgentConfig(answer_max_tokens=args.max_tokens))
+            cfg = AgentConfig(answer_max_tokens=args.max_tokens, context_tokens=args.context)
+            agents = service.agents(llm=llm, config=cfg)
             now = datetime.fromisoformat(conv.lines[-1]["ts"]) + timedelta(days=1)
             rows = []
             for i, q in enumerate(questions, 1):
@@ -195,6 +196,9 @@ def main() -> None:
         "--memorize-llm", action="store_true", help="also memorise with the LLM (slow on CPU)"
     )
     p.add_argument("--max-tokens", type=int, default=48, help="answer length budget")
+    p.add_argument(
+        "--context", type=int, default=1024, help="prompt budget in tokens (default 1024)"
+    )
     p.add_argument(
         "--hashing", action="store_true", help="hashing embedder instead of MiniLM (faster, worse)"
     )
