@@ -331,9 +331,9 @@ def test_background_worker_thread_memorises_and_stops(service, kit):
 def test_worker_ends_quietly_when_the_service_closes_first(tmp_path, kit):
     svc = MemoryService(tmp_path / "h2", embedder=HashingEmbedder(), index=NumpyIndex())
     agents = svc.agents(config=AgentConfig(poll_seconds=0.02))
+    svc.store.close()  # closed behind the worker's back (service.close() stops it first)
     svc.start_memorizing()
     thread = agents.worker._thread
-    svc.store.close()  # as if closed behind the worker's back
     agents.worker.notify(urgent=True)
     thread.join(5)
     assert not thread.is_alive()
