@@ -247,7 +247,7 @@ def test_a_batch_larger_than_the_context_is_split(service, kit):
     cfg = AgentConfig(context_tokens=1024, json_max_tokens=128, max_batch=12)
     service.agents(llm=kit.ScriptedLLM(script), config=cfg).memorize_pending()
     assert len(seen) > 1
-    assert all(len(prompt) // 4 + 128 <= 1024 for prompt in seen)
+    assert all(len(prompt) // 3 + 128 <= 1024 for prompt in seen)
     shown = {i for prompt in seen for i in ids if f"[obs {i}]" in prompt}
     assert shown == set(ids)
 
@@ -338,3 +338,26 @@ def test_worker_ends_quietly_when_the_service_closes_first(tmp_path, kit):
     thread.join(5)
     assert not thread.is_alive()
     svc.close()
+
+
+def test_a_server_that_rejects_the_prompt_as_too_long_gets_smaller_chunks(service, kit):
+    sizes: list[int] = []
+
+    def script(messages, schema):
+        if "semantic memory" in messages[0]["content"]:
+            size = len(messages[1]["content"])
+            if size > 1500:  # the server counts tokens differently from our estimate
+                return LLMServerError(
+                    "http://x/v1", "HTTP 400: maximum context length is 2048 tokens"
+                )
+            sizes.append(size)
+        return {"operations": []} if "operations" in json.dumps(schema) else {"types": []}
+
+    text = "ledger reconciliation figures 1,234.56 EUR " * 40
+    ids = kit.add_indexed(
+        service, [kit.screen(kit.T0 + i, "Sheet", f"Q{i}", text) for i in range(4)]
+    )
+    cfg = AgentConfig(context_tokens=2048, json_max_tokens=128)
+    service.agents(llm=kit.ScriptedLLM(script), config=cfg).memorize_pending()
+    assert sizes and max(sizes) <= 1500
+    assert {o.status for o in service.store.get_observations(ids).values()} == {"memorized"}
