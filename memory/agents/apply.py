@@ -121,59 +121,64 @@ def _live(conn: sqlite3.Connection, mid: int) -> Memory:
     return found
 
 
-def _apply_one(conn: sqlite3.Connection, op: Op, now: float) -> tuple[list[int], list[int]]:
-    path = list(op.tree_path) if op.tree_path is not None else None
-    if op.op == "insert":
-        mid = mem.insert(
-            conn, op.mtype, op.fields, source_ids=list(op.source_ids), tree_path=path or [], now=now
-        )
-        log_event(conn, mid, op.agent, "insert", None, mem.snapshot(mem.load(conn, [mid])[mid]))
-        return [mid], []
-    if op.op == "update":
-        return [_update(conn, op, now, "update")], []
-    if op.op == "merge":
-        target = _update(conn, op, now, "merge")
-        for other in op.ids[1:]:
-            old = _live(conn, other)
-            conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (target, other))
-            log_event(
-                conn,
-                other,
-                op.agent,
-                "merge",
-                mem.snapshot(old),
-                json.dumps({"merged_into": target}),
-            )
-        return [target], list(op.ids[1:])
-    if op.op == "supersede":
-        old = _live(conn, op.ids[0])
-        new_id = mem.insert(
-            conn,
-            op.mtype,
-            op.fields,
-            source_ids=list(op.source_ids),
-            tree_path=path if path is not None else list(old.tree_path),
-            now=now,
-        )
-        conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (new_id, old.id))
-        log_event(
-            conn, new_id, op.agent, "insert", None, mem.snapshot(mem.load(conn, [new_id])[new_id])
-        )
-        log_event(
-            conn,
-            old.id,
-            op.agent,
-            "supersede",
-            mem.snapshot(old),
-            json.dumps({"superseded_by": new_id}),
-        )
-        return [new_id], [old.id]
-    if op.op == "delete":
-        old = _live(conn, op.ids[0])
-        conn.execute("UPDATE memories SET deleted_at = ? WHERE id = ?", (now, old.id))
-        log_event(conn, old.id, op.agent, "delete", mem.snapshot(old), None)
-        return [], [old.id]
-    raise ValueError(f"unknown operation {op.op!r}")
+Changed = tuple[list[int], list[int]]  # (ids to re-index, ids whose vectors go)
+
+
+def _apply_one(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    handlers = {
+        "insert": _insert,
+        "update": _plain_update,
+        "merge": _merge,
+        "supersede": _supersede,
+        "delete": _delete,
+    }
+    if op.op not in handlers:
+        raise ValueError(f"unknown operation {op.op!r}")
+    return handlers[op.op](conn, op, now)
+
+
+def _insert(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    path = list(op.tree_path or ())
+    mid = mem.insert(
+        conn, op.mtype, op.fields, source_ids=list(op.source_ids), tree_path=path, now=now
+    )
+    log_event(conn, mid, op.agent, "insert", None, mem.snapshot(mem.load(conn, [mid])[mid]))
+    return [mid], []
+
+
+def _plain_update(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    return [_update(conn, op, now, "update")], []
+
+
+def _merge(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    target = _update(conn, op, now, "merge")
+    for other in op.ids[1:]:
+        old = _live(conn, other)
+        conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (target, other))
+        after = json.dumps({"merged_into": target})
+        log_event(conn, other, op.agent, "merge", mem.snapshot(old), after)
+    return [target], list(op.ids[1:])
+
+
+def _supersede(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    old = _live(conn, op.ids[0])
+    path = list(op.tree_path) if op.tree_path is not None else list(old.tree_path)
+    new_id = mem.insert(
+        conn, op.mtype, op.fields, source_ids=list(op.source_ids), tree_path=path, now=now
+    )
+    conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (new_id, old.id))
+    new = mem.snapshot(mem.load(conn, [new_id])[new_id])
+    log_event(conn, new_id, op.agent, "insert", None, new)
+    after = json.dumps({"superseded_by": new_id})
+    log_event(conn, old.id, op.agent, "supersede", mem.snapshot(old), after)
+    return [new_id], [old.id]
+
+
+def _delete(conn: sqlite3.Connection, op: Op, now: float) -> Changed:
+    old = _live(conn, op.ids[0])
+    conn.execute("UPDATE memories SET deleted_at = ? WHERE id = ?", (now, old.id))
+    log_event(conn, old.id, op.agent, "delete", mem.snapshot(old), None)
+    return [], [old.id]
 
 
 def _update(conn: sqlite3.Connection, op: Op, now: float, kind: str) -> int:
