@@ -127,19 +127,27 @@ class MemoryService:
             ImportFailed: a bad line, naming it; nothing was written.
         """
         lines, bad = read_chat_jsonl(path, skip_bad=skip_bad)
-        items = [self._chat_observation(line, lines[i - 1] if i else None) for i, line in enumerate(lines)]
+        items = [self._chat_observation(line, lines[i - 1] if i else None,
+                                        lines[i + 1] if i + 1 < len(lines) else None)
+                 for i, line in enumerate(lines)]
         ids = self.store.add_observations(items)
         new = [i for i in ids if i is not None]
         self.index_pending(progress)
         return ImportReport(len(new), len(ids) - len(new), tuple(bad))
 
-    @staticmethod
-    def _chat_observation(line: ChatLine, prev: ChatLine | None) -> NewObservation:
-        context = ""
-        if prev is not None and prev.session == line.session:
-            context = f"{prev.speaker}: {prev.full_text}"
+    # Neighbouring turns of the same session, searchable with a low weight: a reply often names
+    # what the message it answers only implies (LoCoMo dev R@10 62.8 -> 67.9 with the previous turn).
+    CHAT_CONTEXT = ("prev",)
+
+    @classmethod
+    def _chat_observation(cls, line: ChatLine, prev: ChatLine | None,
+                          nxt: ChatLine | None = None) -> NewObservation:
+        parts = []
+        for name, other in (("prev", prev), ("next", nxt)):
+            if name in cls.CHAT_CONTEXT and other is not None and other.session == line.session:
+                parts.append(f"{other.speaker}: {other.full_text}")
         return NewObservation(kind="chat", ts_start=line.ts, text=line.full_text, ext_id=line.id,
-                              speaker=line.speaker, session=line.session, context=context,
+                              speaker=line.speaker, session=line.session, context="\n".join(parts),
                               app="chat")
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:

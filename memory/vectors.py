@@ -37,9 +37,14 @@ class VectorIndex(Protocol):
 
 
 class ChromaIndex:
-    """A ChromaDB persistent collection (cosine space); only touched from the store thread."""
+    """ChromaDB persistent collections (cosine space), one per source: observations and memories.
+
+    Two collections instead of one with a ``src`` filter: an unfiltered HNSW query is several times
+    faster than a filtered one, and most searches filter on nothing else.
+    """
 
     BATCH = 4000
+    NAMES = {"o": "observations", "m": "memories"}
 
     def __init__(self, folder: Path, name: str = "engram") -> None:
         import chromadb
@@ -49,52 +54,81 @@ class ChromaIndex:
         try:
             self._client = chromadb.PersistentClient(
                 path=str(folder), settings=Settings(anonymized_telemetry=False, allow_reset=True))
-            self._col = self._client.get_or_create_collection(
-                name, configuration={"hnsw": {"space": "cosine", "ef_search": 64}})
+            self._cols = {src: self._open(f"{name}-{label}") for src, label in self.NAMES.items()}
         except Exception as exc:  # chromadb raises many kinds; report one clear error
             raise StoreError(f"cannot open the vector index in {folder}: {exc}") from exc
         self._name = name
 
+    def _open(self, name: str) -> Any:
+        return self._client.get_or_create_collection(
+            name, configuration={"hnsw": {"space": "cosine", "ef_search": 64}})
+
     def add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
-        """Upsert vectors in batches Chroma accepts."""
-        for i in range(0, len(ids), self.BATCH):
-            self._col.upsert(ids=list(ids[i:i + self.BATCH]),
-                             embeddings=np.asarray(vectors[i:i + self.BATCH], dtype=np.float32),
-                             metadatas=list(metadatas[i:i + self.BATCH]))
+        """Upsert vectors in batches Chroma accepts, each into its source's collection."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for src, col in self._cols.items():
+            rows = [i for i, vid in enumerate(ids) if vid.startswith(src + ":")]
+            for lo in range(0, len(rows), self.BATCH):
+                part = rows[lo:lo + self.BATCH]
+                col.upsert(ids=[ids[i] for i in part], embeddings=vectors[part],
+                           metadatas=[metadatas[i] for i in part])
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """Nearest neighbours as (id, 1 - cosine distance)."""
-        if k <= 0 or self._col.count() == 0:
-            return []
-        res = self._col.query(query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
-                              n_results=k, where=where or None, include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        """Nearest neighbours as (id, 1 - cosine distance); ``src`` in ``where`` picks the collection."""
+        src, rest = _pop_src(where)
+        out: list[tuple[str, float]] = []
+        for name, col in self._cols.items():
+            if src not in (None, name) or k <= 0 or col.count() == 0:
+                continue
+            res = col.query(query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
+                            n_results=k, where=rest, include=["distances"])
+            out += [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return sorted(out, key=lambda x: -x[1])[:k]
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete by id in batches."""
-        for i in range(0, len(ids), self.BATCH):
-            self._col.delete(ids=list(ids[i:i + self.BATCH]))
+        for src, col in self._cols.items():
+            mine = [i for i in ids if i.startswith(src + ":")]
+            for lo in range(0, len(mine), self.BATCH):
+                col.delete(ids=mine[lo:lo + self.BATCH])
 
     def count(self) -> int:
         """Number of vectors."""
-        return int(self._col.count())
+        return sum(int(c.count()) for c in self._cols.values())
 
     def all_ids(self) -> set[str]:
         """Every id in the index (start-up reconciliation)."""
         out: set[str] = set()
-        offset = 0
-        while True:
-            got = self._col.get(include=[], limit=10_000, offset=offset)["ids"]
-            if not got:
-                return out
-            out.update(got)
-            offset += len(got)
+        for col in self._cols.values():
+            offset = 0
+            while True:
+                got = col.get(include=[], limit=10_000, offset=offset)["ids"]
+                if not got:
+                    break
+                out.update(got)
+                offset += len(got)
+        return out
 
     def reset(self) -> None:
         """Drop every vector (the index is rebuilt from SQLite afterwards)."""
-        self._client.delete_collection(self._name)
-        self._col = self._client.get_or_create_collection(
-            self._name, configuration={"hnsw": {"space": "cosine", "ef_search": 64}})
+        for src, label in self.NAMES.items():
+            self._client.delete_collection(f"{self._name}-{label}")
+            self._cols[src] = self._open(f"{self._name}-{label}")
+
+
+def _pop_src(where: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
+    """Split a ``src`` condition off a Chroma filter."""
+    if not where:
+        return None, None
+    if "src" in where and len(where) == 1:
+        return str(where["src"]), None
+    if "$and" in where:
+        src = next((c["src"] for c in where["$and"] if "src" in c), None)
+        rest = [c for c in where["$and"] if "src" not in c]
+        if len(rest) == 0:
+            return src, None
+        return src, rest[0] if len(rest) == 1 else {"$and": rest}
+    return None, where
 
 
 class NumpyIndex:
