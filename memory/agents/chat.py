@@ -197,7 +197,13 @@ class ChatAgent:
         if self.llm is None:
             yield extractive_answer(prepared.items)
             return
-        yield from self.llm.stream(prepared.messages, max_tokens=self.config.answer_max_tokens)
+        said = False
+        for piece in self.llm.stream(prepared.messages, max_tokens=self.config.answer_max_tokens):
+            said = said or bool(piece.strip())
+            yield piece
+        if not said:  # a weak model can stop at once; the user still gets the cited items
+            logger.info("the LLM gave an empty answer; answering from the items")
+            yield "(the model gave no answer) " + extractive_answer(prepared.items)
 
     def finish(self, prepared: Prepared, text: str) -> Answer:
         """The answer record: citations resolved to items and their sources."""

@@ -131,3 +131,10 @@ def test_recent_turns_add_topic_keywords():
 
 def test_citations_ignore_numbers_out_of_range(service, kit):
     assert citations("see [0] and [5]", []) == []
+
+
+def test_an_empty_llm_answer_falls_back_to_the_cited_items(service, kit):
+    _seed(service, kit)
+    service.agents(llm=kit.ScriptedLLM(answer=""))
+    answer = service.ask("flight number to Lisbon?", keep=False)
+    assert answer.text.startswith("(the model gave no answer)") and answer.citations
