@@ -76,11 +76,14 @@ def _fields_schema(mtype: str) -> dict[str, Any]:
     props: dict[str, Any] = {
         k: {"type": "string", "maxLength": min(n, SCHEMA_CAP)} for k, n in LLM_FIELDS[mtype].items()
     }
+    for key in REQUIRED[mtype]:  # the validator rejects empty required text: so does the schema
+        if key in props:
+            props[key]["minLength"] = 1
     if mtype == "procedural":
         props["entry_type"] = {"enum": ["workflow", "guide", "script"]}
         props["steps"] = {
             "type": "array",
-            "items": {"type": "string", "maxLength": 120},
+            "items": {"type": "string", "minLength": 1, "maxLength": 120},
             "minItems": 1,
             "maxItems": 6,
         }
@@ -95,9 +98,10 @@ def _fields_schema(mtype: str) -> dict[str, Any]:
 def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, Any]:
     """The JSON schema a manager's answer must match; ids are limited to the items it was shown."""
     fields = _fields_schema(mtype)
+    partial = {k: v for k, v in fields.items() if k != "required"}  # update/merge change some
     path = {
         "type": "array",
-        "items": {"type": "string", "maxLength": TREE_PART},
+        "items": {"type": "string", "minLength": 1, "maxLength": TREE_PART},
         "maxItems": TREE_DEPTH,
     }
     variants: list[dict[str, Any]] = [
@@ -118,7 +122,7 @@ def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, 
                 "properties": {
                     "op": {"const": "update"},
                     "id": one,
-                    "fields": fields,
+                    "fields": partial,
                     "tree_path": path,
                 },
             },
@@ -128,7 +132,7 @@ def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, 
                 "required": ["op", "ids", "fields"],
                 "properties": {
                     "op": {"const": "merge"},
-                    "fields": fields,
+                    "fields": partial,
                     "ids": {
                         "type": "array",
                         "items": one,

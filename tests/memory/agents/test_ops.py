@@ -75,3 +75,28 @@ def test_schema_is_valid_and_limits_ids_to_items_shown():
     jsonschema.Draft202012Validator.check_schema(only_inserts)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"operations": [{"op": "delete", "id": 3}]}, only_inserts)
+
+
+def test_what_the_schema_allows_the_validator_accepts():
+    """A constrained decoder can only produce schema-valid JSON; none of it may be rejected."""
+    schema = ops_schema("procedural", [4])
+    edge = {
+        "operations": [
+            {"op": "insert", "fields": {"summary": "s", "steps": ["a"]}, "tree_path": ["x"] * 4},
+            {"op": "update", "id": 4, "fields": {}},
+        ]
+    }
+    jsonschema.validate(edge, schema)
+    validate_answer(edge, "procedural", [4], [1], agent="t")
+    for bad in ({"summary": "", "steps": ["a"]}, {"summary": "s", "steps": [""]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"operations": [{"op": "insert", "fields": bad}]}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {
+                "operations": [
+                    {"op": "insert", "fields": {"summary": "s", "steps": ["a"]}, "tree_path": [""]}
+                ]
+            },
+            schema,
+        )
