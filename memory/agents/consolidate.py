@@ -84,3 +84,25 @@ def duplicate_merges(items: list[Memory], find: Finder, agent: str = "consolidat
         taken.update(x.id for x in group)
         ops.append(Op("merge", m.type, {}, (keep.id, *rest), (), None, agent))
     return ops
+
+
+def drop_conflicts(ops: list[Op]) -> tuple[list[Op], list[Op]]:
+    """Keep operations in order, dropping any that touch an item an earlier one merged away,
+    superseded or deleted (two managers, or one answer, may both act on the same item).
+
+    Returns:
+        (kept, dropped)
+    """
+    gone: set[int] = set()
+    kept: list[Op] = []
+    dropped: list[Op] = []
+    for op in ops:
+        if set(op.ids) & gone:
+            dropped.append(op)
+            continue
+        kept.append(op)
+        if op.op == "merge":
+            gone.update(op.ids[1:])
+        elif op.op in ("delete", "supersede"):
+            gone.update(op.ids[:1])
+    return kept, dropped

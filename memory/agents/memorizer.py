@@ -16,7 +16,7 @@ from typing import Any
 from memory.agents import deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
 from memory.agents.config import AgentConfig
-from memory.agents.consolidate import dedupe_inserts
+from memory.agents.consolidate import dedupe_inserts, drop_conflicts
 from memory.agents.llm_protocol import AgentLLM, is_transient
 from memory.agents.managers import (
     Call,
@@ -200,7 +200,16 @@ class Memorizer:
         for mtype in meta.LLM_TYPES:
             if mtype in types and self.llm is not None:
                 ops += run_ops_manager(self._call(), mtype, observations)
-        return dedupe_inserts(ops, self.find)
+        kept, dropped = drop_conflicts(dedupe_inserts(ops, self.find))
+        if dropped:
+            ids = [o.id for o in observations]
+            self._log(
+                "meta_manager",
+                "rejected",
+                f"conflicting operations dropped: {describe(dropped)}",
+                ids,
+            )
+        return kept
 
     def _summaries(self, segs: list[extractors.Segment]) -> dict[str, tuple[str, list[str]]]:
         if self.llm is None:

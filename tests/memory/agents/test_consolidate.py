@@ -50,3 +50,34 @@ def test_an_llm_insert_that_repeats_an_item_updates_it(service, kit):
     [sem] = service.list_memories("semantic")
     assert sem.id == old and sem.summary == "Finance lead, likes tea"
     assert set(ids) <= set(sem.source_ids) and sem.version == 2
+
+
+def test_operations_on_an_item_merged_away_earlier_in_the_batch_are_dropped(service, kit):
+    a = service.add_memory("semantic", {"name": "Maria", "summary": "Finance lead"})
+    b = service.add_memory("semantic", {"name": "Maria F", "summary": "Finance lead at Acme"})
+
+    def script(messages, schema):
+        if "semantic memory" in messages[0]["content"]:
+            return {
+                "operations": [
+                    {"op": "merge", "ids": [a, b], "fields": {"summary": "Finance lead at Acme"}},
+                    {"op": "update", "id": b, "fields": {"summary": "Maria F again"}},
+                ]
+            }
+        return {"operations": []} if "operations" in json.dumps(schema) else {"types": ["semantic"]}
+
+    ids = kit.add_indexed(
+        service,
+        [
+            kit.screen(
+                kit.T0,
+                "Mail",
+                "Maria",
+                "Maria finance lead Acme budget approved offsite Lisbon team dinner tonight",
+            )
+        ],
+    )
+    service.agents(llm=kit.ScriptedLLM(script)).memorize_pending()
+    assert {o.status for o in service.store.get_observations(ids).values()} == {"memorized"}
+    assert service.get_memory(b).superseded_by == a
+    assert service.get_memory(a).summary == "Finance lead at Acme"
