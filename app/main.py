@@ -93,7 +93,7 @@ def run_app(home: Path, *, snapshot_path: Path | None = None, view: str = "timel
         return _run_interactive(app, window, view, minimized)
     finally:
         window.close()
-        window.bridge.close()
+        window.bridge.close()  # joins the GUI workers, then service.close() stops capture (joins it)
 
 
 def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
@@ -108,11 +108,16 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
         tray.show()
         app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
     settings = window.bridge.service.get_settings()  # one small read before the loop starts
+    accepted = True
     if not settings.get("first_run_done"):
         dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
-        if dialog.exec():
+        accepted = bool(dialog.exec())
+        if accepted:
             window.bridge.service.set_settings(dialog.choices())
-            window.capture.refresh()
+    if accepted:
+        window.capture.start()  # off the GUI thread; records only when capture.enabled is on
+    else:
+        window.capture.refresh()
     window.show_view(view)
     if minimized and tray is not None:
         window.hide()

@@ -106,6 +106,7 @@ class MemoryService:
 
     def close(self) -> None:
         """Stop background workers, flush and close everything; joins their threads."""
+        self.stop_capture()  # a no-op when capture never started
         if "_agents" in self.__dict__:
             self.stop_memorizing()
         self.store.close()
@@ -418,6 +419,78 @@ class MemoryService:
     def vault(self) -> Any:
         """The vault store (``memory.vault.Vault``)."""
         return self.pipeline().vault
+
+    # Recording for the desktop app: the same ``Recorder`` as `engram run --headless`
+    # (memory/pipeline/recorder.py), built from the saved settings. Safe from any thread.
+
+    def _capture_guard(self) -> threading.Lock:
+        return self.__dict__.setdefault("_capture_lock", threading.Lock())  # type: ignore[no-any-return]
+
+    def start_capture(self) -> dict[str, Any]:
+        """Start screen/audio capture, indexing and memorising in background threads (no-op if running).
+
+        Built from the saved settings; pending frames and audio left by a crash are indexed first
+        by the indexing worker. Returns ``capture_status()``.
+        """
+        from memory.pipeline.recorder import Recorder, config_from_settings
+
+        with self._capture_guard():
+            if self.__dict__.get("_capture") is None:
+                self.__dict__["_capture_error"] = None
+                try:
+                    config, policy = config_from_settings(self.get_settings())
+                except ValueError as exc:  # a bad monitor list or title pattern in the settings
+                    self.__dict__["_capture_error"] = f"bad capture settings: {exc}"
+                    return self.capture_status()
+                recorder = Recorder(self, config, policy=policy, housekeeping=True)
+                self.__dict__["_capture"] = recorder
+                for note in recorder.start():
+                    logger.info("capture: %s", note)
+        return self.capture_status()
+
+    def pause_capture(self) -> dict[str, Any]:
+        """Pause screen and audio capture (indexing goes on); returns ``capture_status()``."""
+        recorder = self.__dict__.get("_capture")
+        if recorder is not None:
+            recorder.pause()
+        return self.capture_status()
+
+    def resume_capture(self) -> dict[str, Any]:
+        """Resume capture after ``pause_capture`` (a no-op when not started); returns ``capture_status()``."""
+        recorder = self.__dict__.get("_capture")
+        if recorder is not None:
+            recorder.resume()
+        return self.capture_status()
+
+    def restart_capture(self) -> dict[str, Any]:
+        """Apply changed capture settings: stop, then start again when ``capture.enabled`` is on."""
+        was_paused = getattr(self.__dict__.get("_capture"), "user_paused", False)
+        self.stop_capture()
+        if self.get_settings().get("capture.enabled", True):
+            self.start_capture()
+            if was_paused:
+                self.pause_capture()
+        return self.capture_status()
+
+    def capture_status(self) -> dict[str, Any]:
+        """State (capturing|paused|unavailable|error|stopped), reason, frames kept/skipped, pending,
+        indexed, errors and the audio status."""
+        recorder = self.__dict__.get("_capture")
+        if recorder is not None:
+            return recorder.summary()  # type: ignore[no-any-return]
+        error = self.__dict__.get("_capture_error")
+        return {"state": "error" if error else "stopped", "reason": error or "not started",
+                "frames_kept": 0, "frames_skipped": 0, "pending": 0, "indexed": 0, "errors": 0,
+                "audio": "off"}
+
+    def stop_capture(self) -> None:
+        """Stop capture, flush the indexing backlog and join every capture thread (no-op if stopped)."""
+        if "_capture_lock" not in self.__dict__:
+            return
+        with self._capture_guard():
+            recorder = self.__dict__.pop("_capture", None)
+            if recorder is not None:
+                recorder.stop()
 
     # -- agents (memorise, ask, chat) --
 

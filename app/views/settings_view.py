@@ -16,6 +16,8 @@ from app.ops import StoreOp
 from app.widgets.capture_control import CaptureControl
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
+# Settings the running recorder is built from: saving a change to one restarts it.
+CAPTURE_PREFIXES = ("capture.", "audio.", "retention.")
 BACKENDS = ("local", "openai-compatible", "none")
 # (group, key, label, kind, extra): kind is bool | float | int | text | list | choice
 FORM: tuple[tuple[str, str, str, str, Any], ...] = (
@@ -101,6 +103,7 @@ class SettingsView(QWidget):
         self._bridge = bridge
         self._capture = capture
         self.editors: dict[str, tuple[QWidget, str]] = {}
+        self._loaded: dict[str, Any] = {}
         self._build()
         self.reload()
 
@@ -136,6 +139,7 @@ class SettingsView(QWidget):
     def _on_settings_ready(self, values: dict[str, Any]) -> None:
         for key, (editor, kind) in self.editors.items():
             set_value(editor, kind, values.get(key))
+        self._loaded = dict(values)
         self.settings_loaded.emit(values)
 
     def values(self) -> dict[str, Any]:
@@ -145,9 +149,18 @@ class SettingsView(QWidget):
     def save(self) -> None:
         """Store the form (off the GUI thread)."""
         self.status.setText("Saving…")
-        ops.set_settings(bridge=self._bridge, values=self.values(), on_done=self._on_saved)
+        values = self.values()
+        restart = any(key.startswith(CAPTURE_PREFIXES) and value != self._loaded.get(key)
+                      for key, value in values.items())
+        ops.set_settings(bridge=self._bridge, values=values,
+                         on_done=lambda changes: self._on_saved(changes, values, restart))
 
-    def _on_saved(self, _changes: Any) -> None:
-        self.status.setText("Saved. Capture changes apply to the running recorder.")
-        self._capture.refresh()
+    def _on_saved(self, _changes: Any, values: dict[str, Any], restart: bool) -> None:
+        self._loaded.update(values)
+        if restart:
+            self.status.setText("Saved. Capture restarted with the new settings.")
+            self._capture.restart()
+        else:
+            self.status.setText("Saved.")
+            self._capture.refresh()
         self.settings_saved.emit()

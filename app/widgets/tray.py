@@ -1,4 +1,7 @@
-"""The tray icon: status (capturing, paused, stale, error), pause/resume, open, quit."""
+"""The tray icon: status (capturing, paused, unavailable, stale, error), pause/resume, open, quit.
+
+Pause/resume goes through ``CaptureControl`` to the service's recorder (off the GUI thread).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +46,6 @@ class Tray(QSystemTrayIcon):
             self.open_window()
 
     def _on_state_changed(self, state: str) -> None:
-        self.status_action.setText(f"Status: {state}")
+        self.status_action.setText(f"Status: {self._capture.tooltip}")
         self.pause_action.setText("Resume capture" if state == "paused" else "Pause capture")
-        self.setToolTip(f"Engram — {state}")
+        self.setToolTip(f"Engram — {self._capture.tooltip}")

@@ -213,15 +213,18 @@ class Indexer:
 class IndexWorker(threading.Thread):
     """Runs ``Indexer.process_pending`` in the background until stopped.
 
-    ``after_batch`` callables run after every round that indexed something (the memorising hook).
+    ``after_batch`` callables run after every round that indexed something (the memorising hook);
+    ``before`` runs once on the worker's thread before the first round (resuming chat left pending).
     """
 
     def __init__(self, indexer: Indexer, *, poll_s: float = 0.5,
-                 after_batch: list[Callable[[int], None]] | None = None) -> None:
+                 after_batch: list[Callable[[int], None]] | None = None,
+                 before: Callable[[], None] | None = None) -> None:
         super().__init__(name="engram-indexer", daemon=True)
         self.indexer = indexer
         self.poll_s = poll_s
         self.after_batch = list(after_batch or [])
+        self.before = before
         self._stop_event = threading.Event()
         self._wake = threading.Event()
         self._flush = True
@@ -239,6 +242,11 @@ class IndexWorker(threading.Thread):
 
     def run(self) -> None:
         """The worker loop."""
+        if self.before is not None:
+            try:
+                self.before()
+            except Exception:
+                logger.exception("resuming pending work failed")
         while not self._stop_event.is_set():
             try:
                 self._round()
