@@ -150,7 +150,7 @@ def _ask(
     chunk: list[Observation],
 ) -> list[Op]:
     ids = [o.id for o in chunk]
-    schema = ops_schema(mtype, [m.id for m in shown])
+    schema = ops_schema(mtype, [m.id for m in shown], budget_tokens=call.config.json_max_tokens)
     try:
         answer = call.llm.json(messages, schema, max_tokens=call.config.json_max_tokens)
         ops = validate_answer(answer, mtype, [m.id for m in shown], ids, agent=f"{mtype}_manager")

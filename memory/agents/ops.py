@@ -70,11 +70,12 @@ class Op:
     agent: str = "agent"
 
 
-def _fields_schema(mtype: str) -> dict[str, Any]:
+def _fields_schema(mtype: str, cap: int = SCHEMA_CAP) -> dict[str, Any]:
     # Schema string caps stay small: llama.cpp expands {0,n} repetitions into grammar rules and
-    # aborts on big ones; validate_answer still enforces the real limits.
+    # aborts on big ones, and the longest answer must fit the token budget or it is cut mid-JSON;
+    # validate_answer still enforces the real limits.
     props: dict[str, Any] = {
-        k: {"type": "string", "maxLength": min(n, SCHEMA_CAP)} for k, n in LLM_FIELDS[mtype].items()
+        k: {"type": "string", "maxLength": min(n, cap)} for k, n in LLM_FIELDS[mtype].items()
     }
     for key in REQUIRED[mtype]:  # the validator rejects empty required text: so does the schema
         if key in props:
@@ -83,9 +84,9 @@ def _fields_schema(mtype: str) -> dict[str, Any]:
         props["entry_type"] = {"enum": ["workflow", "guide", "script"]}
         props["steps"] = {
             "type": "array",
-            "items": {"type": "string", "minLength": 1, "maxLength": 120},
+            "items": {"type": "string", "minLength": 1, "maxLength": min(120, cap)},
             "minItems": 1,
-            "maxItems": 6,
+            "maxItems": 4,
         }
     return {
         "type": "object",
@@ -95,9 +96,15 @@ def _fields_schema(mtype: str) -> dict[str, Any]:
     }
 
 
-def ops_schema(mtype: str, shown_ids: list[int], max_ops: int = 3) -> dict[str, Any]:
+def ops_schema(
+    mtype: str, shown_ids: list[int], max_ops: int = 2, budget_tokens: int = 1024
+) -> dict[str, Any]:
     """The JSON schema a manager's answer must match; ids are limited to the items it was shown."""
-    fields = _fields_schema(mtype)
+    # ~2 characters a token (a weak model spells odd strings in short pieces) and ~80
+    # characters of JSON syntax per operation.
+    strings = max(1, len(LLM_FIELDS[mtype]) + (4 if mtype == "procedural" else 0))
+    cap = max(24, min(SCHEMA_CAP, (budget_tokens * 2 - 80 * max_ops) // (max_ops * strings)))
+    fields = _fields_schema(mtype, cap)
     partial = {k: v for k, v in fields.items() if k != "required"}  # update/merge change some
     path = {
         "type": "array",

@@ -40,7 +40,7 @@ def test_memorise_and_ask_with_smollm2(service, kit, smollm2):
             ),
         ],
     )
-    cfg = AgentConfig(json_max_tokens=200, shown_items=3)
+    cfg = AgentConfig(shown_items=3)
     agents = service.agents(llm=smollm2, config=cfg)
     results = agents.memorize_pending()
     assert results and results[0].llm_calls > 0
