@@ -172,7 +172,7 @@ SUMMARY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["summary", "category"],
     "properties": {
-        "summary": {"type": "string", "minLength": 1, "maxLength": 300},
+        "summary": {"type": "string", "minLength": 1, "maxLength": 200},
         "category": {
             "type": "array",
             "maxItems": 3,
@@ -199,7 +199,7 @@ def summarise(call: Call, title: str, lines: list[str]) -> tuple[str, list[str]]
         {"role": "user", "content": f"Activity: {title}\n{text}"},
     ]
     try:
-        answer = call.llm.json(messages, SUMMARY_SCHEMA, max_tokens=160)
+        answer = call.llm.json(messages, SUMMARY_SCHEMA, max_tokens=240)
     except Exception as exc:
         if is_transient(exc):
             raise

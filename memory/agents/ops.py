@@ -100,10 +100,11 @@ def ops_schema(
     mtype: str, shown_ids: list[int], max_ops: int = 2, budget_tokens: int = 1024
 ) -> dict[str, Any]:
     """The JSON schema a manager's answer must match; ids are limited to the items it was shown."""
-    # ~2 characters a token (a weak model spells odd strings in short pieces) and ~80
-    # characters of JSON syntax per operation.
+    # ~2 characters a token (a weak model spells odd strings in short pieces), ~80 characters of
+    # JSON syntax per operation, and room for a full tree_path, or a weak model's answer is cut.
     strings = max(1, len(LLM_FIELDS[mtype]) + (4 if mtype == "procedural" else 0))
-    cap = max(24, min(SCHEMA_CAP, (budget_tokens * 2 - 80 * max_ops) // (max_ops * strings)))
+    per_op = 80 + TREE_DEPTH * (TREE_PART + 4)
+    cap = max(24, min(SCHEMA_CAP, (budget_tokens * 2 - per_op * max_ops) // (max_ops * strings)))
     fields = _fields_schema(mtype, cap)
     partial = {k: v for k, v in fields.items() if k != "required"}  # update/merge change some
     path = {
