@@ -54,7 +54,10 @@ class MemoryService:
         self._embedder_lock = threading.Lock()
         self._index_lock = IndexLock(self.paths.root / "vectors.lock")
         try:
-            self.index = index if index is not None else ChromaIndex(self.paths.vectors)
+            if index is None:
+                with self._index_lock:  # two processes creating the collections at once race in Chroma
+                    index = ChromaIndex(self.paths.vectors)
+            self.index = index
         except BaseException:
             self.store.close()
             raise

@@ -101,6 +101,11 @@ class VectorSync:
         have = self._store.get_meta("embedding_model")
         if have == wanted:
             return False
+        if have is None and self._store.counts()["observations"] == 0 and not self._store.list_memories(limit=1):
+            # a new home: nothing to rebuild, and resetting would pull the collections from under
+            # another process opening the same new home
+            self._store.set_meta("embedding_model", wanted)
+            return False
         if have is not None:
             logger.info("embedding model changed from %s to %s: rebuilding vectors", have, wanted)
         self.rebuild(progress)
