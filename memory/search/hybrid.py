@@ -24,6 +24,7 @@ from models.protocols import TextEmbedder
 logger = logging.getLogger(__name__)
 
 RRF_K = 60
+OVERFETCH = 1000  # nearest neighbours fetched before a time range is applied
 SNIPPET = 400
 
 
@@ -155,24 +156,45 @@ class Searcher:
 
     def _nearest(self, vec: np.ndarray, pool: int, src: str, start: float | None, end: float | None,
                  kinds: tuple[str, ...], apps: tuple[str, ...]) -> list[str]:
+        """Nearest observations or memories; a time range filters a larger unfiltered candidate set.
+
+        A metadata-filtered HNSW query in Chroma costs ~200 ms at 100k vectors (bench/search_scale.py),
+        so the time range is applied here to the OVERFETCH nearest instead: exact while a home holds
+        fewer vectors than that, and otherwise the best in-range items among the globally nearest
+        (BM25, always filtered exactly in SQLite, finds the rest).
+        """
         conds: list[dict[str, object]] = [{"src": src}]
-        if start is not None:
-            conds.append({"ts": {"$gte": start}})
-        if end is not None:
-            conds.append({"ts": {"$lt": end}})
         if kinds:
             conds.append({"kind": {"$in": list(kinds)}})
         if apps:
             conds.append({"app": {"$in": list(apps)}})
         where = conds[0] if len(conds) == 1 else {"$and": conds}
+        ranged = start is not None or end is not None
         with self._lock.shared() if hasattr(self._lock, "shared") else self._lock:
-            found = self._index.query(vec, pool * 2, where)
+            found = self._index.query(vec, max(OVERFETCH, pool * 2) if ranged else pool * 2, where)
         seen: list[str] = []
         for vid, _sim in found:
             key = ":".join(vid.split(":")[:2])  # chunks "o:12:3" fold into "o:12"
             if key not in seen:
                 seen.append(key)
+        if ranged:
+            times = self._timestamps(seen)
+            lo, hi = start if start is not None else -1e18, end if end is not None else 1e18
+            seen = [key for key in seen if key in times and lo <= times[key] < hi]
         return seen[:pool]
+
+    def _timestamps(self, keys: list[str]) -> dict[str, float]:
+        """Timestamps of "o:N"/"m:N" keys from SQLite (primary-key lookups)."""
+        out: dict[str, float] = {}
+        conn = self._store.read()
+        for prefix, table, col in (("o:", "observations", "ts_start"), ("m:", "memories", "ts")):
+            ids = [int(k[2:]) for k in keys if k.startswith(prefix)]
+            for lo in range(0, len(ids), 500):
+                chunk = ids[lo:lo + 500]
+                rows = conn.execute(f"SELECT id, {col} FROM {table} WHERE id IN ({','.join('?' * len(chunk))})",
+                                    chunk)
+                out.update((f"{prefix}{r[0]}", r[1]) for r in rows)
+        return out
 
     def _hits(self, ranked: list[tuple[str, float]], soft: tuple[float, float] | None) -> list[Hit]:
         obs_ids = [int(k[2:]) for k, _ in ranked if k.startswith("o:")]
