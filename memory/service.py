@@ -62,8 +62,7 @@ class MemoryService:
             self.store.close()
             raise
         self.vectors = VectorSync(self.store, self.index, self.embedder, self._index_lock)
-        self.searcher = Searcher(self.store, self.index, self.embedder)
-        self.searcher._lock = self._index_lock
+        self.searcher = Searcher(self.store, self.index, self.embedder, lock=self._index_lock)
         if reconcile:
             self.startup_repair()
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from typing import Any
+
 import numpy as np
 
 from memory.errors import BadQuery
@@ -61,11 +63,12 @@ class Searcher:
     """Runs hybrid searches; safe to call from any thread (reads use per-thread connections)."""
 
     def __init__(self, store: MemoryStore, index: VectorIndex, embedder: Callable[[], TextEmbedder],
-                 weights: Weights | None = None) -> None:
+                 weights: Weights | None = None, lock: Any = None) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
-        self._lock = threading.Lock()
+        # the service passes its IndexLock (shared for queries); alone, a plain thread lock
+        self._lock = lock if lock is not None else threading.Lock()
         self.weights = weights or Weights()
 
     def search(self, q: SearchQuery) -> list[Hit]:
