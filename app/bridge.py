@@ -32,12 +32,16 @@ class CoreBridge(QObject):
     op_failed = Signal(object)
     _delivered = Signal(object, object)  # (callback, value): run callback(value) on the GUI thread
 
-    def __init__(self, service: Any, *, owns_service: bool = True, parent: QObject | None = None) -> None:
+    def __init__(
+        self, service: Any, *, owns_service: bool = True, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self._owns_service = owns_service
-        self._pools = {name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"engram-gui-{name}")
-                       for name, n in POOLS.items()}
+        self._pools = {
+            name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"engram-gui-{name}")
+            for name, n in POOLS.items()
+        }
         self._closed = False
         self._futures: set[Future[Any]] = set()
         self._lock = threading.Lock()

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from capture.errors import CaptureError, CaptureUnavailable
-from memory.errors import (BadQuery, DiskFull, ImportFailed, NotFound, SchemaTooNewError, StoreError,
-                           StoreLocked)
+from memory.errors import (
+    BadQuery,
+    DiskFull,
+    ImportFailed,
+    NotFound,
+    SchemaTooNewError,
+    StoreError,
+    StoreLocked,
+)
 from models.errors import BadInput, ModelError, ModelUnavailable
 
 EXIT_USAGE = 2

@@ -25,8 +25,9 @@ def configure_logging(home: Path | None, verbose: bool = False) -> None:
     if home is not None:
         try:
             (home / "logs").mkdir(parents=True, exist_ok=True)
-            fh = logging.handlers.RotatingFileHandler(home / "logs" / "engram.log",
-                                                      maxBytes=5_000_000, backupCount=3)
+            fh = logging.handlers.RotatingFileHandler(
+                home / "logs" / "engram.log", maxBytes=5_000_000, backupCount=3
+            )
             fh.setLevel(logging.INFO)
             fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             root.addHandler(fh)

@@ -53,7 +53,8 @@ def wait_until_idle(bridge: CoreBridge, timeout_s: float = 15.0, settle_s: float
 def open_latest(window: MainWindow) -> None:
     """Show the most recent moment (so the window opens on the user's latest day)."""
     StoreOp(window.bridge, lambda s: s.nearest_observation(time.time())).success(
-        lambda o: o is not None and window.open_moment(o.id)).run()
+        lambda o: o is not None and window.open_moment(o.id)
+    ).run()
 
 
 def snapshot(window: MainWindow, path: Path, view: str = "timeline") -> Path:
@@ -75,8 +76,14 @@ def build_window(service: Any, *, chat_backend: Any = None) -> MainWindow:
     return window
 
 
-def run_app(home: Path, *, snapshot_path: Path | None = None, view: str = "timeline",
-            minimized: bool = False, service: Any = None) -> int:
+def run_app(
+    home: Path,
+    *,
+    snapshot_path: Path | None = None,
+    view: str = "timeline",
+    minimized: bool = False,
+    service: Any = None,
+) -> int:
     """Run the app on ``home`` (or write a snapshot and exit); returns the exit code."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")

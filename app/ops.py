@@ -136,27 +136,41 @@ class StreamOp(Generic[T]):
 
 # -- verbs views call -------------------------------------------------------------------------
 
-def delete_memory(*, bridge: CoreBridge, memory_id: int,
-                  on_done: Callable[[Changes], None] | None = None) -> None:
+
+def delete_memory(
+    *, bridge: CoreBridge, memory_id: int, on_done: Callable[[Changes], None] | None = None
+) -> None:
     """Soft-delete a memory (history kept) off the GUI thread."""
-    StoreOp(bridge, lambda s: s.delete_memory(memory_id)).success(on_done or (lambda _c: None)).run()
+    StoreOp(bridge, lambda s: s.delete_memory(memory_id)).success(
+        on_done or (lambda _c: None)
+    ).run()
 
 
-def edit_memory(*, bridge: CoreBridge, memory_id: int, data: dict[str, Any],
-                on_done: Callable[[Changes], None] | None = None) -> None:
+def edit_memory(
+    *,
+    bridge: CoreBridge,
+    memory_id: int,
+    data: dict[str, Any],
+    on_done: Callable[[Changes], None] | None = None,
+) -> None:
     """Edit a memory (a new version; history kept) off the GUI thread."""
-    StoreOp(bridge, lambda s: s.edit_memory(memory_id, data)).success(on_done or (lambda _c: None)).run()
+    StoreOp(bridge, lambda s: s.edit_memory(memory_id, data)).success(
+        on_done or (lambda _c: None)
+    ).run()
 
 
-def set_settings(*, bridge: CoreBridge, values: dict[str, Any],
-                 on_done: Callable[[Changes], None] | None = None) -> None:
+def set_settings(
+    *, bridge: CoreBridge, values: dict[str, Any], on_done: Callable[[Changes], None] | None = None
+) -> None:
     """Store settings off the GUI thread."""
     StoreOp(bridge, lambda s: s.set_settings(values)).success(on_done or (lambda _c: None)).run()
 
 
-def forget_range(*, bridge: CoreBridge, since: float, until: float,
-                 on_done: Callable[[Any], None] | None = None) -> None:
+def forget_range(
+    *, bridge: CoreBridge, since: float, until: float, on_done: Callable[[Any], None] | None = None
+) -> None:
     """Forget every moment in ``[since, until)`` off the GUI thread."""
+
     def _op(s: Any) -> Changes:
         s.forget(since, until)
         return Changes(observations=True, memories=True)
@@ -164,9 +178,11 @@ def forget_range(*, bridge: CoreBridge, since: float, until: float,
     StoreOp(bridge, _op).success(on_done or (lambda _c: None)).run()
 
 
-def forget_moment(*, bridge: CoreBridge, observation_id: int,
-                  on_done: Callable[[Any], None] | None = None) -> None:
+def forget_moment(
+    *, bridge: CoreBridge, observation_id: int, on_done: Callable[[Any], None] | None = None
+) -> None:
     """Forget one observation off the GUI thread."""
+
     def _op(s: Any) -> Changes:
         s.forget_observation(observation_id)
         return Changes(observations=True, memories=True)

@@ -26,10 +26,30 @@ class Colors:
     highlight: str
 
 
-LIGHT = Colors(False, "#f6f7f9", "#ffffff", "#eef0f4", "#1d2330", "#6b7385", "#d9dde5",
-               "#3b6fe0", "#dfe2e8", "#ffe58a")
-DARK = Colors(True, "#1b1e24", "#23272f", "#2b3039", "#e6e9ef", "#9aa3b5", "#383e4a",
-              "#6d9bff", "#343944", "#8a6d00")
+LIGHT = Colors(
+    False,
+    "#f6f7f9",
+    "#ffffff",
+    "#eef0f4",
+    "#1d2330",
+    "#6b7385",
+    "#d9dde5",
+    "#3b6fe0",
+    "#dfe2e8",
+    "#ffe58a",
+)
+DARK = Colors(
+    True,
+    "#1b1e24",
+    "#23272f",
+    "#2b3039",
+    "#e6e9ef",
+    "#9aa3b5",
+    "#383e4a",
+    "#6d9bff",
+    "#343944",
+    "#8a6d00",
+)
 
 _current = LIGHT
 
@@ -64,13 +84,20 @@ def apply(app: QApplication, dark: bool | None = None) -> Colors:
     c = _current
     app.setStyle("Fusion")
     pal = QPalette()
-    for role, value in ((QPalette.ColorRole.Window, c.window), (QPalette.ColorRole.Base, c.base),
-                        (QPalette.ColorRole.AlternateBase, c.alt), (QPalette.ColorRole.Text, c.text),
-                        (QPalette.ColorRole.WindowText, c.text), (QPalette.ColorRole.Button, c.alt),
-                        (QPalette.ColorRole.ButtonText, c.text), (QPalette.ColorRole.Highlight, c.accent),
-                        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-                        (QPalette.ColorRole.PlaceholderText, c.muted),
-                        (QPalette.ColorRole.ToolTipBase, c.base), (QPalette.ColorRole.ToolTipText, c.text)):
+    for role, value in (
+        (QPalette.ColorRole.Window, c.window),
+        (QPalette.ColorRole.Base, c.base),
+        (QPalette.ColorRole.AlternateBase, c.alt),
+        (QPalette.ColorRole.Text, c.text),
+        (QPalette.ColorRole.WindowText, c.text),
+        (QPalette.ColorRole.Button, c.alt),
+        (QPalette.ColorRole.ButtonText, c.text),
+        (QPalette.ColorRole.Highlight, c.accent),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.PlaceholderText, c.muted),
+        (QPalette.ColorRole.ToolTipBase, c.base),
+        (QPalette.ColorRole.ToolTipText, c.text),
+    ):
         pal.setColor(role, QColor(value))
     app.setPalette(pal)
     font = QFont(app.font())

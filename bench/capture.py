@@ -54,9 +54,12 @@ root.mainloop()
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     """A private 1920x1080 Xvfb; returns (process, DISPLAY)."""
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     with os.fdopen(read_fd) as pipe:
         return proc, ":" + pipe.readline().strip()
@@ -97,8 +100,11 @@ def static_cpu(seconds: float) -> dict[str, float]:
     cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0) * 100
     st = rec.status()
     total = st.frames_kept + st.frames_skipped
-    return {"frames": total, "skip_ratio": round(st.frames_skipped / max(1, total), 3),
-            "recorder_cpu_percent": round(cpu, 1)}
+    return {
+        "frames": total,
+        "skip_ratio": round(st.frames_skipped / max(1, total), 3),
+        "recorder_cpu_percent": round(cpu, 1),
+    }
 
 
 def ocr_full_vs_regions(frames: list[tuple[np.ndarray, tuple]]) -> dict[str, object]:
@@ -121,11 +127,18 @@ def ocr_full_vs_regions(frames: list[tuple[np.ndarray, tuple]]) -> dict[str, obj
         part = regional.read(img, monitor=1, obs_id=n, boxes=boxes, previous_id=prev)
         part_t.append(time.perf_counter() - t0)
         prev = n
-        a, b = {w for ln in whole for w in ln.text.split()}, {w for ln in part for w in ln.text.split()}
+        a, b = (
+            {w for ln in whole for w in ln.text.split()},
+            {w for ln in part for w in ln.text.split()},
+        )
         agree.append(len(a & b) / max(1, len(a | b)))
-    return {"frames": len(images), "full_s_per_frame": round(statistics.mean(full_t), 2),
-            "regions_s_per_frame": round(statistics.mean(part_t[1:] or part_t), 2),
-            "partial_reads": regional.frames_partial, "word_agreement": round(statistics.mean(agree), 3)}
+    return {
+        "frames": len(images),
+        "full_s_per_frame": round(statistics.mean(full_t), 2),
+        "regions_s_per_frame": round(statistics.mean(part_t[1:] or part_t), 2),
+        "partial_reads": regional.frames_partial,
+        "word_agreement": round(statistics.mean(agree), 3),
+    }
 
 
 def latency_and_storage(seconds: float) -> dict[str, float]:
@@ -142,17 +155,22 @@ def latency_and_storage(seconds: float) -> dict[str, float]:
         pipe.reader()  # load OCR before the clock starts
         worker = IndexWorker(pipe.indexer)
         sink = ScreenSink(pipe.inbox, on_added=lambda _i: worker.wake())
-        rec = ScreenRecorder(CaptureConfig(idle_pause_minutes=0), sink)  # Xvfb has no input: never idle-pause
+        rec = ScreenRecorder(
+            CaptureConfig(idle_pause_minutes=0), sink
+        )  # Xvfb has no input: never idle-pause
         worker.start()
         rec.start()
         time.sleep(seconds)
         rec.stop()
         worker.stop(flush=True)
         lat = pipe.indexer.stats.latencies
-        out = {"kept": sink.kept, "latency_median_s": round(statistics.median(lat), 2) if lat else -1,
-               "latency_max_s": round(max(lat), 2) if lat else -1,
-               "mb_per_hour": round(pipe.inbox.bytes_written / seconds * 3600 / 2**20, 1),
-               "kb_per_frame": round(pipe.inbox.bytes_written / max(1, sink.kept) / 1024, 1)}
+        out = {
+            "kept": sink.kept,
+            "latency_median_s": round(statistics.median(lat), 2) if lat else -1,
+            "latency_max_s": round(max(lat), 2) if lat else -1,
+            "mb_per_hour": round(pipe.inbox.bytes_written / seconds * 3600 / 2**20, 1),
+            "kb_per_frame": round(pipe.inbox.bytes_written / max(1, sink.kept) / 1024, 1),
+        }
         svc.close()
     return out
 

@@ -152,13 +152,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scenes = {name: list(make(args.frames)) for name, make in SCENES.items()}
     ms = timing(scenes["static"] + scenes["scroll"])
-    print(f"1080p BGRA frame, ms per frame: decide {ms['decide']:.2f} "
-          f"(grey {ms['grey']:.2f}, dhash {ms['dhash']:.2f}, diff {ms['diff']:.2f})")
+    print(
+        f"1080p BGRA frame, ms per frame: decide {ms['decide']:.2f} "
+        f"(grey {ms['grey']:.2f}, dhash {ms['dhash']:.2f}, diff {ms['diff']:.2f})"
+    )
     default = DedupConfig(max_skip_s=0)
-    print(f"defaults: hash_distance={default.hash_distance} changed_area={default.changed_area} "
-          f"cell_threshold={default.cell_threshold} grid_px={default.grid_px}")
-    print("skip ratio with defaults: " + ", ".join(
-        f"{name} {skip_ratio(frames, default):.2f}" for name, frames in scenes.items()))
+    print(
+        f"defaults: hash_distance={default.hash_distance} changed_area={default.changed_area} "
+        f"cell_threshold={default.cell_threshold} grid_px={default.grid_px}"
+    )
+    print(
+        "skip ratio with defaults: "
+        + ", ".join(f"{name} {skip_ratio(frames, default):.2f}" for name, frames in scenes.items())
+    )
     print("changed_area sweep (skip ratio per scene):")
     for area in (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02):
         config = default.model_copy(update={"changed_area": area})

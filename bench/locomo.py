@@ -48,14 +48,20 @@ def bm25_baseline(lines: list[dict]) -> callable:  # type: ignore[valid-type]
     """Plain FTS5 BM25 over the items (OR of quoted tokens, FTS5 default constants)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE t USING fts5(body)")
-    db.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)", [(i, item_text(l)) for i, l in enumerate(lines)])
+    db.executemany(
+        "INSERT INTO t (rowid, body) VALUES (?, ?)",
+        [(i, item_text(l)) for i, l in enumerate(lines)],
+    )
 
     def rank(q: str) -> list[list[str]]:
         match = quote_fts(q, drop_stopwords=False)
         if not match:
             return []
-        rows = db.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rank LIMIT ?", (match, max(KS)))
+        rows = db.execute(
+            "SELECT rowid FROM t WHERE t MATCH ? ORDER BY rank LIMIT ?", (match, max(KS))
+        )
         return [[lines[r[0]]["id"]] for r in rows]
+
     return rank
 
 
@@ -66,6 +72,7 @@ def dense_baseline(lines: list[dict], emb: SentenceTransformerEmbedder) -> calla
     def rank(q: str) -> list[list[str]]:
         sims = mat @ emb.embed_texts([q])[0]
         return [[lines[i]["id"]] for i in np.argsort(-sims)[: max(KS)]]
+
     return rank
 
 
@@ -79,15 +86,19 @@ def score(ranked: list[list[str]], evidence: tuple[str, ...]) -> dict[int, tuple
     return out
 
 
-def run_conv(conv: Conversation, emb: SentenceTransformerEmbedder, tmp: Path,
-             methods: dict[str, dict]) -> int:
+def run_conv(
+    conv: Conversation, emb: SentenceTransformerEmbedder, tmp: Path, methods: dict[str, dict]
+) -> int:
     """Import one conversation and score every question with evidence; returns question count."""
     chat = tmp / f"{conv.sample_id}.jsonl"
     chat.write_text("\n".join(json.dumps(l) for l in conv.lines), encoding="utf-8")
     service = MemoryService(tmp / conv.sample_id, embedder=emb)
     service.import_chat(chat)
-    rankers = {"bm25": bm25_baseline(conv.lines), "dense": dense_baseline(conv.lines, emb),
-               "engram": lambda q: engram_ranking(service, q)}
+    rankers = {
+        "bm25": bm25_baseline(conv.lines),
+        "dense": dense_baseline(conv.lines, emb),
+        "engram": lambda q: engram_ranking(service, q),
+    }
     n = 0
     for q in conv.questions:
         if q.category == 5 or not q.evidence:
@@ -110,16 +121,22 @@ def report(methods: dict[str, dict]) -> None:
     cats = [CATEGORIES[c] for c in (1, 2, 3, 4)] + ["overall"]
     for metric in ("recall", "hit"):
         print(f"\nevidence {metric}@k (%)")
-        print(f"| method | category | n | " + " | ".join(f"@{k}" for k in KS) + " |")
+        print("| method | category | n | " + " | ".join(f"@{k}" for k in KS) + " |")
         print("|---|---|---|" + "---|" * len(KS))
         for name, m in methods.items():
             for cat in cats:
                 vals = [m[(metric, cat, k)] for k in KS]
                 if not vals[0]:
                     continue
-                print(f"| {name} | {cat} | {len(vals[0])} | "
-                      + " | ".join(f"{100 * np.mean(v):.1f}" for v in vals) + " |")
-    print("\nmedian query ms: " + ", ".join(f"{n} {np.median(m['ms']):.1f}" for n, m in methods.items()))
+                print(
+                    f"| {name} | {cat} | {len(vals[0])} | "
+                    + " | ".join(f"{100 * np.mean(v):.1f}" for v in vals)
+                    + " |"
+                )
+    print(
+        "\nmedian query ms: "
+        + ", ".join(f"{n} {np.median(m['ms']):.1f}" for n, m in methods.items())
+    )
 
 
 def main() -> None:
@@ -134,9 +151,11 @@ def main() -> None:
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         total = sum(run_conv(c, emb, Path(tmp), methods) for c in convs)
-    print(f"LoCoMo dev: {len(convs)} conversations, {total} questions with evidence "
-          f"(adversarial left out); unrepairable evidence ids: {sum(c.unrepairable for c in convs)}; "
-          f"{time.time() - t0:.0f} s")
+    print(
+        f"LoCoMo dev: {len(convs)} conversations, {total} questions with evidence "
+        f"(adversarial left out); unrepairable evidence ids: {sum(c.unrepairable for c in convs)}; "
+        f"{time.time() - t0:.0f} s"
+    )
     report(methods)
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "locomo-dev" / "locomo-dev.json"
+DEFAULT = (
+    Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "locomo-dev" / "locomo-dev.json"
+)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 _EVIDENCE = re.compile(r"D\s*:?\s*(\d+)\s*:\s*(\d+)")
 
@@ -64,8 +66,13 @@ def load(path: Path = DEFAULT) -> list[Conversation]:
         while f"session_{n}" in conv:
             start = session_time(conv[f"session_{n}_date_time"])
             for i, turn in enumerate(conv[f"session_{n}"]):
-                line = {"id": turn["dia_id"], "ts": (start + timedelta(seconds=i)).isoformat(),
-                        "speaker": turn["speaker"], "text": turn["text"], "session": f"session_{n}"}
+                line = {
+                    "id": turn["dia_id"],
+                    "ts": (start + timedelta(seconds=i)).isoformat(),
+                    "speaker": turn["speaker"],
+                    "text": turn["text"],
+                    "session": f"session_{n}",
+                }
                 if turn.get("blip_caption"):
                     line["image_caption"] = turn["blip_caption"]
                 lines.append(line)
@@ -75,7 +82,13 @@ def load(path: Path = DEFAULT) -> list[Conversation]:
         for qa in sample["qa"]:
             ev, b = repair_evidence(qa.get("evidence", []), known)
             bad += b
-            questions.append(Question(qa["question"], str(qa.get("answer", qa.get("adversarial_answer", ""))),
-                                      int(qa["category"]), tuple(dict.fromkeys(ev))))
+            questions.append(
+                Question(
+                    qa["question"],
+                    str(qa.get("answer", qa.get("adversarial_answer", ""))),
+                    int(qa["category"]),
+                    tuple(dict.fromkeys(ev)),
+                )
+            )
         convs.append(Conversation(sample["sample_id"], lines, questions, bad))
     return convs

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,8 +46,15 @@ def screenshot() -> Image.Image:
     draw.rectangle((960, 0, 1920, 1080), fill=(30, 30, 36))
     for i in range(15):
         font = ImageFont.truetype(FONT, 18 + (i % 4) * 6) if Path(FONT).exists() else None
-        draw.text((40, 30 + i * 68), f"Line {i}: meeting notes about project {i * 7}", fill=(20, 20, 20), font=font)
-        draw.text((1000, 30 + i * 68), f"$ make test  # run {i} passed", fill=(220, 220, 220), font=font)
+        draw.text(
+            (40, 30 + i * 68),
+            f"Line {i}: meeting notes about project {i * 7}",
+            fill=(20, 20, 20),
+            font=font,
+        )
+        draw.text(
+            (1000, 30 + i * 68), f"$ make test  # run {i} passed", fill=(220, 220, 220), font=font
+        )
     return img
 
 
@@ -58,7 +64,12 @@ def bench_ocr(hub: ModelHub) -> dict[str, Any]:
     frame = screenshot()
     engine.read(frame)  # warm-up
     per_frame, lines = timed(lambda: engine.read(frame), repeat=3)
-    return {"device": engine.device, "load_s": load, "s_per_1080p_frame": per_frame, "lines": len(lines)}
+    return {
+        "device": engine.device,
+        "load_s": load,
+        "s_per_1080p_frame": per_frame,
+        "lines": len(lines),
+    }
 
 
 def bench_speech(hub: ModelHub) -> dict[str, Any]:
@@ -69,20 +80,26 @@ def bench_speech(hub: ModelHub) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         # varied sentences: a text repeated three times makes Whisper fall back to higher
         # temperatures (compression-ratio check) and measures that, not transcription
-        text = ("Please remember to send the quarterly report to the finance team before Friday "
-                "afternoon. The meeting moved to room four on the second floor. Maria asked whether "
-                "the budget for the Lisbon office includes the new laptops, and Tom said he would "
-                "check with procurement tomorrow morning. After lunch we reviewed the hiring plan, "
-                "the release schedule for version two, and the customer survey results.")
+        text = (
+            "Please remember to send the quarterly report to the finance team before Friday "
+            "afternoon. The meeting moved to room four on the second floor. Maria asked whether "
+            "the budget for the Lisbon office includes the new laptops, and Tom said he would "
+            "check with procurement tomorrow morning. After lunch we reviewed the hiring plan, "
+            "the release schedule for version two, and the customer survey results."
+        )
         wav = Path(tmp) / "s.wav"
         subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), text], check=True)
         from models.speech import load_audio
 
         samples = load_audio(wav)
-        stt.transcribe(samples[:16000 * 3])  # warm-up
+        stt.transcribe(samples[: 16000 * 3])  # warm-up
         seconds, result = timed(lambda: stt.transcribe(samples))
-    return {"device": stt.device, "load_s": load, "audio_s": result.duration,
-            "real_time_factor": seconds / result.duration}
+    return {
+        "device": stt.device,
+        "load_s": load,
+        "audio_s": result.duration,
+        "real_time_factor": seconds / result.duration,
+    }
 
 
 def bench_embeddings(hub: ModelHub) -> dict[str, Any]:
@@ -104,7 +121,12 @@ def bench_clip(hub: ModelHub) -> dict[str, Any]:
     images = [Image.new("RGB", (640, 400), (i * 20 % 255, 90, 140)) for i in range(16)]
     clip.embed_images(images[:2])
     seconds, _ = timed(lambda: clip.embed_images(images))
-    return {"device": clip.device, "load_s": load, "images_per_s": len(images) / seconds, "note": note}
+    return {
+        "device": clip.device,
+        "load_s": load,
+        "images_per_s": len(images) / seconds,
+        "note": note,
+    }
 
 
 def _random_vit_b32() -> tuple[Any, float, str]:
@@ -114,9 +136,14 @@ def _random_vit_b32() -> tuple[Any, float, str]:
 
     start = time.perf_counter()
     model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None)
-    emb = ClipEmbedder(model.eval(), preprocess, open_clip.get_tokenizer("ViT-B-32"),
-                       "ViT-B-32-random", "cpu")
-    return emb, time.perf_counter() - start, "no weights offline: random-init ViT-B-32 (same compute)"
+    emb = ClipEmbedder(
+        model.eval(), preprocess, open_clip.get_tokenizer("ViT-B-32"), "ViT-B-32-random", "cpu"
+    )
+    return (
+        emb,
+        time.perf_counter() - start,
+        "no weights offline: random-init ViT-B-32 (same compute)",
+    )
 
 
 def bench_llm(hub: ModelHub, label: str) -> dict[str, Any]:
@@ -129,9 +156,14 @@ def bench_llm(hub: ModelHub, label: str) -> dict[str, Any]:
         first = first if first is not None else time.perf_counter() - start
         pieces += 1
     total = time.perf_counter() - start
-    return {"backend": label, "device": getattr(llm, "device", "server"), "load_s": load,
-            "time_to_first_token_s": first, "tokens_per_s": pieces / total,
-            "note": "tokens counted as streamed pieces"}
+    return {
+        "backend": label,
+        "device": getattr(llm, "device", "server"),
+        "load_s": load,
+        "time_to_first_token_s": first,
+        "tokens_per_s": pieces / total,
+        "note": "tokens counted as streamed pieces",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     hub = ModelHub(ModelConfig())
     results: dict[str, Any] = {"cpu_count": os.cpu_count(), "loadavg_at_start": os.getloadavg()}
     benches: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("ocr", lambda: bench_ocr(hub)), ("speech", lambda: bench_speech(hub)),
-        ("text_embedding", lambda: bench_embeddings(hub)), ("clip", lambda: bench_clip(hub))]
+        ("ocr", lambda: bench_ocr(hub)),
+        ("speech", lambda: bench_speech(hub)),
+        ("text_embedding", lambda: bench_embeddings(hub)),
+        ("clip", lambda: bench_clip(hub)),
+    ]
     if not args.skip_llm:
         benches.append(("llm_transformers", lambda: bench_llm(hub, "transformers SmolLM2 GGUF")))
     if args.server:
@@ -155,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = fn()
         except ModelUnavailable as exc:
             results[name] = {"unavailable": exc.reason}
-        print(f"{name:17} " + "  ".join(f"{k}={_fmt(v)}" for k, v in results[name].items()), flush=True)
+        print(
+            f"{name:17} " + "  ".join(f"{k}={_fmt(v)}" for k, v in results[name].items()),
+            flush=True,
+        )
         hub.unload_all()
     results["loadavg_at_end"] = os.getloadavg()
     print(json.dumps(results, default=str))

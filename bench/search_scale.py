@@ -53,31 +53,56 @@ def grow(service: MemoryService, start: int, stop: int, batch: int = 20_000) -> 
         ts = T0 + np.sort(rng.uniform(0, SPAN, n))
         texts = words(30, n)
         t = time.perf_counter()
+
         def _ins(conn, lo=lo, ts=ts, texts=texts):  # noqa: ANN001, ANN202
             conn.executemany(
                 "INSERT INTO observations (id, kind, ts_start, app, window_title, text, status, created_at) "
                 "VALUES (?, 'screen', ?, ?, ?, ?, 'indexed', ?)",
-                [(lo + i + 1, float(ts[i]), APPS[i % 7], f"{APPS[i % 7]} {texts[i][:20]}", texts[i], T0)
-                 for i in range(len(texts))])
+                [
+                    (
+                        lo + i + 1,
+                        float(ts[i]),
+                        APPS[i % 7],
+                        f"{APPS[i % 7]} {texts[i][:20]}",
+                        texts[i],
+                        T0,
+                    )
+                    for i in range(len(texts))
+                ],
+            )
             m = max(1, n // 10)
             mtexts = words(12, m)
             for j in range(m):
                 cur = conn.execute(
                     "INSERT INTO memories (type, title, summary, details, ts, created_at, updated_at) "
                     "VALUES ('semantic', ?, ?, '', ?, ?, ?)",
-                    (mtexts[j][:20], mtexts[j], float(ts[j]), T0, T0))
-                conn.execute("INSERT INTO semantic_memory (id, source) VALUES (?, 'bench')", (cur.lastrowid,))
+                    (mtexts[j][:20], mtexts[j], float(ts[j]), T0, T0),
+                )
+                conn.execute(
+                    "INSERT INTO semantic_memory (id, source) VALUES (?, 'bench')", (cur.lastrowid,)
+                )
+
         service.store.write(_ins, "bench insert")
         sql_s += time.perf_counter() - t
         t = time.perf_counter()
         ids = [f"o:{lo + i + 1}:0" for i in range(n)]
-        metas = [{"src": "o", "kind": "screen", "ts": float(ts[i]), "app": APPS[i % 7]} for i in range(n)]
+        metas = [
+            {"src": "o", "kind": "screen", "ts": float(ts[i]), "app": APPS[i % 7]} for i in range(n)
+        ]
         service.index.add(ids, unit(n), metas)
-        mem_rows = service.store.read().execute(
-            "SELECT id, ts FROM memories WHERE id > ? ORDER BY id", (service.index_mem_hw,)).fetchall()
+        mem_rows = (
+            service.store.read()
+            .execute(
+                "SELECT id, ts FROM memories WHERE id > ? ORDER BY id", (service.index_mem_hw,)
+            )
+            .fetchall()
+        )
         if mem_rows:
-            service.index.add([f"m:{r[0]}" for r in mem_rows], unit(len(mem_rows)),
-                              [{"src": "m", "kind": "semantic", "ts": r[1], "app": ""} for r in mem_rows])
+            service.index.add(
+                [f"m:{r[0]}" for r in mem_rows],
+                unit(len(mem_rows)),
+                [{"src": "m", "kind": "semantic", "ts": r[1], "app": ""} for r in mem_rows],
+            )
             service.index_mem_hw = mem_rows[-1][0]
         vec_s += time.perf_counter() - t
         print(f"  {hi:>9,} observations", file=sys.stderr, flush=True)
@@ -113,10 +138,14 @@ def main() -> None:
     service.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
     service.index_mem_hw = 0  # type: ignore[attr-defined]
     # queries: 2-4 words from the middle of the vocabulary, as people type them
-    queries = [" ".join(VOCAB[j] for j in rng.integers(20, 5000, size=rng.integers(2, 5)))
-               for _ in range(args.queries)]
+    queries = [
+        " ".join(VOCAB[j] for j in rng.integers(20, 5000, size=rng.integers(2, 5)))
+        for _ in range(args.queries)
+    ]
     latency(service, queries[:5], False)  # load the model before timing
-    print("| observations | rows/s | vectors/s | p50 ms | p95 ms | p50 ms (1-week filter) | p95 ms (filter) |")
+    print(
+        "| observations | rows/s | vectors/s | p50 ms | p95 ms | p50 ms (1-week filter) | p95 ms (filter) |"
+    )
     print("|---|---|---|---|---|---|---|")
     done = 0
     for size in args.sizes:
@@ -124,8 +153,10 @@ def main() -> None:
         done = size
         p50, p95 = latency(service, queries, False)
         f50, f95 = latency(service, queries, True)
-        print(f"| {size:,} | {rows:,.0f} | {vecs:,.0f} | {p50:.1f} | {p95:.1f} | {f50:.1f} | {f95:.1f} |",
-              flush=True)
+        print(
+            f"| {size:,} | {rows:,.0f} | {vecs:,.0f} | {p50:.1f} | {p95:.1f} | {f50:.1f} | {f95:.1f} |",
+            flush=True,
+        )
     service.close()
 
 

@@ -184,8 +184,12 @@ class AudioRecorder:
             block = int(rate * self.config.audio_block_ms / 1000)
             try:
                 stream = sd.InputStream(
-                    device=device, channels=1, samplerate=rate, dtype="int16",
-                    blocksize=block, callback=self._on_block,
+                    device=device,
+                    channels=1,
+                    samplerate=rate,
+                    dtype="int16",
+                    blocksize=block,
+                    callback=self._on_block,
                 )
             except sd.PortAudioError as exc:
                 error = exc
@@ -223,9 +227,13 @@ class AudioRecorder:
         """Return the state and counters (thread-safe)."""
         with self._lock:
             return AudioStatus(
-                state=self._state, reason=self._reason, device=self._device_name,
-                sample_rate=self._rate, chunks=self._counts["chunks"],
-                blocks_dropped=self._counts["dropped"], sink_errors=self._counts["sink"],
+                state=self._state,
+                reason=self._reason,
+                device=self._device_name,
+                sample_rate=self._rate,
+                chunks=self._counts["chunks"],
+                blocks_dropped=self._counts["dropped"],
+                sink_errors=self._counts["sink"],
             )
 
     def _set_state(self, state: str, reason: str | None) -> None:
@@ -266,8 +274,11 @@ class AudioRecorder:
         ts_end = ts_start + timedelta(seconds=samples.size / rate)
         out = resample(samples, rate, self.config.audio_sample_rate)
         chunk = AudioChunk(
-            ts_start=ts_start, ts_end=ts_end, samples=out.tobytes(),
-            sample_rate=self.config.audio_sample_rate, device=self._device_name,
+            ts_start=ts_start,
+            ts_end=ts_end,
+            samples=out.tobytes(),
+            sample_rate=self.config.audio_sample_rate,
+            device=self._device_name,
         )
         self._count("chunks")
         try:

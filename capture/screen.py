@@ -316,8 +316,14 @@ class ScreenRecorder(threading.Thread):
             return
         rgb = bgra_to_rgb(pixels)
         frame = ScreenFrame(
-            ts=scene.ts, monitor=index, width=shot.width, height=shot.height, rgb=rgb,
-            window=scene.active, phash=decision.phash, changed_boxes=decision.boxes,
+            ts=scene.ts,
+            monitor=index,
+            width=shot.width,
+            height=shot.height,
+            rgb=rgb,
+            window=scene.active,
+            phash=decision.phash,
+            changed_boxes=decision.boxes,
             masked=verdict.masks,
         )
         try:

@@ -25,11 +25,33 @@ logger = logging.getLogger(__name__)
 
 BROWSERS = frozenset(
     {
-        "firefox", "firefox-esr", "navigator", "librewolf", "waterfox", "tor browser",
-        "google-chrome", "google chrome", "chromium", "chromium-browser", "brave-browser",
-        "brave browser", "microsoft-edge", "microsoft edge", "msedge", "vivaldi",
-        "vivaldi-stable", "opera", "safari", "epiphany", "org.gnome.epiphany", "qutebrowser",
-        "falkon", "midori", "chrome", "brave", "arc",
+        "firefox",
+        "firefox-esr",
+        "navigator",
+        "librewolf",
+        "waterfox",
+        "tor browser",
+        "google-chrome",
+        "google chrome",
+        "chromium",
+        "chromium-browser",
+        "brave-browser",
+        "brave browser",
+        "microsoft-edge",
+        "microsoft edge",
+        "msedge",
+        "vivaldi",
+        "vivaldi-stable",
+        "opera",
+        "safari",
+        "epiphany",
+        "org.gnome.epiphany",
+        "qutebrowser",
+        "falkon",
+        "midori",
+        "chrome",
+        "brave",
+        "arc",
     }
 )
 _PRIVATE_TITLE = re.compile(

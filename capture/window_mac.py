@@ -63,8 +63,11 @@ class MacWindowProvider(ActiveWindowProvider):
             return WindowInfo()
         pid, name = int(app.processIdentifier()), str(app.localizedName())
         title = next(
-            (str(w.get("kCGWindowName") or "") or None
-             for w in self._windows() if w.get("kCGWindowOwnerPID") == pid),
+            (
+                str(w.get("kCGWindowName") or "") or None
+                for w in self._windows()
+                if w.get("kCGWindowOwnerPID") == pid
+            ),
             None,
         )
         info = make_info(name, title, pid)
@@ -79,7 +82,10 @@ class MacWindowProvider(ActiveWindowProvider):
         try:
             done = subprocess.run(
                 ["osascript", "-e", _APPLESCRIPT_URL[app.lower()]],
-                capture_output=True, text=True, timeout=2, check=False,
+                capture_output=True,
+                text=True,
+                timeout=2,
+                check=False,
             )
             url = (done.stdout.strip() or None) if done.returncode == 0 else None
         except (OSError, subprocess.TimeoutExpired):
@@ -98,19 +104,26 @@ class MacWindowProvider(ActiveWindowProvider):
                 str(w.get("kCGWindowName") or "") or None,
                 int(w.get("kCGWindowOwnerPID", 0)) or None,
             )
-            out.append(VisibleWindow(
-                int(w.get("kCGWindowNumber", 0)), info,
-                int(b.get("X", 0) * scale), int(b.get("Y", 0) * scale),
-                int(b.get("Width", 0) * scale), int(b.get("Height", 0) * scale),
-            ))
+            out.append(
+                VisibleWindow(
+                    int(w.get("kCGWindowNumber", 0)),
+                    info,
+                    int(b.get("X", 0) * scale),
+                    int(b.get("Y", 0) * scale),
+                    int(b.get("Width", 0) * scale),
+                    int(b.get("Height", 0) * scale),
+                )
+            )
         return out[::-1]  # Quartz lists front to back
 
     def idle_seconds(self) -> float | None:
         """Seconds since the last HID input event."""
         q = self._quartz
-        return float(q.CGEventSourceSecondsSinceLastEventType(
-            q.kCGEventSourceStateHIDSystemState, q.kCGAnyInputEventType
-        ))
+        return float(
+            q.CGEventSourceSecondsSinceLastEventType(
+                q.kCGEventSourceStateHIDSystemState, q.kCGAnyInputEventType
+            )
+        )
 
     def screen_locked(self) -> bool | None:
         """Whether the login window reports the screen as locked."""

@@ -28,9 +28,19 @@ logger = logging.getLogger(__name__)
 
 LOCKERS = frozenset(
     {
-        "i3lock", "slock", "xsecurelock", "xscreensaver", "light-locker", "xlock",
-        "gnome-screensaver", "mate-screensaver", "cinnamon-screensaver", "kscreenlocker_greet",
-        "xfce4-screensaver", "swaylock", "betterlockscreen",
+        "i3lock",
+        "slock",
+        "xsecurelock",
+        "xscreensaver",
+        "light-locker",
+        "xlock",
+        "gnome-screensaver",
+        "mate-screensaver",
+        "cinnamon-screensaver",
+        "kscreenlocker_greet",
+        "xfce4-screensaver",
+        "swaylock",
+        "betterlockscreen",
     }
 )
 
@@ -59,8 +69,15 @@ class X11WindowProvider(ActiveWindowProvider):
         self._lock = threading.Lock()
         self._atoms = {
             n: self._dpy.intern_atom(n)
-            for n in ("_NET_ACTIVE_WINDOW", "_NET_CLIENT_LIST_STACKING", "_NET_WM_NAME",
-                      "_NET_WM_PID", "UTF8_STRING", "_NET_WM_STATE", "_NET_WM_STATE_HIDDEN")
+            for n in (
+                "_NET_ACTIVE_WINDOW",
+                "_NET_CLIENT_LIST_STACKING",
+                "_NET_WM_NAME",
+                "_NET_WM_PID",
+                "UTF8_STRING",
+                "_NET_WM_STATE",
+                "_NET_WM_STATE_HIDDEN",
+            )
         }
         self._has_ss = self._dpy.has_extension("MIT-SCREEN-SAVER")
         self._has_dpms = self._dpy.has_extension("DPMS")

@@ -33,31 +33,49 @@ class ChatMessage:
 
 def list_sessions(conn: sqlite3.Connection, limit: int = 200) -> list[ChatSession]:
     """Sessions, most recently used first."""
-    rows = conn.execute("SELECT id, title, created_at, updated_at FROM chat_sessions "
-                        "ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
+    rows = conn.execute(
+        "SELECT id, title, created_at, updated_at FROM chat_sessions "
+        "ORDER BY updated_at DESC, id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
     return [ChatSession(*tuple(r)) for r in rows]
 
 
 def session_messages(conn: sqlite3.Connection, session_id: int) -> list[ChatMessage]:
     """The messages of one session, oldest first."""
-    rows = conn.execute("SELECT id, session_id, role, content, citations, ts FROM chat_messages "
-                        "WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
-    return [ChatMessage(r[0], r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5]) for r in rows]
+    rows = conn.execute(
+        "SELECT id, session_id, role, content, citations, ts FROM chat_messages "
+        "WHERE session_id = ? ORDER BY id",
+        (session_id,),
+    ).fetchall()
+    return [
+        ChatMessage(r[0], r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5]) for r in rows
+    ]
 
 
 def create_session(conn: sqlite3.Connection, title: str) -> int:
     """A new session (inside the caller's write transaction); returns its id."""
     now = time.time()
-    cur = conn.execute("INSERT INTO chat_sessions (title, created_at, updated_at) VALUES (?, ?, ?)",
-                       (title[:120], now, now))
+    cur = conn.execute(
+        "INSERT INTO chat_sessions (title, created_at, updated_at) VALUES (?, ?, ?)",
+        (title[:120], now, now),
+    )
     return int(cur.lastrowid)
 
 
-def add_message(conn: sqlite3.Connection, session_id: int, role: str, content: str,
-                citations: list[dict[str, Any]] | tuple[dict[str, Any], ...] = ()) -> int:
+def add_message(
+    conn: sqlite3.Connection,
+    session_id: int,
+    role: str,
+    content: str,
+    citations: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+) -> int:
     """Append a message and touch its session (inside the caller's write transaction)."""
     now = time.time()
-    cur = conn.execute("INSERT INTO chat_messages (session_id, role, content, citations, ts) "
-                       "VALUES (?, ?, ?, ?, ?)", (session_id, role, content, json.dumps(list(citations)), now))
+    cur = conn.execute(
+        "INSERT INTO chat_messages (session_id, role, content, citations, ts) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (session_id, role, content, json.dumps(list(citations)), now),
+    )
     conn.execute("UPDATE chat_sessions SET updated_at = ? WHERE id = ?", (now, session_id))
     return int(cur.lastrowid)

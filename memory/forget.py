@@ -41,37 +41,60 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
     for chunk in _chunks(obs_ids):
         marks = ",".join("?" * len(chunk))
         for kind, frame, thumb in conn.execute(
-                f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk):
+            f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
+        ):
             files += stored_files(kind, frame, thumb)
     deleted, trimmed = [], 0
-    mem_ids = sorted({r[0] for chunk in _chunks(obs_ids) for r in conn.execute(
-        f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({','.join('?' * len(chunk))})",
-        chunk)})
+    mem_ids = sorted(
+        {
+            r[0]
+            for chunk in _chunks(obs_ids)
+            for r in conn.execute(
+                f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        }
+    )
     for mid in mem_ids:
         row = conn.execute("SELECT source_ids FROM memories WHERE id = ?", (mid,)).fetchone()
         if row is None:
             continue
         sources = [s for s in json.loads(row[0]) if s not in gone]
         if sources:
-            conn.execute("UPDATE memories SET source_ids = ? WHERE id = ?", (json.dumps(sources), mid))
-            conn.execute(f"DELETE FROM memory_sources WHERE memory_id = ? AND observation_id IN "
-                         f"({','.join('?' * len(gone & set(json.loads(row[0]))))})",
-                         (mid, *sorted(gone & set(json.loads(row[0])))))
+            conn.execute(
+                "UPDATE memories SET source_ids = ? WHERE id = ?", (json.dumps(sources), mid)
+            )
+            conn.execute(
+                f"DELETE FROM memory_sources WHERE memory_id = ? AND observation_id IN "
+                f"({','.join('?' * len(gone & set(json.loads(row[0]))))})",
+                (mid, *sorted(gone & set(json.loads(row[0])))),
+            )
             trimmed += 1
         else:
             conn.execute("UPDATE memories SET superseded_by = NULL WHERE superseded_by = ?", (mid,))
             conn.execute("DELETE FROM memories WHERE id = ?", (mid,))
-            conn.execute("UPDATE memory_events SET before = NULL, after = NULL WHERE memory_id = ?", (mid,))
+            conn.execute(
+                "UPDATE memory_events SET before = NULL, after = NULL WHERE memory_id = ?", (mid,)
+            )
             log_event(conn, mid, "user", "forget", None, None)
             deleted.append(mid)
     for chunk in _chunks(obs_ids):
         conn.execute(f"DELETE FROM observations WHERE id IN ({','.join('?' * len(chunk))})", chunk)
     conn.execute("INSERT INTO observations_fts (observations_fts) VALUES ('optimize')")
     conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
-    logger.info("forgot %d observations and %d memories at %s", len(obs_ids), len(deleted), time.time())
-    return ForgetReport(len(obs_ids), len(files), len(deleted), trimmed, tuple(obs_ids),
-                        tuple(deleted), tuple(files))
+    logger.info(
+        "forgot %d observations and %d memories at %s", len(obs_ids), len(deleted), time.time()
+    )
+    return ForgetReport(
+        len(obs_ids),
+        len(files),
+        len(deleted),
+        trimmed,
+        tuple(obs_ids),
+        tuple(deleted),
+        tuple(files),
+    )
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

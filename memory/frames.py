@@ -59,7 +59,9 @@ def full_for_thumb(thumb_rel: str) -> str:
 def _in_frames(rel: str) -> bool:
     """True for a relative path under the home's ``frames/`` folder (no ``..``, not absolute)."""
     p = PurePosixPath(rel)
-    return not p.is_absolute() and len(p.parts) > 1 and p.parts[0] == "frames" and ".." not in p.parts
+    return (
+        not p.is_absolute() and len(p.parts) > 1 and p.parts[0] == "frames" and ".." not in p.parts
+    )
 
 
 def stored_files(kind: str, frame_path: str | None, thumb_path: str | None) -> list[str]:
@@ -157,7 +159,12 @@ class FrameStore:
         out = img.convert("RGB").copy()
         for x, y, w, h in boxes:
             pad = 4
-            area = (max(0, x - pad), max(0, y - pad), min(out.width, x + w + pad), min(out.height, y + h + pad))
+            area = (
+                max(0, x - pad),
+                max(0, y - pad),
+                min(out.width, x + w + pad),
+                min(out.height, y + h + pad),
+            )
             if area[2] <= area[0] or area[3] <= area[1]:
                 continue
             region = out.crop(area)

@@ -80,8 +80,11 @@ class ModelHub:
         sub = self.config.role(role)
         if model_id_or_path in CATALOGUE:
             if CATALOGUE[model_id_or_path].role != role:
-                raise ModelUnavailable(role, model_id_or_path, f"it is a "
-                                       f"{CATALOGUE[model_id_or_path].role} model, not {role}")
+                raise ModelUnavailable(
+                    role,
+                    model_id_or_path,
+                    f"it is a {CATALOGUE[model_id_or_path].role} model, not {role}",
+                )
             sub.model_id, sub.path = model_id_or_path, None
         else:
             sub.path = model_id_or_path
@@ -101,17 +104,30 @@ def catalogue_rows(hub: ModelHub | None = None) -> list[dict[str, Any]]:
 
     rows = []
     for entry in CATALOGUE.values():
-        local = packaged_path(entry) if entry.package else cached_path(entry, hub and hub.config.cache_dir)
+        local = (
+            packaged_path(entry)
+            if entry.package
+            else cached_path(entry, hub and hub.config.cache_dir)
+        )
         in_use = hub is not None and hub.config.role(entry.role).model_id == entry.model_id
-        rows.append({"model_id": entry.model_id, "role": entry.role, "description": entry.description,
-                     "package": entry.package, "url": entry.url, "size_bytes": entry.size_bytes,
-                     "sha256": entry.sha256, "offline_available": local is not None,
-                     "local_path": str(local) if local else None, "in_use": in_use})
+        rows.append(
+            {
+                "model_id": entry.model_id,
+                "role": entry.role,
+                "description": entry.description,
+                "package": entry.package,
+                "url": entry.url,
+                "size_bytes": entry.size_bytes,
+                "sha256": entry.sha256,
+                "offline_available": local is not None,
+                "local_path": str(local) if local else None,
+                "in_use": in_use,
+            }
+        )
     return rows
 
 
-def pull_model(model_id: str, hub: ModelHub | None = None,
-               progress: Any = None) -> str:
+def pull_model(model_id: str, hub: ModelHub | None = None, progress: Any = None) -> str:
     """Download a catalogue model into the cache; returns the file path.
 
     Raises:

@@ -64,7 +64,11 @@ class HomePaths:
                 os.chmod(self.root, 0o700)
         except OSError as exc:
             if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-                raise DiskFull(f"the data folder {self.root} is read-only; nothing was written") from exc
+                raise DiskFull(
+                    f"the data folder {self.root} is read-only; nothing was written"
+                ) from exc
             if exc.errno == errno.ENOSPC:
-                raise DiskFull(f"the disk holding {self.root} is full; nothing was written") from exc
+                raise DiskFull(
+                    f"the disk holding {self.root} is full; nothing was written"
+                ) from exc
             raise

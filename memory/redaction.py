@@ -69,6 +69,7 @@ class _Span:
 
 # -- validators ---------------------------------------------------------------------------
 
+
 def shannon_entropy(value: str) -> float:
     """Shannon entropy of ``value`` in bits per character."""
     if not value:
@@ -101,12 +102,48 @@ def card_ok(raw: str) -> bool:
 
 
 _IBAN_LENGTHS = {
-    "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22,
-    "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21,
-    "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21,
-    "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24,
-    "SI": 19, "SK": 24, "SM": 27, "TR": 26, "UA": 29, "BR": 29, "SA": 24, "AE": 23,
-    "IL": 23, "QA": 29,
+    "AD": 24,
+    "AT": 20,
+    "BE": 16,
+    "BG": 22,
+    "CH": 21,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "EE": 20,
+    "ES": 24,
+    "FI": 18,
+    "FR": 27,
+    "GB": 22,
+    "GR": 27,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IS": 26,
+    "IT": 27,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MT": 31,
+    "NL": 18,
+    "NO": 15,
+    "PL": 28,
+    "PT": 25,
+    "RO": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "TR": 26,
+    "UA": 29,
+    "BR": 29,
+    "SA": 24,
+    "AE": 23,
+    "IL": 23,
+    "QA": 29,
 }
 
 
@@ -132,8 +169,23 @@ def _token_like(value: str) -> bool:
 
 
 _UI_WORDS = frozenset(
-    {"forgot", "required", "incorrect", "reset", "none", "hidden", "change", "show",
-     "protected", "manager", "field", "strength", "changed", "expired", "invalid"}
+    {
+        "forgot",
+        "required",
+        "incorrect",
+        "reset",
+        "none",
+        "hidden",
+        "change",
+        "show",
+        "protected",
+        "manager",
+        "field",
+        "strength",
+        "changed",
+        "expired",
+        "invalid",
+    }
 )
 
 
@@ -160,9 +212,15 @@ _LABEL_TOKEN = (  # a label may follow an underscore prefix: AWS_SECRET_ACCESS_K
     r"|token|bearer|private[_ -]?key)(?![A-Za-z0-9]))"
 )
 _RULES: list[_Rule] = [
-    ("private_key", re.compile(
-        r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"
-    ), 0, None, 0),
+    (
+        "private_key",
+        re.compile(
+            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"
+        ),
+        0,
+        None,
+        0,
+    ),
     ("api_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), 0, None, 1),
     ("api_key", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}"), 0, None, 1),
     ("api_key", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), 0, None, 1),
@@ -170,25 +228,49 @@ _RULES: list[_Rule] = [
     ("api_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), 0, None, 1),
     ("api_key", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 0, None, 1),
     ("api_key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), 0, None, 1),
-    ("jwt", re.compile(
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
-    ), 0, None, 1),
-    ("token", re.compile(
-        _LABEL_TOKEN + r"[\"']?\s*(?:[:=]|=>|\s)\s*[\"']?([A-Za-z0-9+/=_\-.~]{16,})"
-    ), 1, _token_like, 2),
-    ("password", re.compile(
-        r"(?i:\b(?:password|passwd|pwd|passphrase|passcode|pin)\b)"
-        r"(\s*[:=]\s*|\s+is:?\s+)[\"']?(\S{1,128})"
-    ), 2, None, 3),
+    (
+        "jwt",
+        re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+        0,
+        None,
+        1,
+    ),
+    (
+        "token",
+        re.compile(_LABEL_TOKEN + r"[\"']?\s*(?:[:=]|=>|\s)\s*[\"']?([A-Za-z0-9+/=_\-.~]{16,})"),
+        1,
+        _token_like,
+        2,
+    ),
+    (
+        "password",
+        re.compile(
+            r"(?i:\b(?:password|passwd|pwd|passphrase|passcode|pin)\b)"
+            r"(\s*[:=]\s*|\s+is:?\s+)[\"']?(\S{1,128})"
+        ),
+        2,
+        None,
+        3,
+    ),
     ("credit_card", re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"), 0, card_ok, 4),
-    ("iban", re.compile(
-        r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"
-    ), 0, iban_ok, 4),
+    (
+        "iban",
+        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
+        0,
+        iban_ok,
+        4,
+    ),
 ]
 _EMAIL = ("email", re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b"), 0, None, 5)
-_PHONE = ("phone", re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,4}){2,4}(?![\w])"
-), 0, None, 6)
+_PHONE = (
+    "phone",
+    re.compile(
+        r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,4}){2,4}(?![\w])"
+    ),
+    0,
+    None,
+    6,
+)
 
 
 def _phone_ok(raw: str) -> bool:

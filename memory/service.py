@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +14,8 @@ from memory.changes import Changes
 from memory.config_file import read_config, write_section
 from memory.errors import NotFound
 from memory.forget import ForgetReport, forget_rows
-from memory.locks import IndexLock
 from memory.importers.chat import ChatLine, read_chat_jsonl
+from memory.locks import IndexLock
 from memory.paths import HomePaths
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
@@ -45,8 +45,14 @@ class MemoryService:
     Thread-safety: methods may be called from any thread; writes are serialised on the store thread.
     """
 
-    def __init__(self, home: Path, *, embedder: TextEmbedder | None = None,
-                 index: VectorIndex | None = None, reconcile: bool = True) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        embedder: TextEmbedder | None = None,
+        index: VectorIndex | None = None,
+        reconcile: bool = True,
+    ) -> None:
         self.paths = HomePaths(Path(home))
         self.paths.create()
         self.store = MemoryStore(self.paths.db)
@@ -55,7 +61,9 @@ class MemoryService:
         self._index_lock = IndexLock(self.paths.root / "vectors.lock")
         try:
             if index is None:
-                with self._index_lock:  # two processes creating the collections at once race in Chroma
+                with (
+                    self._index_lock
+                ):  # two processes creating the collections at once race in Chroma
                     index = ChromaIndex(self.paths.vectors)
             self.index = index
         except BaseException:
@@ -122,17 +130,21 @@ class MemoryService:
 
     # -- import ---------------------------------------------------------------------------------
 
-    def import_chat(self, path: Path, *, skip_bad: bool = False,
-                    progress: Progress | None = None) -> ImportReport:
+    def import_chat(
+        self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None
+    ) -> ImportReport:
         """Import a chat JSONL file: all of it, or nothing if a line is bad (unless ``skip_bad``).
 
         Raises:
             ImportFailed: a bad line, naming it; nothing was written.
         """
         lines, bad = read_chat_jsonl(path, skip_bad=skip_bad)
-        items = [self._chat_observation(line, lines[i - 1] if i else None,
-                                        lines[i + 1] if i + 1 < len(lines) else None)
-                 for i, line in enumerate(lines)]
+        items = [
+            self._chat_observation(
+                line, lines[i - 1] if i else None, lines[i + 1] if i + 1 < len(lines) else None
+            )
+            for i, line in enumerate(lines)
+        ]
         ids = self.store.add_observations(items)
         new = [i for i in ids if i is not None]
         self.index_pending(progress)
@@ -144,28 +156,42 @@ class MemoryService:
     CHAT_CONTEXT = ("prev", "next")
 
     @classmethod
-    def _chat_observation(cls, line: ChatLine, prev: ChatLine | None,
-                          nxt: ChatLine | None = None) -> NewObservation:
+    def _chat_observation(
+        cls, line: ChatLine, prev: ChatLine | None, nxt: ChatLine | None = None
+    ) -> NewObservation:
         parts = []
         for name, other in (("prev", prev), ("next", nxt)):
             if name in cls.CHAT_CONTEXT and other is not None and other.session == line.session:
                 parts.append(f"{other.speaker}: {other.full_text}")
-        return NewObservation(kind="chat", ts_start=line.ts, text=line.full_text, ext_id=line.id,
-                              speaker=line.speaker, session=line.session, context="\n".join(parts),
-                              app="chat")
+        return NewObservation(
+            kind="chat",
+            ts_start=line.ts,
+            text=line.full_text,
+            ext_id=line.id,
+            speaker=line.speaker,
+            session=line.session,
+            context="\n".join(parts),
+            app="chat",
+        )
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
         """Embed pending text observations (chat, imports) and mark them indexed; returns how many."""
         done = 0
         total = self.store.counts()["by_status"].get("pending", 0)
         while True:
-            pending = [o for o in self.store.observations_with_status("pending", batch)
-                       if o.kind == "chat"]
+            pending = [
+                o for o in self.store.observations_with_status("pending", batch) if o.kind == "chat"
+            ]
             if not pending:
                 break
-            contexts = dict(self.store.read().execute(
-                f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(pending))})",
-                [o.id for o in pending]).fetchall())
+            contexts = dict(
+                self.store.read()
+                .execute(
+                    f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(pending))})",
+                    [o.id for o in pending],
+                )
+                .fetchall()
+            )
             self.vectors.add_observations(pending, contexts)
             self.store.set_status([o.id for o in pending], "indexed")
             done += len(pending)
@@ -177,18 +203,33 @@ class MemoryService:
 
     # -- search ---------------------------------------------------------------------------------
 
-    def search(self, text: str, *, k: int = 10, since: float | None = None, until: float | None = None,
-               types: tuple[str, ...] = (), apps: tuple[str, ...] = (),
-               now: datetime | None = None) -> list[Hit]:
+    def search(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        since: float | None = None,
+        until: float | None = None,
+        types: tuple[str, ...] = (),
+        apps: tuple[str, ...] = (),
+        now: datetime | None = None,
+    ) -> list[Hit]:
         """Hybrid search over memories and observations (see ``Searcher``).
 
         Raises:
             BadQuery: an empty query with no filter, or an unknown type.
         """
-        return self.searcher.search(SearchQuery(text, k, since, until, tuple(types), tuple(apps), now))
+        return self.searcher.search(
+            SearchQuery(text, k, since, until, tuple(types), tuple(apps), now)
+        )
 
-    def search_many(self, queries: Iterator[tuple[str, str, datetime | None]], *, k: int = 10,
-                    types: tuple[str, ...] = ()) -> Iterator[tuple[str, list[Hit] | str]]:
+    def search_many(
+        self,
+        queries: Iterator[tuple[str, str, datetime | None]],
+        *,
+        k: int = 10,
+        types: tuple[str, ...] = (),
+    ) -> Iterator[tuple[str, list[Hit] | str]]:
         """Run many queries with models loaded once: yields (id, hits) or (id, error message)."""
         for qid, text, now in queries:
             try:
@@ -198,11 +239,18 @@ class MemoryService:
 
     # -- memories -------------------------------------------------------------------------------
 
-    def list_memories(self, mtype: str | None = None, *, limit: int = 100, offset: int = 0,
-                      include_inactive: bool = False) -> list[Memory]:
+    def list_memories(
+        self,
+        mtype: str | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        include_inactive: bool = False,
+    ) -> list[Memory]:
         """Memories newest first."""
-        return self.store.list_memories(mtype, limit=limit, offset=offset,
-                                        include_inactive=include_inactive)
+        return self.store.list_memories(
+            mtype, limit=limit, offset=offset, include_inactive=include_inactive
+        )
 
     def get_memory(self, mid: int) -> Memory:
         """One memory.
@@ -212,17 +260,31 @@ class MemoryService:
         """
         return self.store.get_memory(mid)
 
-    def add_memory(self, mtype: str, data: dict[str, Any], *, source_ids: list[int] = (),  # type: ignore[assignment]
-                   tree_path: list[str] = (), agent: str = "user") -> int:  # type: ignore[assignment]
+    def add_memory(
+        self,
+        mtype: str,
+        data: dict[str, Any],
+        *,
+        source_ids: list[int] = (),  # type: ignore[assignment]
+        tree_path: list[str] = (),
+        agent: str = "user",
+    ) -> int:  # type: ignore[assignment]
         """Add a memory and index it; returns its id."""
-        mid = self.store.add_memory(mtype, data, source_ids=list(source_ids), tree_path=list(tree_path),
-                                    agent=agent)
+        mid = self.store.add_memory(
+            mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), agent=agent
+        )
         self.vectors.add_memories([self.store.get_memory(mid)])
         self._remember_vector_count()
         return mid
 
-    def edit_memory(self, mid: int, data: dict[str, Any], *, agent: str = "user",
-                    tree_path: list[str] | None = None) -> Changes:
+    def edit_memory(
+        self,
+        mid: int,
+        data: dict[str, Any],
+        *,
+        agent: str = "user",
+        tree_path: list[str] | None = None,
+    ) -> Changes:
         """Edit a memory (history kept) and re-index it."""
         new = self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
         self.vectors.add_memories([new])
@@ -244,8 +306,12 @@ class MemoryService:
 
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
-        ids = [r[0] for r in self.store.read().execute(
-            "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until))]
+        ids = [
+            r[0]
+            for r in self.store.read().execute(
+                "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
+            )
+        ]
         report = self.store.write(lambda c: forget_rows(c, ids), "forget")
         self.vectors.delete_observations(report.observation_ids)
         self.vectors.delete_memories(report.memory_ids)
@@ -370,8 +436,9 @@ class MemoryService:
 
         return session_messages(self.store.read(), session_id)
 
-    def save_chat_turn(self, session_id: int | None, question: str, answer: str,
-                       citations: list[dict[str, Any]]) -> int:
+    def save_chat_turn(
+        self, session_id: int | None, question: str, answer: str, citations: list[dict[str, Any]]
+    ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
         from memory.chat_log import add_message, create_session
 
@@ -397,7 +464,9 @@ class MemoryService:
             existing = self.__dict__["_pipeline"] = Pipeline(self, options)
         return existing
 
-    def import_frames(self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None) -> Any:
+    def import_frames(
+        self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None
+    ) -> Any:
         """Import a frames manifest (JSONL) or a folder of images, then index them.
 
         Raises:
@@ -482,9 +551,16 @@ class MemoryService:
         if recorder is not None:
             return recorder.summary()  # type: ignore[no-any-return]
         error = self.__dict__.get("_capture_error")
-        return {"state": "error" if error else "stopped", "reason": error or "not started",
-                "frames_kept": 0, "frames_skipped": 0, "pending": 0, "indexed": 0, "errors": 0,
-                "audio": "off"}
+        return {
+            "state": "error" if error else "stopped",
+            "reason": error or "not started",
+            "frames_kept": 0,
+            "frames_skipped": 0,
+            "pending": 0,
+            "indexed": 0,
+            "errors": 0,
+            "audio": "off",
+        }
 
     def stop_capture(self) -> None:
         """Stop capture, flush the indexing backlog and join every capture thread (no-op if stopped)."""
@@ -521,15 +597,33 @@ class MemoryService:
         """
         return self.agents().memorize_pending(progress)
 
-    def ask(self, question: str, *, now: datetime | None = None, session_id: int | None = None,
-            history: list[dict[str, str]] = (), keep: bool = True) -> Any:  # type: ignore[assignment]
+    def ask(
+        self,
+        question: str,
+        *,
+        now: datetime | None = None,
+        session_id: int | None = None,
+        history: list[dict[str, str]] = (),
+        keep: bool = True,
+    ) -> Any:  # type: ignore[assignment]
         """Answer from memory with citations (``memory.agents.Answer``); the turn is kept."""
-        return self.agents().ask(question, now=now, session_id=session_id, history=history, keep=keep)
+        return self.agents().ask(
+            question, now=now, session_id=session_id, history=history, keep=keep
+        )
 
-    def ask_stream(self, question: str, *, now: datetime | None = None, session_id: int | None = None,
-                   history: list[dict[str, str]] = (), keep: bool = True) -> Any:  # type: ignore[assignment]
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        now: datetime | None = None,
+        session_id: int | None = None,
+        history: list[dict[str, str]] = (),
+        keep: bool = True,
+    ) -> Any:  # type: ignore[assignment]
         """Like ``ask`` but iterable over text pieces; ``.result`` is the Answer afterwards."""
-        return self.agents().ask_stream(question, now=now, session_id=session_id, history=history, keep=keep)
+        return self.agents().ask_stream(
+            question, now=now, session_id=session_id, history=history, keep=keep
+        )
 
     def start_memorizing(self) -> None:
         """Start the background memorising worker (call ``notify_indexed`` from the indexer hook)."""

@@ -93,8 +93,9 @@ GROUP BY b, label ORDER BY b, n DESC
 """
 
 
-def load_summary(conn: sqlite3.Connection, start: float, end: float, bucket_s: float,
-                 gap_min_s: float = 300.0) -> Summary:
+def load_summary(
+    conn: sqlite3.Connection, start: float, end: float, bucket_s: float, gap_min_s: float = 300.0
+) -> Summary:
     """Summarise ``[start, end)`` into buckets, bands, gaps and episodes (one pass of SQL).
 
     Runs on a reader thread; cost grows with the rows in range, never with widgets.
@@ -109,20 +110,36 @@ def load_summary(conn: sqlite3.Connection, start: float, end: float, bucket_s: f
             best[b] = (label, n, rep)
     frames = _frame_paths(conn, [v[2] for v in best.values()])
     buckets = tuple(
-        Bucket(start + b * bucket_s, min(end, start + (b + 1) * bucket_s), label, totals[b], rep,
-               frames.get(rep))
-        for b, (label, _n, rep) in sorted(best.items()))
-    return Summary(start, end, bucket_s, buckets, merge_bands(buckets),
-                   find_gaps(buckets, start, end, max(gap_min_s, bucket_s)),
-                   load_episodes(conn, start, end), sum(totals.values()))
+        Bucket(
+            start + b * bucket_s,
+            min(end, start + (b + 1) * bucket_s),
+            label,
+            totals[b],
+            rep,
+            frames.get(rep),
+        )
+        for b, (label, _n, rep) in sorted(best.items())
+    )
+    return Summary(
+        start,
+        end,
+        bucket_s,
+        buckets,
+        merge_bands(buckets),
+        find_gaps(buckets, start, end, max(gap_min_s, bucket_s)),
+        load_episodes(conn, start, end),
+        sum(totals.values()),
+    )
 
 
 def _frame_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str | None]:
     out: dict[int, str | None] = {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        sql = (f"SELECT id, COALESCE(thumb_path, frame_path) FROM observations "
-               f"WHERE id IN ({','.join('?' * len(chunk))})")
+        chunk = ids[i : i + 500]
+        sql = (
+            f"SELECT id, COALESCE(thumb_path, frame_path) FROM observations "
+            f"WHERE id IN ({','.join('?' * len(chunk))})"
+        )
         out.update(dict(conn.execute(sql, chunk).fetchall()))
     return out
 
@@ -139,7 +156,9 @@ def merge_bands(buckets: tuple[Bucket, ...]) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def find_gaps(buckets: tuple[Bucket, ...], start: float, end: float, min_s: float) -> tuple[Gap, ...]:
+def find_gaps(
+    buckets: tuple[Bucket, ...], start: float, end: float, min_s: float
+) -> tuple[Gap, ...]:
     """Stretches of at least ``min_s`` seconds with no bucket, including before the first and after the last."""
     gaps: list[Gap] = []
     cursor = start
@@ -159,17 +178,27 @@ def load_episodes(conn: sqlite3.Connection, start: float, end: float) -> tuple[E
         "FROM episodic_memory e JOIN memories m ON m.id = e.id "
         "WHERE m.deleted_at IS NULL AND m.superseded_by IS NULL "
         "AND e.occurred_at < ? AND COALESCE(e.ended_at, e.occurred_at) >= ? "
-        "ORDER BY e.occurred_at LIMIT 2000", (end, start)).fetchall()
+        "ORDER BY e.occurred_at LIMIT 2000",
+        (end, start),
+    ).fetchall()
     return tuple(EpisodeBlock(r[0], r[1], max(r[2], r[1]), r[3] or r[4]) for r in rows)
 
 
-def nearest_observation_id(conn: sqlite3.Connection, ts: float, kinds: tuple[str, ...] = ()) -> int | None:
+def nearest_observation_id(
+    conn: sqlite3.Connection, ts: float, kinds: tuple[str, ...] = ()
+) -> int | None:
     """The id of the observation closest in time to ``ts`` (two indexed lookups)."""
     kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
-    after = conn.execute(f"SELECT id, ts_start FROM observations WHERE ts_start >= ?{kind_sql} "
-                         "ORDER BY ts_start LIMIT 1", (ts, *kinds)).fetchone()
-    before = conn.execute(f"SELECT id, ts_start FROM observations WHERE ts_start < ?{kind_sql} "
-                          "ORDER BY ts_start DESC LIMIT 1", (ts, *kinds)).fetchone()
+    after = conn.execute(
+        f"SELECT id, ts_start FROM observations WHERE ts_start >= ?{kind_sql} "
+        "ORDER BY ts_start LIMIT 1",
+        (ts, *kinds),
+    ).fetchone()
+    before = conn.execute(
+        f"SELECT id, ts_start FROM observations WHERE ts_start < ?{kind_sql} "
+        "ORDER BY ts_start DESC LIMIT 1",
+        (ts, *kinds),
+    ).fetchone()
     found = [r for r in (after, before) if r is not None]
     if not found:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from memory.errors import BadQuery
 
@@ -34,7 +34,7 @@ def to_epoch(dt: datetime) -> float:
 
 def to_local(ts: float) -> datetime:
     """The local, timezone-aware datetime of unix seconds."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone()
+    return datetime.fromtimestamp(ts, tz=UTC).astimezone()
 
 
 def iso(ts: float | None) -> str | None:

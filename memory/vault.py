@@ -28,9 +28,17 @@ logger = logging.getLogger(__name__)
 KEY_FILE = "vault.key"
 LOCK_META = "vault_locked"
 PASSPHRASE_ENV = "ENGRAM_VAULT_PASSPHRASE"
-_ENTRY_TYPES = {"api_key": "api_key", "private_key": "credential", "token": "credential",
-                "jwt": "credential", "password": "credential", "credit_card": "card",
-                "iban": "bank_account", "email": "contact", "phone": "contact"}
+_ENTRY_TYPES = {
+    "api_key": "api_key",
+    "private_key": "credential",
+    "token": "credential",
+    "jwt": "credential",
+    "password": "credential",
+    "credit_card": "card",
+    "iban": "bank_account",
+    "email": "contact",
+    "phone": "contact",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +59,15 @@ class VaultItem:
 class Vault:
     """Adds, lists and reveals vault entries. Thread-safe (the key store has its own lock)."""
 
-    def __init__(self, store: MemoryStore, vectors: VectorSync, home: Path, *,
-                 backend: str | None = None, passphrase: str | None = None) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        vectors: VectorSync,
+        home: Path,
+        *,
+        backend: str | None = None,
+        passphrase: str | None = None,
+    ) -> None:
         self._store = store
         self._vectors = vectors
         self.keys = KeyStore(Path(home) / KEY_FILE, backend=backend)
@@ -93,8 +108,17 @@ class Vault:
 
     # -- entries --------------------------------------------------------------------------------
 
-    def add_secret(self, kind: str, value: str, *, placeholder: str, caption: str, source: str,
-                   source_id: int | None, ts: float) -> int | None:
+    def add_secret(
+        self,
+        kind: str,
+        value: str,
+        *,
+        placeholder: str,
+        caption: str,
+        source: str,
+        source_id: int | None,
+        ts: float,
+    ) -> int | None:
         """Store one secret (encrypted when the key is available); returns the memory id.
 
         Idempotent per (observation, placeholder): indexing an observation twice after a crash
@@ -103,28 +127,42 @@ class Vault:
         if source_id is not None and self._exists(source_id, placeholder):
             return None
         problem = self.try_unlock()
-        data: dict[str, Any] = {"caption": caption, "entry_type": _ENTRY_TYPES.get(kind, kind),
-                                "source": source, "sensitivity": "high", "details": placeholder, "ts": ts}
+        data: dict[str, Any] = {
+            "caption": caption,
+            "entry_type": _ENTRY_TYPES.get(kind, kind),
+            "source": source,
+            "sensitivity": "high",
+            "details": placeholder,
+            "ts": ts,
+        }
         if problem is None:
             data["secret_ct"] = self.keys.encrypt(value, aad=placeholder.encode())
         else:
             data["summary"] = "value not kept: the vault was locked when it was seen"
             logger.warning("a %s was seen while the vault was locked; its value was dropped", kind)
-        mid = self._store.add_memory("vault", data, source_ids=[source_id] if source_id else [],
-                                     agent="indexer")
+        mid = self._store.add_memory(
+            "vault", data, source_ids=[source_id] if source_id else [], agent="indexer"
+        )
         self._vectors.add_memories([self._store.get_memory(mid)])
         return mid
 
     def _exists(self, source_id: int, placeholder: str) -> bool:
-        row = self._store.read().execute(
-            "SELECT 1 FROM memories m JOIN memory_sources s ON s.memory_id = m.id "
-            "WHERE m.type = 'vault' AND s.observation_id = ? AND m.details = ? LIMIT 1",
-            (source_id, placeholder)).fetchone()
+        row = (
+            self._store.read()
+            .execute(
+                "SELECT 1 FROM memories m JOIN memory_sources s ON s.memory_id = m.id "
+                "WHERE m.type = 'vault' AND s.observation_id = ? AND m.details = ? LIMIT 1",
+                (source_id, placeholder),
+            )
+            .fetchone()
+        )
         return row is not None
 
     def items(self, limit: int = 200, offset: int = 0) -> list[VaultItem]:
         """Vault entries newest first, captions only."""
-        return [self._item(m) for m in self._store.list_memories("vault", limit=limit, offset=offset)]
+        return [
+            self._item(m) for m in self._store.list_memories("vault", limit=limit, offset=offset)
+        ]
 
     def show(self, mid: int) -> tuple[VaultItem, str | None]:
         """One entry, with its secret when the vault can be unlocked; else (item, why not).
@@ -153,9 +191,16 @@ class Vault:
     @staticmethod
     def _item(m: Any) -> VaultItem:
         f = m.fields
-        return VaultItem(m.id, m.title, str(f.get("entry_type", "")), str(f.get("source", "")),
-                         str(f.get("sensitivity", "high")), m.ts, tuple(m.source_ids),
-                         bool(f.get("secret_ct")))
+        return VaultItem(
+            m.id,
+            m.title,
+            str(f.get("entry_type", "")),
+            str(f.get("source", "")),
+            str(f.get("sensitivity", "high")),
+            m.ts,
+            tuple(m.source_ids),
+            bool(f.get("secret_ct")),
+        )
 
 
 def _asdict(item: VaultItem) -> dict[str, Any]:

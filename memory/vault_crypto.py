@@ -265,8 +265,14 @@ class KeyStore:
         kek = _derive(passphrase, salt, self.scrypt_n)
         wrapped = encrypt_bytes(kek, key, _WRAP_AAD)
         return {
-            "version": 1, "backend": "passphrase", "kdf": "scrypt", "n": self.scrypt_n,
-            "r": 8, "p": 1, "salt": _b64(salt), "wrapped_key": _b64(wrapped),
+            "version": 1,
+            "backend": "passphrase",
+            "kdf": "scrypt",
+            "n": self.scrypt_n,
+            "r": 8,
+            "p": 1,
+            "salt": _b64(salt),
+            "wrapped_key": _b64(wrapped),
         }
 
     def _unwrap(self, meta: dict[str, object], passphrase: str | None) -> bytes:

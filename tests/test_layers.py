@@ -14,9 +14,13 @@ def test_import_linter_contracts_hold():
 
 
 def test_cli_and_gui_entry_do_not_import_heavy_ml():
-    code = ("import sys, app.cli.main, app.errors; "
-            "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'faster_whisper', 'chromadb', "
-            "'sentence_transformers') if m in sys.modules]; "
-            "assert not heavy, heavy")
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, app.cli.main, app.errors; "
+        "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'faster_whisper', 'chromadb', "
+        "'sentence_transformers') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr

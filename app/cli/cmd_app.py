@@ -10,11 +10,17 @@ VIEWS = ("timeline", "chat", "memory", "settings")  # app.views.main_window.VIEW
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``app`` command."""
-    p = subparsers.add_parser("app", help="open the desktop app",
-                              description="Open Engram's window (and tray icon).")
-    p.add_argument("--snapshot", type=Path, metavar="PNG", default=None,
-                   help="render the main window on this home's data, save a PNG and exit "
-                        "(works with QT_QPA_PLATFORM=offscreen)")
+    p = subparsers.add_parser(
+        "app", help="open the desktop app", description="Open Engram's window (and tray icon)."
+    )
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="PNG",
+        default=None,
+        help="render the main window on this home's data, save a PNG and exit "
+        "(works with QT_QPA_PLATFORM=offscreen)",
+    )
     p.add_argument("--view", choices=VIEWS, default="timeline", help="the view to show first")
     p.add_argument("--minimized", action="store_true", help="start in the tray")
     p.set_defaults(func=cmd_app)

@@ -28,23 +28,40 @@ def _import_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the commands of this module."""
     frames = _import_subparsers(sub).add_parser(
-        "frames", help="screenshots: a manifest JSONL of {id, path, ts, app, title, url} or a folder")
-    frames.add_argument("source", type=Path, help="manifest.jsonl, or a folder of images (mtime = time)")
-    frames.add_argument("--skip-bad", action="store_true", help="import the good lines, report the bad")
+        "frames",
+        help="screenshots: a manifest JSONL of {id, path, ts, app, title, url} or a folder",
+    )
+    frames.add_argument(
+        "source", type=Path, help="manifest.jsonl, or a folder of images (mtime = time)"
+    )
+    frames.add_argument(
+        "--skip-bad", action="store_true", help="import the good lines, report the bad"
+    )
     frames.add_argument("--json", action="store_true")
     frames.set_defaults(func=cmd_import_frames)
 
     run = sub.add_parser("run", help="capture the screen (and microphone) and index it")
-    run.add_argument("--headless", action="store_true", help="no GUI: capture and index in this terminal")
+    run.add_argument(
+        "--headless", action="store_true", help="no GUI: capture and index in this terminal"
+    )
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     run.add_argument("--interval", type=float, default=None, help="seconds between screenshots")
     run.add_argument("--no-audio", action="store_true", help="do not record the microphone")
-    run.add_argument("--audio-device", default=None,
-                     help="microphone: a sounddevice input name or index (default: the system's)")
-    run.add_argument("--discard-audio", action="store_true",
-                     help="delete each audio chunk once it is transcribed (default: keep it)")
-    run.add_argument("--require-screen", action="store_true",
-                     help="exit with code 4 when the screen cannot be captured (default: warn, go on)")
+    run.add_argument(
+        "--audio-device",
+        default=None,
+        help="microphone: a sounddevice input name or index (default: the system's)",
+    )
+    run.add_argument(
+        "--discard-audio",
+        action="store_true",
+        help="delete each audio chunk once it is transcribed (default: keep it)",
+    )
+    run.add_argument(
+        "--require-screen",
+        action="store_true",
+        help="exit with code 4 when the screen cannot be captured (default: warn, go on)",
+    )
     run.set_defaults(func=cmd_run)
 
     vault = sub.add_parser("vault", help="secrets found on screen, kept encrypted")
@@ -56,7 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_vault_show)
-    vsub.add_parser("lock", help="lock the vault until `engram vault unlock`").set_defaults(func=cmd_vault_lock)
+    vsub.add_parser("lock", help="lock the vault until `engram vault unlock`").set_defaults(
+        func=cmd_vault_lock
+    )
     unlock = vsub.add_parser("unlock", help="unlock (creates the vault key the first time)")
     unlock.set_defaults(func=cmd_vault_unlock)
 
@@ -74,14 +93,22 @@ def cmd_import_frames(args: argparse.Namespace) -> int:
     bar = ProgressBar("importing")
     report = get_service(args).import_frames(args.source, skip_bad=args.skip_bad, progress=bar)
     if args.json:
-        print_json({"imported": report.imported, "duplicates": report.duplicates,
-                    "near_duplicates": report.near_duplicates, "indexed": report.indexed,
-                    "failed": report.failed,
-                    "skipped": [{"line": n, "reason": r} for n, r in report.skipped]})
+        print_json(
+            {
+                "imported": report.imported,
+                "duplicates": report.duplicates,
+                "near_duplicates": report.near_duplicates,
+                "indexed": report.indexed,
+                "failed": report.failed,
+                "skipped": [{"line": n, "reason": r} for n, r in report.skipped],
+            }
+        )
         return 0
-    print(f"imported {report.imported} frames ({report.duplicates} already there, "
-          f"{report.near_duplicates} near-duplicates folded into the frame before); "
-          f"indexed {report.indexed}, failed {report.failed}")
+    print(
+        f"imported {report.imported} frames ({report.duplicates} already there, "
+        f"{report.near_duplicates} near-duplicates folded into the frame before); "
+        f"indexed {report.indexed}, failed {report.failed}"
+    )
     for line, reason in report.skipped:
         print(f"  skipped line {line}: {reason}", file=sys.stderr)
     return 0 if report.failed == 0 else 3
@@ -90,8 +117,10 @@ def cmd_import_frames(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Capture and index until Ctrl-C, SIGTERM or --duration."""
     if not args.headless:
-        print("engram: the GUI is `engram app`; use `engram run --headless` for capture only",
-              file=sys.stderr)
+        print(
+            "engram: the GUI is `engram app`; use `engram run --headless` for capture only",
+            file=sys.stderr,
+        )
         return 2
     from capture.screen import probe_display
     from memory.pipeline.core import PipelineOptions
@@ -104,8 +133,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         device = int(device)
     service = get_service(args)
     service.pipeline(PipelineOptions(keep_audio=not args.discard_audio))
-    return run_headless(service, duration=args.duration, interval=args.interval,
-                        audio=not args.no_audio, audio_device=device, out=sys.stderr)
+    return run_headless(
+        service,
+        duration=args.duration,
+        interval=args.interval,
+        audio=not args.no_audio,
+        audio_device=device,
+        out=sys.stderr,
+    )
 
 
 def _passphrase(confirm: bool = False) -> str | None:
@@ -134,14 +169,23 @@ def cmd_vault_list(args: argparse.Namespace) -> int:
     if not items:
         print("the vault is empty")
     for i in items:
-        print(f"{i.id:5}  {iso(i.ts)}  [{i.entry_type}] {i.caption}{'' if i.has_secret else '  (no value)'}")
+        print(
+            f"{i.id:5}  {iso(i.ts)}  [{i.entry_type}] {i.caption}{'' if i.has_secret else '  (no value)'}"
+        )
     return 0
 
 
 def _item_json(i: Any) -> dict[str, Any]:
-    out = {"id": i.id, "caption": i.caption, "entry_type": i.entry_type, "source": i.source,
-           "sensitivity": i.sensitivity, "ts": iso(i.ts), "observations": list(i.source_ids),
-           "has_secret": i.has_secret}
+    out = {
+        "id": i.id,
+        "caption": i.caption,
+        "entry_type": i.entry_type,
+        "source": i.source,
+        "sensitivity": i.sensitivity,
+        "ts": iso(i.ts),
+        "observations": list(i.source_ids),
+        "has_secret": i.has_secret,
+    }
     if i.secret is not None:
         out["secret"] = i.secret
     return out
@@ -150,13 +194,19 @@ def _item_json(i: Any) -> dict[str, Any]:
 def cmd_vault_show(args: argparse.Namespace) -> int:
     """One entry; its secret only when the vault unlocks."""
     vault = _vault(args)
-    if not vault.keys.is_unlocked and not vault.locked_by_user and vault.keys.backend == "passphrase":
+    if (
+        not vault.keys.is_unlocked
+        and not vault.locked_by_user
+        and vault.keys.backend == "passphrase"
+    ):
         vault._passphrase = _passphrase()
     item, problem = vault.show(args.id)
     if args.json:
         print_json({**_item_json(item), **({"locked": problem} if problem else {})})
         return 0
-    print(f"{item.caption}\n  type: {item.entry_type}   seen: {iso(item.ts)}   source: {item.source}")
+    print(
+        f"{item.caption}\n  type: {item.entry_type}   seen: {iso(item.ts)}   source: {item.source}"
+    )
     if problem:
         print(f"  secret: hidden ({problem})")
         return 0
@@ -190,11 +240,15 @@ def cmd_frames_prune(args: argparse.Namespace) -> int:
     if args.keep_days is not None:
         policy = RetentionPolicy(keep_full_days=args.keep_days, quota_bytes=policy.quota_bytes)
     if args.quota_mb is not None:
-        policy = RetentionPolicy(keep_full_days=policy.keep_full_days, quota_bytes=int(args.quota_mb * 2**20))
+        policy = RetentionPolicy(
+            keep_full_days=policy.keep_full_days, quota_bytes=int(args.quota_mb * 2**20)
+        )
     report = apply_retention(service.store, service.pipeline().frames, policy)
     if args.json:
         print_json(report.to_json())
     else:
-        print(f"thinned {report.thinned} frames to thumbnails, freed {report.freed_bytes / 2**20:.1f} MB; "
-              f"frames now use {report.total_bytes / 2**20:.1f} MB")
+        print(
+            f"thinned {report.thinned} frames to thumbnails, freed {report.freed_bytes / 2**20:.1f} MB; "
+            f"frames now use {report.total_bytes / 2**20:.1f} MB"
+        )
     return 0

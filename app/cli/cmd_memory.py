@@ -59,8 +59,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _field_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--field", "-f", action="append", default=[], metavar="NAME=VALUE",
-                   help="a field; VALUE may be JSON (lists for steps)")
+    p.add_argument(
+        "--field",
+        "-f",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a field; VALUE may be JSON (lists for steps)",
+    )
     p.add_argument("--source", action="append", type=int, default=[], help="an observation id")
     p.add_argument("--tree", help="category path, e.g. work/projects")
     p.add_argument("--json", action="store_true")
@@ -74,7 +80,11 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
         name, value = pair.split("=", 1)
         try:
             parsed = json.loads(value)
-            out[name] = parsed if isinstance(parsed, list | int | float) and not isinstance(parsed, bool) else value
+            out[name] = (
+                parsed
+                if isinstance(parsed, list | int | float) and not isinstance(parsed, bool)
+                else value
+            )
         except json.JSONDecodeError:
             out[name] = value
     return out
@@ -83,10 +93,22 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
 def memory_json(m: Memory) -> dict[str, Any]:
     """A memory as the CLI prints it (never a vault secret)."""
     fields = {k: v for k, v in m.fields.items() if k != "secret_ct"}
-    return {"id": m.id, "type": m.type, "title": m.title, "summary": m.summary, "details": m.details,
-            "ts": iso(m.ts), "tree_path": list(m.tree_path), "source_ids": list(m.source_ids),
-            "version": m.version, "created_at": iso(m.created_at), "updated_at": iso(m.updated_at),
-            "deleted_at": iso(m.deleted_at), "superseded_by": m.superseded_by, "fields": fields}
+    return {
+        "id": m.id,
+        "type": m.type,
+        "title": m.title,
+        "summary": m.summary,
+        "details": m.details,
+        "ts": iso(m.ts),
+        "tree_path": list(m.tree_path),
+        "source_ids": list(m.source_ids),
+        "version": m.version,
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "deleted_at": iso(m.deleted_at),
+        "superseded_by": m.superseded_by,
+        "fields": fields,
+    }
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -105,9 +127,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Show a memory and its history."""
     service = get_service(args)
     m = service.get_memory(args.id)
-    data = memory_json(m) | {"history": [
-        {k: (json.loads(v) if k in ("before", "after") and v and v.startswith("{") else v)
-         for k, v in e.items()} | {"ts": iso(e["ts"])} for e in service.memory_history(args.id)]}
+    data = memory_json(m) | {
+        "history": [
+            {
+                k: (json.loads(v) if k in ("before", "after") and v and v.startswith("{") else v)
+                for k, v in e.items()
+            }
+            | {"ts": iso(e["ts"])}
+            for e in service.memory_history(args.id)
+        ]
+    }
     if args.json:
         print_json(data)
     else:
@@ -118,8 +147,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """Add a memory."""
     tree = [p for p in (args.tree or "").split("/") if p]
-    mid = get_service(args).add_memory(args.type, _fields(args.field), source_ids=args.source,
-                                       tree_path=tree)
+    mid = get_service(args).add_memory(
+        args.type, _fields(args.field), source_ids=args.source, tree_path=tree
+    )
     print_json({"id": mid}) if args.json else print(f"added memory {mid}")
     return 0
 
@@ -146,13 +176,19 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if since is None or until is None or since >= until:
         raise BadQuery("--since must be before --until")
     r = get_service(args).forget(since, until)
-    out = {"observations": r.observations, "frames": r.frames, "memories_deleted": r.memories_deleted,
-           "memories_trimmed": r.memories_trimmed}
+    out = {
+        "observations": r.observations,
+        "frames": r.frames,
+        "memories_deleted": r.memories_deleted,
+        "memories_trimmed": r.memories_trimmed,
+    }
     if args.json:
         print_json(out)
     else:
-        print(f"forgot {r.observations} observations, {r.frames} frame files, "
-              f"{r.memories_deleted} memories (and removed them as sources of {r.memories_trimmed} others)")
+        print(
+            f"forgot {r.observations} observations, {r.frames} frame files, "
+            f"{r.memories_deleted} memories (and removed them as sources of {r.memories_trimmed} others)"
+        )
     return 0
 
 

@@ -9,7 +9,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from memory.modelhub import BadInput, ModelError, ModelHub, ModelUnavailable, catalogue_rows, pull_model
+from memory.modelhub import (
+    BadInput,
+    ModelError,
+    ModelHub,
+    ModelUnavailable,
+    catalogue_rows,
+    pull_model,
+)
 
 GetService = Callable[[argparse.Namespace], Any]
 ROLE_CHOICES = ("text_embedding", "ocr", "speech", "clip", "llm")
@@ -48,6 +55,7 @@ def register(sub: argparse._SubParsersAction, get_service: GetService | None = N
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn model errors into one clear line on stderr and exit code 2."""
+
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
@@ -58,6 +66,7 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except ModelError as exc:
             print(f"engram: error: {exc}", file=sys.stderr)
         return 2
+
     return run
 
 
@@ -75,13 +84,16 @@ def cmd_models_list(args: argparse.Namespace, service: Any) -> int:
     rows = catalogue_rows(service.models)
     text = "\n".join(
         f"{'*' if r['in_use'] else ' '} {r['role']:15} {r['model_id']:28} "
-        f"{'offline' if r['offline_available'] else 'download':9} {r['description']}" for r in rows)
+        f"{'offline' if r['offline_available'] else 'download':9} {r['description']}"
+        for r in rows
+    )
     _emit(args, rows, text)
     return 0
 
 
 def cmd_models_pull(args: argparse.Namespace, service: Any) -> int:
     """Download a model with a progress line on stderr."""
+
     def progress(done: int, total: int | None) -> None:
         of = f" of {total / 1e6:.1f}" if total else ""
         print(f"\r{args.model_id}: {done / 1e6:.1f}{of} MB", end="", file=sys.stderr, flush=True)
@@ -115,8 +127,12 @@ def cmd_ocr(args: argparse.Namespace, service: Any) -> int:
 def cmd_transcribe(args: argparse.Namespace, service: Any) -> int:
     """Print the transcript of an audio file."""
     result = service.models.speech().transcribe(args.audio)
-    data = {"language": result.language, "duration": result.duration, "text": result.text,
-            "segments": [asdict(s) for s in result.segments]}
+    data = {
+        "language": result.language,
+        "duration": result.duration,
+        "text": result.text,
+        "segments": [asdict(s) for s in result.segments],
+    }
     text = "\n".join(f"[{s.start:7.2f} - {s.end:7.2f}] {s.text}" for s in result.segments)
     _emit(args, data, text)
     return 0

@@ -19,18 +19,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=10, help="how many hits (default 10)")
     p.add_argument("--since", help="only moments at or after this ISO time")
     p.add_argument("--until", help="only moments before this ISO time")
-    p.add_argument("--type", action="append", default=[], dest="types",
-                   help="observation, screen, audio, chat, memory or a memory type (repeatable)")
-    p.add_argument("--app", action="append", default=[], dest="apps", help="only this app (repeatable)")
+    p.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        dest="types",
+        help="observation, screen, audio, chat, memory or a memory type (repeatable)",
+    )
+    p.add_argument(
+        "--app", action="append", default=[], dest="apps", help="only this app (repeatable)"
+    )
     p.add_argument("--now", help="the time 'yesterday' is relative to (ISO; default: now)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
     imp = sub.add_parser("import", help="import chat messages or frames")
     isub = imp.add_subparsers(dest="what", required=True)
-    chat = isub.add_parser("chat", help="a JSONL file of {id, ts, speaker, text[, session, image_caption]}")
+    chat = isub.add_parser(
+        "chat", help="a JSONL file of {id, ts, speaker, text[, session, image_caption]}"
+    )
     chat.add_argument("file", type=Path)
-    chat.add_argument("--skip-bad", action="store_true", help="import the good lines, report the bad")
+    chat.add_argument(
+        "--skip-bad", action="store_true", help="import the good lines, report the bad"
+    )
     chat.add_argument("--json", action="store_true")
     chat.set_defaults(func=cmd_import_chat)
 
@@ -44,9 +55,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         return _batch(args, service)
     if args.query is None:
         raise BadQuery("give a query, or --queries FILE")
-    hits = service.search(args.query, k=args.k, since=parse_time_arg(args.since),
-                          until=parse_time_arg(args.until), types=tuple(args.types),
-                          apps=tuple(args.apps), now=parse_now(args.now))
+    hits = service.search(
+        args.query,
+        k=args.k,
+        since=parse_time_arg(args.since),
+        until=parse_time_arg(args.until),
+        types=tuple(args.types),
+        apps=tuple(args.apps),
+        now=parse_now(args.now),
+    )
     if args.json:
         print_json([h.to_json() for h in hits])
         return 0
@@ -67,22 +84,33 @@ def _batch(args: argparse.Namespace, service: object) -> int:
                 obj = json.loads(raw)
                 yield str(obj["id"]), str(obj["query"]), parse_now(obj.get("now") or args.now)
             except (ValueError, KeyError, TypeError) as exc:
-                raise BadQuery(f"{args.queries}, line {number}: needs JSON with id and query ({exc})") from exc
+                raise BadQuery(
+                    f"{args.queries}, line {number}: needs JSON with id and query ({exc})"
+                ) from exc
 
     for qid, result in service.search_many(queries(), k=args.k, types=tuple(args.types)):  # type: ignore[attr-defined]
-        line = ({"id": qid, "hits": [h.to_json() for h in result]} if isinstance(result, list)
-                else {"id": qid, "hits": [], "error": result})
+        line = (
+            {"id": qid, "hits": [h.to_json() for h in result]}
+            if isinstance(result, list)
+            else {"id": qid, "hits": [], "error": result}
+        )
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0
 
 
 def cmd_import_chat(args: argparse.Namespace) -> int:
     """Import a chat JSONL file."""
-    report = get_service(args).import_chat(args.file, skip_bad=args.skip_bad,
-                                           progress=ProgressBar("indexing"))
+    report = get_service(args).import_chat(
+        args.file, skip_bad=args.skip_bad, progress=ProgressBar("indexing")
+    )
     if args.json:
-        print_json({"imported": report.imported, "duplicates": report.duplicates,
-                    "skipped": [{"line": n, "reason": r} for n, r in report.skipped]})
+        print_json(
+            {
+                "imported": report.imported,
+                "duplicates": report.duplicates,
+                "skipped": [{"line": n, "reason": r} for n, r in report.skipped],
+            }
+        )
         return 0
     print(f"imported {report.imported} messages ({report.duplicates} already there)")
     for line, reason in report.skipped:

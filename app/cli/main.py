@@ -25,9 +25,15 @@ def engram_version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    parser = argparse.ArgumentParser(prog="engram", description="A local, private memory of your computer.")
-    parser.add_argument("--home", type=Path, default=None,
-                        help="data folder (default: $ENGRAM_HOME or the platform user data dir)")
+    parser = argparse.ArgumentParser(
+        prog="engram", description="A local, private memory of your computer."
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="data folder (default: $ENGRAM_HOME or the platform user data dir)",
+    )
     parser.add_argument("--version", action="version", version=f"engram {engram_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

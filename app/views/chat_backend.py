@@ -14,8 +14,10 @@ from typing import Any, Protocol
 from memory.timeutil import parse_ts
 
 STREAM_METHODS = ("ask_stream", "chat_stream")
-NOT_CONFIGURED = ("The assistant is not configured yet. Search still works; set an LLM under "
-                  "Settings → Models once one is installed.")
+NOT_CONFIGURED = (
+    "The assistant is not configured yet. Search still works; set an LLM under "
+    "Settings → Models once one is installed."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,13 @@ class ChatBackend(Protocol):
     def unavailable_reason(self, service: Any) -> str | None:
         """None when answers can be streamed, else a sentence for the user."""
 
-    def stream(self, service: Any, question: str, history: list[tuple[str, str]],
-               session_id: int | None = None) -> Iterator[ChatEvent]:
+    def stream(
+        self,
+        service: Any,
+        question: str,
+        history: list[tuple[str, str]],
+        session_id: int | None = None,
+    ) -> Iterator[ChatEvent]:
         """Yield the answer's tokens, its citations, then ``done`` (with the session id if the backend
         kept the turn itself)."""
 
@@ -43,9 +50,15 @@ class ChatBackend(Protocol):
 def normalise_citation(item: Any) -> dict[str, Any]:
     """A citation as the pane uses it: ``n``, ``title``, and where it leads (``observation_id`` of its
     first source and/or ``memory_id``), plus ``ts`` as unix seconds when known."""
-    cite = dict(item) if isinstance(item, dict) else {
-        f: getattr(item, f) for f in ("n", "id", "kind", "title", "sources", "observation_id", "memory_id", "ts")
-        if getattr(item, f, None) is not None}
+    cite = (
+        dict(item)
+        if isinstance(item, dict)
+        else {
+            f: getattr(item, f)
+            for f in ("n", "id", "kind", "title", "sources", "observation_id", "memory_id", "ts")
+            if getattr(item, f, None) is not None
+        }
+    )
     ident = str(cite.get("id", ""))
     if ident.startswith("m:") and "memory_id" not in cite:
         cite["memory_id"] = int(ident[2:])
@@ -79,8 +92,10 @@ class ServiceChatBackend:
     """Streams from the service's chat method, if it has one."""
 
     def _method(self, service: Any) -> Any:
-        return next((getattr(service, m) for m in STREAM_METHODS if callable(getattr(service, m, None))),
-                    None)
+        return next(
+            (getattr(service, m) for m in STREAM_METHODS if callable(getattr(service, m, None))),
+            None,
+        )
 
     def unavailable_reason(self, service: Any) -> str | None:
         """None when the service can stream answers."""
@@ -89,8 +104,13 @@ class ServiceChatBackend:
         probe = getattr(service, "chat_unavailable_reason", None)
         return probe() if callable(probe) else None
 
-    def stream(self, service: Any, question: str, history: list[tuple[str, str]],
-               session_id: int | None = None) -> Iterator[ChatEvent]:
+    def stream(
+        self,
+        service: Any,
+        question: str,
+        history: list[tuple[str, str]],
+        session_id: int | None = None,
+    ) -> Iterator[ChatEvent]:
         """Adapt the service's stream to ChatEvents; the service keeps the turn in the session."""
         method = self._method(service)
         if method is None:

@@ -10,8 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import theme
 from app.bridge import CoreBridge
@@ -37,14 +45,24 @@ def render_turns(turns: list[Turn]) -> str:
     for i, turn in enumerate(turns):
         known = {int(x.get("n", k + 1)) for k, x in enumerate(turn.citations)}
         body = html.escape(turn.text).replace("\n", "<br>")
-        body = _CITE.sub(lambda m: (f'<a href="cite:{i}:{m.group(1)}">[{m.group(1)}]</a>'
-                                    if int(m.group(1)) in known else m.group(0)), body)
+        body = _CITE.sub(
+            lambda m: (
+                f'<a href="cite:{i}:{m.group(1)}">[{m.group(1)}]</a>'
+                if int(m.group(1)) in known
+                else m.group(0)
+            ),
+            body,
+        )
         who, bg = ("You", c.alt) if turn.role == "user" else ("Engram", c.base)
-        sources = "".join(f'<div style="color:{c.muted}">[{x.get("n", k + 1)}] '
-                          f'<a href="cite:{i}:{x.get("n", k + 1)}">{html.escape(_cite_label(x))}</a></div>'
-                          for k, x in enumerate(turn.citations))
-        parts.append(f'<div style="background:{bg}; padding:8px; margin:6px 0">'
-                     f'<b>{who}</b><br>{body}{sources}</div>')
+        sources = "".join(
+            f'<div style="color:{c.muted}">[{x.get("n", k + 1)}] '
+            f'<a href="cite:{i}:{x.get("n", k + 1)}">{html.escape(_cite_label(x))}</a></div>'
+            for k, x in enumerate(turn.citations)
+        )
+        parts.append(
+            f'<div style="background:{bg}; padding:8px; margin:6px 0">'
+            f"<b>{who}</b><br>{body}{sources}</div>"
+        )
     return "".join(parts)
 
 
@@ -64,8 +82,9 @@ class ChatPane(QWidget):
     citation_activated = Signal(dict)
     answer_finished = Signal(bool)
 
-    def __init__(self, bridge: CoreBridge, backend: ChatBackend | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, backend: ChatBackend | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self.backend: ChatBackend = backend or ServiceChatBackend()
@@ -130,7 +149,8 @@ class ChatPane(QWidget):
             self.new_session()
             return
         StoreOp(self._bridge, lambda s: s.chat_messages(sid)).success(
-            lambda msgs: self._on_messages_loaded(sid, msgs)).run()
+            lambda msgs: self._on_messages_loaded(sid, msgs)
+        ).run()
 
     def _on_messages_loaded(self, sid: int, messages: list[Any]) -> None:
         self.session_id = sid
@@ -158,7 +178,8 @@ class ChatPane(QWidget):
         self._kept = False
         self._stream = StreamOp(self._bridge, lambda s: backend.stream(s, question, history, sid))
         self._stream.yielded(self._on_event_yielded).finished(self._on_stream_finished).failure(
-            self._on_stream_failed).run()
+            self._on_stream_failed
+        ).run()
         self._on_render_due()
 
     def stop(self) -> None:
@@ -192,9 +213,10 @@ class ChatPane(QWidget):
             self.refresh_sessions()
         else:
             sid = self.session_id
-            StoreOp(self._bridge, lambda s: s.save_chat_turn(sid, question.text, answer.text,
-                                                             answer.citations)).success(
-                self._on_turn_saved).run()
+            StoreOp(
+                self._bridge,
+                lambda s: s.save_chat_turn(sid, question.text, answer.text, answer.citations),
+            ).success(self._on_turn_saved).run()
         self.answer_finished.emit(stopped)
 
     def _on_turn_saved(self, session_id: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 TEXT = """<h2>Welcome to Engram</h2>
 <p>Engram keeps a private memory of your computer: a screenshot every few seconds when the screen
@@ -22,7 +22,9 @@ class FirstRunDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Welcome to Engram")
         self.screen_box = QCheckBox("Capture my screen", checked=True)
-        self.audio_box = QCheckBox("Record my microphone (transcribed on this machine)", checked=False)
+        self.audio_box = QCheckBox(
+            "Record my microphone (transcribed on this machine)", checked=False
+        )
         self.vault_box = QCheckBox("Keep the vault locked until I unlock it", checked=True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start Engram")
@@ -37,5 +39,9 @@ class FirstRunDialog(QDialog):
 
     def choices(self) -> dict[str, Any]:
         """The settings the user picked."""
-        return {"capture.enabled": self.screen_box.isChecked(), "audio.enabled": self.audio_box.isChecked(),
-                "vault.locked": self.vault_box.isChecked(), "first_run_done": True}
+        return {
+            "capture.enabled": self.screen_box.isChecked(),
+            "audio.enabled": self.audio_box.isChecked(),
+            "vault.locked": self.vault_box.isChecked(),
+            "first_run_done": True,
+        }

@@ -11,8 +11,19 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
-                               QPushButton, QSizePolicy, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import ops, theme
 from app.bridge import CoreBridge
@@ -86,8 +97,14 @@ class FrameViewer(QWidget):
         side = QWidget()
         side_lay = QVBoxLayout(side)
         side_lay.setContentsMargins(0, 0, 0, 0)
-        for w in (self.meta, self.sub, QLabel("Text on screen", objectName="muted"), self.text,
-                  QLabel("Memories from this moment", objectName="muted"), self.memories):
+        for w in (
+            self.meta,
+            self.sub,
+            QLabel("Text on screen", objectName="muted"),
+            self.text,
+            QLabel("Memories from this moment", objectName="muted"),
+            self.memories,
+        ):
             side_lay.addWidget(w)
         side_lay.addLayout(self._buttons())
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -132,7 +149,9 @@ class FrameViewer(QWidget):
     def show_observation(self, obs_id: int, terms: tuple[str, ...] = ()) -> None:
         """Load and show an observation (off the GUI thread)."""
         self.terms = terms
-        StoreOp(self._bridge, lambda s: load_moment(s, obs_id)).success(self._on_moment_loaded).run()
+        StoreOp(self._bridge, lambda s: load_moment(s, obs_id)).success(
+            self._on_moment_loaded
+        ).run()
 
     def _on_moment_loaded(self, moment: Moment) -> None:
         obs = self.obs = moment.obs
@@ -167,8 +186,13 @@ class FrameViewer(QWidget):
 
     def _fit_image(self) -> None:
         if self._pixmap is not None:
-            self.image.setPixmap(self._pixmap.scaled(self.image.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                     Qt.TransformationMode.SmoothTransformation))
+            self.image.setPixmap(
+                self._pixmap.scaled(
+                    self.image.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -178,11 +202,14 @@ class FrameViewer(QWidget):
 
     def confirm_forget_moment(self) -> None:
         """Ask, then forget the shown moment and what derives only from it."""
-        if self.obs is None or not self._confirm("Forget this moment? Its image, text and the memories "
-                                                 "that come only from it are removed for good."):
+        if self.obs is None or not self._confirm(
+            "Forget this moment? Its image, text and the memories "
+            "that come only from it are removed for good."
+        ):
             return
-        ops.forget_moment(bridge=self._bridge, observation_id=self.obs.id,
-                          on_done=lambda _c: self.show_empty())
+        ops.forget_moment(
+            bridge=self._bridge, observation_id=self.obs.id, on_done=lambda _c: self.show_empty()
+        )
 
     def confirm_forget_range(self) -> None:
         """Ask, then forget the 15 minutes around the shown moment."""
@@ -191,10 +218,16 @@ class FrameViewer(QWidget):
         since, until = self.obs.ts_start - 450, self.obs.ts_start + 450
         span = "–".join(datetime.fromtimestamp(t).strftime("%H:%M") for t in (since, until))
         if self._confirm(f"Forget everything captured {span}? This cannot be undone."):
-            ops.forget_range(bridge=self._bridge, since=since, until=until,
-                             on_done=lambda _c: self.show_empty())
+            ops.forget_range(
+                bridge=self._bridge, since=since, until=until, on_done=lambda _c: self.show_empty()
+            )
 
     def _confirm(self, text: str) -> bool:
-        answer = QMessageBox.warning(self, "Forget", text, QMessageBox.StandardButton.Yes
-                                     | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        answer = QMessageBox.warning(
+            self,
+            "Forget",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Yes

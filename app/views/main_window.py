@@ -7,8 +7,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLineEdit, QMainWindow, QMessageBox, QSplitter,
-                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.bridge import CoreBridge
 from app.ops import StoreOp
@@ -28,7 +37,9 @@ VIEWS = ("timeline", "chat", "memory", "settings")
 class MainWindow(QMainWindow):
     """Engram's window; every piece talks to the core through ``bridge`` only."""
 
-    def __init__(self, bridge: CoreBridge, *, chat_backend: Any = None, icon: QIcon | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, *, chat_backend: Any = None, icon: QIcon | None = None
+    ) -> None:
         super().__init__()
         self.bridge = bridge
         self.setWindowTitle("Engram")
@@ -93,7 +104,8 @@ class MainWindow(QMainWindow):
         self.search_view.results_shown.connect(self._on_results_shown)
         self.timeline.strip.moment_selected.connect(self._on_moment_selected)
         self.timeline.strip.summary_loaded.connect(
-            lambda s: self.search_view.set_apps([b.app for b in s.bands]))
+            lambda s: self.search_view.set_apps([b.app for b in s.bands])
+        )
         self.viewer.moment_shown.connect(self._on_moment_shown)
         self.viewer.step_requested.connect(self.step)
         self.viewer.memory_activated.connect(self.open_memory)
@@ -102,9 +114,13 @@ class MainWindow(QMainWindow):
         self.chat_toggle.toggled.connect(self.chat.setVisible)
 
     def _shortcuts(self) -> None:
-        for keys, slot in (("Ctrl+F", self.focus_search), ("Ctrl+J", self.focus_chat),
-                           ("Ctrl+T", self.timeline.go_to_today), ("Left", lambda: self.step(-1)),
-                           ("Right", lambda: self.step(1))):
+        for keys, slot in (
+            ("Ctrl+F", self.focus_search),
+            ("Ctrl+J", self.focus_chat),
+            ("Ctrl+T", self.timeline.go_to_today),
+            ("Left", lambda: self.step(-1)),
+            ("Right", lambda: self.step(1)),
+        ):
             QShortcut(QKeySequence(keys), self, activated=slot)
 
     # -- actions ---------------------------------------------------------------------------------
@@ -142,7 +158,8 @@ class MainWindow(QMainWindow):
         if obs is None:
             return
         StoreOp(self.bridge, lambda s: s.neighbour(obs.id, direction)).success(
-            lambda o: o is not None and self.open_moment(o.id, self.viewer.terms)).run()
+            lambda o: o is not None and self.open_moment(o.id, self.viewer.terms)
+        ).run()
 
     def refresh_status(self) -> None:
         """Update the status bar counts (off the GUI thread)."""
@@ -184,7 +201,8 @@ class MainWindow(QMainWindow):
 
     def _on_moment_selected(self, ts: float) -> None:
         StoreOp(self.bridge, lambda s: s.nearest_observation(ts)).success(
-            lambda o: o is not None and self.open_moment(o.id)).run()
+            lambda o: o is not None and self.open_moment(o.id)
+        ).run()
 
     def _on_moment_shown(self, obs: Any) -> None:
         self.timeline.strip.set_current(obs.ts_start)
@@ -195,8 +213,9 @@ class MainWindow(QMainWindow):
 
     def _on_status_loaded(self, status: dict[str, Any]) -> None:
         mems = sum(status.get("memories", {}).values())
-        self.statusBar().showMessage(f"{status['observations']:,} moments · {mems:,} memories · "
-                                     f"data in {status['home']}")
+        self.statusBar().showMessage(
+            f"{status['observations']:,} moments · {mems:,} memories · data in {status['home']}"
+        )
 
     def _on_op_failed(self, exc: Exception) -> None:
         from app.errors import user_message
@@ -214,6 +233,8 @@ class MainWindow(QMainWindow):
 
     def ask_quit(self) -> None:
         """Confirm, then quit the app."""
-        if QMessageBox.question(self, "Quit Engram", "Stop capturing and quit?") == \
-                QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(self, "Quit Engram", "Stop capturing and quit?")
+            == QMessageBox.StandardButton.Yes
+        ):
             QTimer.singleShot(0, self.close)

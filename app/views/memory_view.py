@@ -7,9 +7,24 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTabBar,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import ops
 from app.bridge import CoreBridge
@@ -124,8 +139,14 @@ class MemoryView(QWidget):
         row = QHBoxLayout()
         for b in (self.sources_b, self.delete_b, self.save_b):
             row.addWidget(b)
-        for w in (self.info, self.title_edit, self.summary_edit, self.details_edit,
-                  QLabel("History", objectName="muted"), self.history):
+        for w in (
+            self.info,
+            self.title_edit,
+            self.summary_edit,
+            self.details_edit,
+            QLabel("History", objectName="muted"),
+            self.history,
+        ):
             lay.addWidget(w)
         lay.addLayout(row)
         self._set_editable(False)
@@ -145,7 +166,8 @@ class MemoryView(QWidget):
         if mtype == "vault":
             self._refresh_vault_state()
         StoreOp(self._bridge, lambda s: s.list_memories(mtype, limit=500)).success(
-            lambda mems: self._on_memories_ready(mtype, mems)).run()
+            lambda mems: self._on_memories_ready(mtype, mems)
+        ).run()
 
     def _on_memories_ready(self, mtype: str, memories: list[Any]) -> None:
         if mtype != self.mtype:
@@ -181,7 +203,9 @@ class MemoryView(QWidget):
 
     def show_memory(self, memory_id: int) -> None:
         """Open the tab of a memory and select it."""
-        StoreOp(self._bridge, lambda s: s.get_memory(memory_id)).success(self._on_memory_found).run()
+        StoreOp(self._bridge, lambda s: s.get_memory(memory_id)).success(
+            self._on_memory_found
+        ).run()
 
     def _on_memory_found(self, memory: Any) -> None:
         self._pending_select = memory.id
@@ -208,14 +232,21 @@ class MemoryView(QWidget):
         self.summary_edit.setPlainText(m.summary)
         self.details_edit.setPlainText(MASK if m.type == "vault" else m.details)
         path = " / ".join(m.tree_path) or "uncategorised"
-        extra = ", ".join(f"{k}: {_fmt(k, v)}" for k, v in m.fields.items()
-                          if k != "secret_ct" and v not in ("", None))
-        self.info.setText(f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}")
+        extra = ", ".join(
+            f"{k}: {_fmt(k, v)}"
+            for k, v in m.fields.items()
+            if k != "secret_ct" and v not in ("", None)
+        )
+        self.info.setText(
+            f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}"
+        )
         self.sources_b.setEnabled(bool(m.source_ids))
         self.details_edit.setReadOnly(m.type == "vault")
         self._update_vault_buttons()
         mid = m.id
-        StoreOp(self._bridge, lambda s: s.memory_history(mid)).success(self._on_history_loaded).run()
+        StoreOp(self._bridge, lambda s: s.memory_history(mid)).success(
+            self._on_history_loaded
+        ).run()
 
     def _on_history_loaded(self, events: list[dict[str, Any]]) -> None:
         self.history.clear()
@@ -224,8 +255,14 @@ class MemoryView(QWidget):
             self.history.addItem(QListWidgetItem(f"{when}  {e['op']} by {e['agent']}"))
 
     def _set_editable(self, on: bool) -> None:
-        for w in (self.title_edit, self.summary_edit, self.details_edit, self.save_b, self.delete_b,
-                  self.sources_b):
+        for w in (
+            self.title_edit,
+            self.summary_edit,
+            self.details_edit,
+            self.save_b,
+            self.delete_b,
+            self.sources_b,
+        ):
             w.setEnabled(on)
 
     # -- changing --------------------------------------------------------------------------------
@@ -235,8 +272,12 @@ class MemoryView(QWidget):
         m = self.current
         if m is None:
             return
-        data = edit_payload(m.type, self.title_edit.text(), self.summary_edit.toPlainText(),
-                            self.details_edit.toPlainText())
+        data = edit_payload(
+            m.type,
+            self.title_edit.text(),
+            self.summary_edit.toPlainText(),
+            self.details_edit.toPlainText(),
+        )
         self._pending_select = m.id
         ops.edit_memory(bridge=self._bridge, memory_id=m.id, data=data)
 
@@ -245,8 +286,13 @@ class MemoryView(QWidget):
         m = self.current
         if m is None:
             return
-        if ask and QMessageBox.question(self, "Delete memory", f"Delete “{m.title or m.summary[:40]}”? "
-                                        "Its history is kept.") != QMessageBox.StandardButton.Yes:
+        if (
+            ask
+            and QMessageBox.question(
+                self, "Delete memory", f"Delete “{m.title or m.summary[:40]}”? Its history is kept."
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         ops.delete_memory(bridge=self._bridge, memory_id=m.id)
 
@@ -262,7 +308,9 @@ class MemoryView(QWidget):
 
     def _refresh_vault_state(self) -> None:
         """Read whether the vault key is in memory (off the GUI thread)."""
-        StoreOp(self._bridge, lambda s: s.vault().keys.is_unlocked).success(self._set_vault_unlocked).run()
+        StoreOp(self._bridge, lambda s: s.vault().keys.is_unlocked).success(
+            self._set_vault_unlocked
+        ).run()
 
     def _set_vault_unlocked(self, unlocked: bool) -> None:
         changed = unlocked != self.vault_unlocked
@@ -283,25 +331,28 @@ class MemoryView(QWidget):
     def unlock_vault(self) -> None:
         """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs one."""
         StoreOp(self._bridge, _needs_passphrase).success(self._on_needs_passphrase).failure(
-            self._on_vault_failed).run()
+            self._on_vault_failed
+        ).run()
 
     def _on_needs_passphrase(self, needs: bool) -> None:
         passphrase: str | None = None
         if needs:
-            text, ok = QInputDialog.getText(self, "Unlock the vault", "Vault passphrase:",
-                                            QLineEdit.EchoMode.Password)
+            text, ok = QInputDialog.getText(
+                self, "Unlock the vault", "Vault passphrase:", QLineEdit.EchoMode.Password
+            )
             if not ok:
                 return
             passphrase = text
         self.vault_status.setText("Unlocking…")
         StoreOp(self._bridge, lambda s: s.vault().unlock(passphrase)).success(
-            lambda _r: self._set_vault_unlocked(True)).failure(self._on_vault_failed).run()
+            lambda _r: self._set_vault_unlocked(True)
+        ).failure(self._on_vault_failed).run()
 
     def lock_vault(self) -> None:
         """Forget the vault key; secrets are masked again."""
         StoreOp(self._bridge, lambda s: s.vault().lock()).success(
-            lambda _r: self._set_vault_unlocked(False)).failure(
-            lambda exc: self._show_vault_message(f"Could not lock the vault: {exc}")).run()
+            lambda _r: self._set_vault_unlocked(False)
+        ).failure(lambda exc: self._show_vault_message(f"Could not lock the vault: {exc}")).run()
 
     def reveal_current(self) -> None:
         """Show the decrypted value of the selected vault entry (unlocked vault only)."""
@@ -310,8 +361,8 @@ class MemoryView(QWidget):
             return
         mid = m.id
         StoreOp(self._bridge, lambda s: s.vault().show(mid)).success(
-            lambda shown: self._on_revealed(mid, shown)).failure(
-            lambda exc: self._show_vault_message(f"Could not reveal this entry: {exc}")).run()
+            lambda shown: self._on_revealed(mid, shown)
+        ).failure(lambda exc: self._show_vault_message(f"Could not reveal this entry: {exc}")).run()
 
     def _on_revealed(self, mid: int, shown: tuple[Any, str | None]) -> None:
         item, problem = shown

@@ -9,8 +9,15 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import qdebounced
 
 from app.bridge import CoreBridge
@@ -18,9 +25,17 @@ from app.ops import StoreOp
 from app.widgets.thumbs import ThumbnailCache
 
 TIME_FILTERS = ("Any time", "Today", "Yesterday", "Last 7 days", "Last 30 days")
-TYPE_FILTERS = (("Everything", ()), ("Screens", ("screen",)), ("Chats", ("chat",)),
-                ("All memories", ("memory",)), ("Episodic", ("episodic",)), ("Semantic", ("semantic",)),
-                ("Procedural", ("procedural",)), ("Resource", ("resource",)), ("Core", ("core",)))
+TYPE_FILTERS = (
+    ("Everything", ()),
+    ("Screens", ("screen",)),
+    ("Chats", ("chat",)),
+    ("All memories", ("memory",)),
+    ("Episodic", ("episodic",)),
+    ("Semantic", ("semantic",)),
+    ("Procedural", ("procedural",)),
+    ("Resource", ("resource",)),
+    ("Core", ("core",)),
+)
 
 
 def time_range(choice: str, now: float | None = None) -> tuple[float | None, float | None]:
@@ -112,9 +127,14 @@ class SearchView(QWidget):
         app = self.app_box.currentText().strip()
         self.status.setText("Searching…")
         query = self.query
-        StoreOp(self._bridge, lambda s: s.search(query, k=30, since=since, until=until, types=types,
-                                                 apps=(app,) if app else ())).success(
-            lambda hits: self._show(hits, gen)).failure(lambda exc: self._on_failed(exc, gen)).run()
+        StoreOp(
+            self._bridge,
+            lambda s: s.search(
+                query, k=30, since=since, until=until, types=types, apps=(app,) if app else ()
+            ),
+        ).success(lambda hits: self._show(hits, gen)).failure(
+            lambda exc: self._on_failed(exc, gen)
+        ).run()
 
     def _on_failed(self, exc: Exception, gen: int) -> None:
         if gen == self._generation:
@@ -136,7 +156,9 @@ class SearchView(QWidget):
         when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %H:%M")
         kind = hit.obs_kind if hit.kind == "observation" else hit.kind
         snippet = " ".join(hit.text.split())[:110]
-        item = QListWidgetItem(f"{hit.title or snippet[:60]}\n{kind} · {hit.app or ''} · {when}\n{snippet}")
+        item = QListWidgetItem(
+            f"{hit.title or snippet[:60]}\n{kind} · {hit.app or ''} · {when}\n{snippet}"
+        )
         item.setData(Qt.ItemDataRole.UserRole, hit)
         item.setSizeHint(QSize(0, 66))
         src = next((s for s in hit.sources if s.frame_path), None)

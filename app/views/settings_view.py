@@ -7,10 +7,25 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import ops
 from app.bridge import CoreBridge
@@ -29,7 +44,13 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Capture", "capture.monitors", "Monitors (all, or 1,2…)", "text", None),
     ("Capture", "audio.enabled", "Record the microphone", "bool", None),
     ("Capture", "audio.device", "Input device", "text", None),
-    ("Privacy", "capture.excluded_apps", "Never capture these apps (comma separated)", "list", None),
+    (
+        "Privacy",
+        "capture.excluded_apps",
+        "Never capture these apps (comma separated)",
+        "list",
+        None,
+    ),
     ("Privacy", "capture.excluded_titles", "…or windows whose title matches", "list", None),
     ("Privacy", "vault.locked", "Keep the vault locked", "bool", None),
     ("Storage", "retention.days", "Keep frames for (days)", "int", (1, 36500)),
@@ -105,7 +126,9 @@ class SettingsView(QWidget):
     download_failed = Signal(str)
     _download_progress = Signal(object, object)  # (done, total) from the worker, queued to the GUI
 
-    def __init__(self, bridge: CoreBridge, capture: CaptureControl, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, capture: CaptureControl, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self._capture = capture
@@ -164,10 +187,15 @@ class SettingsView(QWidget):
         """Store the form (off the GUI thread)."""
         self.status.setText("Saving…")
         values = self.values()
-        restart = any(key.startswith(CAPTURE_PREFIXES) and value != self._loaded.get(key)
-                      for key, value in values.items())
-        ops.set_settings(bridge=self._bridge, values=values,
-                         on_done=lambda changes: self._on_saved(changes, values, restart))
+        restart = any(
+            key.startswith(CAPTURE_PREFIXES) and value != self._loaded.get(key)
+            for key, value in values.items()
+        )
+        ops.set_settings(
+            bridge=self._bridge,
+            values=values,
+            on_done=lambda changes: self._on_saved(changes, values, restart),
+        )
 
     def _on_saved(self, _changes: Any, values: dict[str, Any], restart: bool) -> None:
         self._loaded.update(values)
@@ -196,7 +224,9 @@ class SettingsView(QWidget):
 
     def reload_models(self) -> None:
         """List the model catalogue with local availability (off the GUI thread)."""
-        StoreOp(self._bridge, lambda s: catalogue_rows(s.models)).success(self._on_models_ready).run()
+        StoreOp(self._bridge, lambda s: catalogue_rows(s.models)).success(
+            self._on_models_ready
+        ).run()
 
     def _on_models_ready(self, rows: list[dict[str, Any]]) -> None:
         selected = self.selected_model()
@@ -238,7 +268,8 @@ class SettingsView(QWidget):
         self._open_progress(model_id)
         self._update_download_button()
         StoreOp(self._bridge, lambda s: self._pull(model_id, s)).success(
-            self._on_download_done).failure(self._on_download_failed).run()
+            self._on_download_done
+        ).failure(self._on_download_failed).run()
 
     def _open_progress(self, model_id: str) -> None:
         dialog = QProgressDialog(f"Downloading {model_id}…", "Cancel", 0, 100, self)
@@ -306,7 +337,9 @@ class SettingsView(QWidget):
             self.status.setText(text)
         else:
             text = str(exc) if isinstance(exc, ModelUnavailable) else f"The download failed: {exc}"
-            self.message_box = QMessageBox(QMessageBox.Icon.Warning, "Model download", text, parent=self)
+            self.message_box = QMessageBox(
+                QMessageBox.Icon.Warning, "Model download", text, parent=self
+            )
             self.message_box.open()
         self.download_failed.emit(text)
 

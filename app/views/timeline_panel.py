@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import (QCalendarWidget, QHBoxLayout, QLabel, QMenu, QStyle, QToolButton,
-                               QVBoxLayout, QWidget, QWidgetAction)
+from PySide6.QtWidgets import (
+    QCalendarWidget,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
 
 from app.bridge import CoreBridge
 from app.widgets.qt_timeline import QtTimeline
@@ -30,7 +39,9 @@ class TimelinePanel(QWidget):
         self.strip.summary_loaded.connect(self._on_summary_loaded)
         self._on_range_changed(0, 0)
 
-    def _button(self, text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
+    def _button(
+        self, text: str, tip: str, icon: QStyle.StandardPixmap | None = None
+    ) -> QToolButton:
         btn = QToolButton(self)
         btn.setText(text)
         btn.setToolTip(tip)
@@ -92,6 +103,8 @@ class TimelinePanel(QWidget):
 
     def _on_summary_loaded(self, summary: Summary) -> None:
         apps = len({b.app for b in summary.bands})
-        self.info.setText(f"{self._range_text} · {summary.total:,} moments · {apps} apps · "
-                          f"{len(summary.episodes)} episodes")
+        self.info.setText(
+            f"{self._range_text} · {summary.total:,} moments · {apps} apps · "
+            f"{len(summary.episodes)} episodes"
+        )
         self.info.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

@@ -19,8 +19,14 @@ from app.ops import StoreOp
 
 STALE_AFTER_S = 300.0
 STATES = ("capturing", "paused", "unavailable", "stale", "error", "unknown")
-_LABELS = {"capturing": "● Capturing", "paused": "❚❚ Paused", "unavailable": "○ Not capturing",
-           "stale": "● Stale", "error": "⚠ Capture error", "unknown": "…"}
+_LABELS = {
+    "capturing": "● Capturing",
+    "paused": "❚❚ Paused",
+    "unavailable": "○ Not capturing",
+    "stale": "● Stale",
+    "error": "⚠ Capture error",
+    "unknown": "…",
+}
 
 
 def capture_report(service: Any, now: float | None = None) -> tuple[str, str | None]:
@@ -90,7 +96,9 @@ class CaptureControl(QObject):
 
     state_changed = Signal(str)
 
-    def __init__(self, bridge: CoreBridge, poll_ms: int = 30_000, parent: QObject | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, poll_ms: int = 30_000, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self.state = "unknown"
@@ -126,7 +134,8 @@ class CaptureControl(QObject):
 
     def _run(self, op: Any) -> None:
         StoreOp(self._bridge, op).success(self._on_report).failure(
-            lambda e: self._on_report(("error", str(e)))).run()
+            lambda e: self._on_report(("error", str(e)))
+        ).run()
 
     def _on_report(self, report: tuple[str, str | None]) -> None:
         state, reason = report
@@ -151,7 +160,9 @@ class CaptureControl(QObject):
         btn.setToolTip("Pause or resume capture")
         btn.setText(self.label)
         btn.clicked.connect(self.toggle)
-        self.state_changed.connect(lambda _s: (btn.setText(self.label), btn.setToolTip(self.tooltip)))
+        self.state_changed.connect(
+            lambda _s: (btn.setText(self.label), btn.setToolTip(self.tooltip))
+        )
         return btn
 
     @property

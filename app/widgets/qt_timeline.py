@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app import theme
@@ -38,8 +37,9 @@ class QtTimeline(QWidget):
     episode_selected = Signal(int)
     summary_loaded = Signal(object)
 
-    def __init__(self, bridge: CoreBridge, timeline: Timeline | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, timeline: Timeline | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self.timeline = timeline or Timeline()
@@ -75,7 +75,8 @@ class QtTimeline(QWidget):
         gen, tl = self._generation, self.timeline
         start, end, bucket = tl.view_start, tl.view_end, tl.bucket_for(self._strip_width())
         StoreOp(self._bridge, lambda s: s.timeline_summary(start, end, bucket)).success(
-            lambda summary: self._on_summary_ready(gen, summary)).run()
+            lambda summary: self._on_summary_ready(gen, summary)
+        ).run()
 
     def _on_summary_ready(self, gen: int, summary: Summary) -> None:
         if gen != self._generation:
@@ -166,8 +167,11 @@ class QtTimeline(QWidget):
             p.drawRoundedRect(QRectF(x0, BAND_Y, max(1.5, x1 - x0), BAND_H), 3, 3)
             if x1 - x0 > 60:
                 p.setPen(QColor("white"))
-                p.drawText(QRectF(x0 + 5, BAND_Y, x1 - x0 - 8, BAND_H),
-                           Qt.AlignmentFlag.AlignVCenter, band.app)
+                p.drawText(
+                    QRectF(x0 + 5, BAND_Y, x1 - x0 - 8, BAND_H),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    band.app,
+                )
                 p.setPen(Qt.PenStyle.NoPen)
 
     def _paint_episodes(self, p: QPainter, c: theme.Colors) -> None:
@@ -177,13 +181,19 @@ class QtTimeline(QWidget):
             x1 = max(self.x_of(epi.end), x0 + 6)
             rect = QRectF(x0, EPI_Y, x1 - x0, EPI_H)
             p.setPen(QPen(QColor(c.accent), 1))
-            p.setBrush(QColor(c.accent).lighter(170) if not c.dark else QColor(c.accent).darker(220))
+            p.setBrush(
+                QColor(c.accent).lighter(170) if not c.dark else QColor(c.accent).darker(220)
+            )
             p.drawRoundedRect(rect, 5, 5)
             if rect.width() > 40:
                 p.setPen(QColor(c.text))
-                p.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
-                           p.fontMetrics().elidedText(epi.title, Qt.TextElideMode.ElideRight,
-                                                      int(rect.width() - 10)))
+                p.drawText(
+                    rect.adjusted(6, 0, -4, 0),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    p.fontMetrics().elidedText(
+                        epi.title, Qt.TextElideMode.ElideRight, int(rect.width() - 10)
+                    ),
+                )
 
     def _paint_cursors(self, p: QPainter, c: theme.Colors) -> None:
         if self.current_ts is not None:

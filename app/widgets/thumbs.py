@@ -31,8 +31,13 @@ class ThumbnailCache(QObject):
 
     thumbnail_loaded = Signal(int)
 
-    def __init__(self, bridge: CoreBridge, size: QSize = QSize(240, 135), capacity: int = 300,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        bridge: CoreBridge,
+        size: QSize = QSize(240, 135),
+        capacity: int = 300,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self._size = size

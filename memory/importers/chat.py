@@ -38,7 +38,12 @@ def _field(obj: dict, key: str, kind: type, required: bool = True) -> object:
             raise ValueError(f'missing field "{key}"')
         return None
     value = obj[key]
-    if kind is str and isinstance(value, int | float) and not isinstance(value, bool) and key == "id":
+    if (
+        kind is str
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and key == "id"
+    ):
         value = str(value)
     if not isinstance(value, kind):
         raise ValueError(f'field "{key}" must be {kind.__name__}, not {type(value).__name__}')
@@ -72,11 +77,20 @@ def parse_line(raw: bytes, number: int) -> ChatLine:
     msg_id = str(_field(obj, "id", str))
     if not msg_id.strip():
         raise ValueError('field "id" is empty')
-    return ChatLine(number, msg_id, ts, str(_field(obj, "speaker", str)), msg,
-                    _field(obj, "session", str, False), _field(obj, "image_caption", str, False))  # type: ignore[arg-type]
+    return ChatLine(
+        number,
+        msg_id,
+        ts,
+        str(_field(obj, "speaker", str)),
+        msg,
+        _field(obj, "session", str, False),
+        _field(obj, "image_caption", str, False),
+    )  # type: ignore[arg-type]
 
 
-def read_chat_jsonl(path: Path, *, skip_bad: bool = False) -> tuple[list[ChatLine], list[tuple[int, str]]]:
+def read_chat_jsonl(
+    path: Path, *, skip_bad: bool = False
+) -> tuple[list[ChatLine], list[tuple[int, str]]]:
     """Read a whole file: (messages, skipped (line, reason)).
 
     Raises:
@@ -100,7 +114,11 @@ def read_chat_jsonl(path: Path, *, skip_bad: bool = False) -> tuple[list[ChatLin
             lines.append(item)
         except ValueError as exc:
             if not skip_bad:
-                raise ImportFailed(str(path), number, f"{exc}; nothing was imported "
-                                   "(fix the line, or pass --skip-bad to import the rest)") from exc
+                raise ImportFailed(
+                    str(path),
+                    number,
+                    f"{exc}; nothing was imported "
+                    "(fix the line, or pass --skip-bad to import the rest)",
+                ) from exc
             bad.append((number, str(exc)))
     return lines, bad

@@ -80,8 +80,16 @@ def parse_manifest_line(raw: bytes, number: int, base: Path) -> FrameEntry:
         ts = parse_ts(obj["ts"])
     except BadQuery as exc:
         raise ValueError(str(exc)) from exc
-    return FrameEntry(number, str(obj["id"]), (base / rel), rel, ts,
-                      _opt_str(obj, "app"), _opt_str(obj, "title"), _opt_str(obj, "url"))
+    return FrameEntry(
+        number,
+        str(obj["id"]),
+        (base / rel),
+        rel,
+        ts,
+        _opt_str(obj, "app"),
+        _opt_str(obj, "title"),
+        _opt_str(obj, "url"),
+    )
 
 
 def check_image(path: Path) -> None:
@@ -98,16 +106,21 @@ def check_image(path: Path) -> None:
         raise ValueError(str(exc)) from exc
 
 
-def _fail_or_keep(path: Path, number: int, exc: ValueError, skip_bad: bool,
-                  bad: list[tuple[int, str]]) -> None:
+def _fail_or_keep(
+    path: Path, number: int, exc: ValueError, skip_bad: bool, bad: list[tuple[int, str]]
+) -> None:
     if not skip_bad:
-        raise ImportFailed(str(path), number, f"{exc}; nothing was imported "
-                           "(fix the line, or pass --skip-bad to import the rest)") from exc
+        raise ImportFailed(
+            str(path),
+            number,
+            f"{exc}; nothing was imported (fix the line, or pass --skip-bad to import the rest)",
+        ) from exc
     bad.append((number, str(exc)))
 
 
-def read_manifest(path: Path, *, skip_bad: bool = False,
-                  progress: Progress | None = None) -> tuple[list[FrameEntry], list[tuple[int, str]]]:
+def read_manifest(
+    path: Path, *, skip_bad: bool = False, progress: Progress | None = None
+) -> tuple[list[FrameEntry], list[tuple[int, str]]]:
     """Read and check a whole manifest: (entries, skipped (line, reason)).
 
     Raises:
@@ -139,15 +152,18 @@ def read_manifest(path: Path, *, skip_bad: bool = False,
     return entries, bad
 
 
-def read_folder(folder: Path, *, skip_bad: bool = False,
-                progress: Progress | None = None) -> tuple[list[FrameEntry], list[tuple[int, str]]]:
+def read_folder(
+    folder: Path, *, skip_bad: bool = False, progress: Progress | None = None
+) -> tuple[list[FrameEntry], list[tuple[int, str]]]:
     """Every image under a folder (recursively), with file modification times as capture times.
 
     Raises:
         ImportFailed: the first unreadable image when ``skip_bad`` is False.
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
     entries: list[FrameEntry] = []
     bad: list[tuple[int, str]] = []
     for number, file in enumerate(files, start=1):

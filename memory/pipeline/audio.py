@@ -66,8 +66,9 @@ class AudioSink:
     Runs on the audio recorder's worker thread. ``paused_reason`` (low disk) drops chunks.
     """
 
-    def __init__(self, store: MemoryStore, frames: FrameStore,
-                 on_added: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, store: MemoryStore, frames: FrameStore, on_added: Callable[[int], None] | None = None
+    ) -> None:
         self.store = store
         self.frames = frames
         self.on_added = on_added
@@ -94,8 +95,13 @@ class AudioSink:
         data, suffix = encode_audio(samples, chunk.sample_rate)
         rel = _audio_rel(chunk.ts_start, suffix)
         atomic_write(self.frames.root / rel, data)
-        row = NewObservation(kind="audio", ts_start=chunk.ts_start.timestamp(),
-                             ts_end=chunk.ts_end.timestamp(), frame_path=rel, window_title=chunk.device)
+        row = NewObservation(
+            kind="audio",
+            ts_start=chunk.ts_start.timestamp(),
+            ts_end=chunk.ts_end.timestamp(),
+            frame_path=rel,
+            window_title=chunk.device,
+        )
         try:
             (obs_id,) = self.store.add_observations([row])
         except BaseException:

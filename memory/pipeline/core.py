@@ -83,13 +83,27 @@ class Pipeline:
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
         self.inbox = Inbox(service.store, self.frames)
-        self.vault = Vault(service.store, service.vectors, root, backend=self.options.vault_backend,
-                           passphrase=self.options.vault_passphrase)
+        self.vault = Vault(
+            service.store,
+            service.vectors,
+            root,
+            backend=self.options.vault_backend,
+            passphrase=self.options.vault_passphrase,
+        )
         self._reader: RegionReader | None = None
         self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=self.options.keep_audio)
-        self.indexer = Indexer(service.store, self.frames, service.vectors, self.inbox, self.reader,
-                               vault=self.vault, image_hook=self.options.image_hook, audio=self.audio,
-                               max_attempts=self.options.max_attempts, backoff_s=self.options.backoff_s)
+        self.indexer = Indexer(
+            service.store,
+            self.frames,
+            service.vectors,
+            self.inbox,
+            self.reader,
+            vault=self.vault,
+            image_hook=self.options.image_hook,
+            audio=self.audio,
+            max_attempts=self.options.max_attempts,
+            backoff_s=self.options.backoff_s,
+        )
 
     def reader(self) -> RegionReader:
         """The OCR reader, loading the model on first use."""
@@ -107,8 +121,14 @@ class Pipeline:
             return self.options.speech
         return self.service.models.speech()
 
-    def import_frames(self, path: Path, *, skip_bad: bool = False,
-                      progress: Progress | None = None, index: bool = True) -> FrameImportReport:
+    def import_frames(
+        self,
+        path: Path,
+        *,
+        skip_bad: bool = False,
+        progress: Progress | None = None,
+        index: bool = True,
+    ) -> FrameImportReport:
         """Import a manifest JSONL or a folder of images; all of it, or nothing if a line is bad.
 
         Raises:
@@ -117,13 +137,20 @@ class Pipeline:
         path = Path(path)
         reader = read_folder if path.is_dir() else read_manifest
         entries, bad = reader(path, skip_bad=skip_bad, progress=_phase(progress, "checking"))
-        result = ingest_entries(self.inbox, entries, dedup=self.options.dedup,
-                                progress=_phase(progress, "storing"))
+        result = ingest_entries(
+            self.inbox, entries, dedup=self.options.dedup, progress=_phase(progress, "storing")
+        )
         before = self.indexer.stats.failed
         indexed = self.indexer.process_pending(_phase(progress, "indexing")) if index else 0
         self.service._remember_vector_count()
-        return FrameImportReport(result.new, result.existing, result.near_duplicates, indexed,
-                                 self.indexer.stats.failed - before, tuple(bad))
+        return FrameImportReport(
+            result.new,
+            result.existing,
+            result.near_duplicates,
+            indexed,
+            self.indexer.stats.failed - before,
+            tuple(bad),
+        )
 
 
 def _phase(progress: Any, name: str) -> Progress | None:

@@ -78,8 +78,11 @@ class Inbox:
 
     def existing(self, kind: str, ext_id: str) -> int | None:
         """The id of an observation already imported with this ext_id, if any."""
-        row = self.store.read().execute(
-            "SELECT id FROM observations WHERE kind = ? AND ext_id = ?", (kind, ext_id)).fetchone()
+        row = (
+            self.store.read()
+            .execute("SELECT id FROM observations WHERE kind = ? AND ext_id = ?", (kind, ext_id))
+            .fetchone()
+        )
         return int(row[0]) if row else None
 
     def add(self, img: Image.Image, meta: FrameMeta, hint: FrameHint | None = None) -> int | None:
@@ -89,9 +92,19 @@ class Inbox:
         stored = self.frames.save(img, meta.ts, meta.kind[0])
         self.bytes_written += stored.bytes_written
         frame_path = meta.frame_ref if meta.kind == "import" and meta.frame_ref else stored.frame
-        row = NewObservation(kind=meta.kind, ts_start=meta.ts, ts_end=meta.ts, ext_id=meta.ext_id,
-                             app=meta.app, window_title=meta.title, url=meta.url, monitor=meta.monitor,
-                             frame_path=frame_path, thumb_path=stored.thumb, phash=signed64(meta.phash))
+        row = NewObservation(
+            kind=meta.kind,
+            ts_start=meta.ts,
+            ts_end=meta.ts,
+            ext_id=meta.ext_id,
+            app=meta.app,
+            window_title=meta.title,
+            url=meta.url,
+            monitor=meta.monitor,
+            frame_path=frame_path,
+            thumb_path=stored.thumb,
+            phash=signed64(meta.phash),
+        )
         try:
             (obs_id,) = self.store.add_observations([row])
         except BaseException:
@@ -101,17 +114,25 @@ class Inbox:
             self._remove(stored.frame, stored.thumb)
             return None
         size = self.frames.size(stored.frame)
-        self.store.write(lambda c: c.execute("UPDATE observations SET frame_bytes = ? WHERE id = ?",
-                                             (size, obs_id)), "frame size")
+        self.store.write(
+            lambda c: c.execute(
+                "UPDATE observations SET frame_bytes = ? WHERE id = ?", (size, obs_id)
+            ),
+            "frame size",
+        )
         if hint is not None:
             self._remember(obs_id, hint)
         return obs_id
 
     def extend(self, obs_id: int, ts: float) -> None:
         """Stretch an observation's span to ``ts`` (a skipped near-duplicate was seen then)."""
-        self.store.write(lambda c: c.execute(
-            "UPDATE observations SET ts_end = MAX(COALESCE(ts_end, ts_start), ?) WHERE id = ?",
-            (ts, obs_id)), "extend observation")
+        self.store.write(
+            lambda c: c.execute(
+                "UPDATE observations SET ts_end = MAX(COALESCE(ts_end, ts_start), ?) WHERE id = ?",
+                (ts, obs_id),
+            ),
+            "extend observation",
+        )
 
     def take_hint(self, obs_id: int) -> FrameHint | None:
         """Remove and return the hint of an observation, if it is still in memory."""

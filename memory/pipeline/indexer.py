@@ -53,10 +53,20 @@ class IndexStats:
 class Indexer:
     """Turns pending frame observations into searchable ones. One batch at a time (thread-safe)."""
 
-    def __init__(self, store: MemoryStore, frames: FrameStore, vectors: VectorSync, inbox: Inbox,
-                 reader: Callable[[], RegionReader], *, vault: Vault | None = None,
-                 image_hook: ImageHook | None = None, audio: AudioTranscriber | None = None,
-                 max_attempts: int = 3, backoff_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        frames: FrameStore,
+        vectors: VectorSync,
+        inbox: Inbox,
+        reader: Callable[[], RegionReader],
+        *,
+        vault: Vault | None = None,
+        image_hook: ImageHook | None = None,
+        audio: AudioTranscriber | None = None,
+        max_attempts: int = 3,
+        backoff_s: float = 5.0,
+    ) -> None:
         self.store, self.frames, self.vectors, self.inbox = store, frames, vectors, inbox
         self._reader = reader
         self.vault = vault
@@ -72,22 +82,33 @@ class Indexer:
 
     def backlog(self) -> int:
         """Frame and audio observations waiting (pending, or failed with attempts left)."""
-        return int(self.store.read().execute(
-            f"SELECT COUNT(*) FROM observations WHERE {self._kinds_sql} AND "
-            "(status = 'pending' OR (status = 'failed' AND attempts < ?))",
-            (self.max_attempts,)).fetchone()[0])
+        return int(
+            self.store.read()
+            .execute(
+                f"SELECT COUNT(*) FROM observations WHERE {self._kinds_sql} AND "
+                "(status = 'pending' OR (status = 'failed' AND attempts < ?))",
+                (self.max_attempts,),
+            )
+            .fetchone()[0]
+        )
 
     def _due(self, limit: int) -> list[Observation]:
-        rows = self.store.read().execute(
-            f"SELECT * FROM observations WHERE {self._kinds_sql} AND "
-            "(status = 'pending' OR (status = 'failed' AND attempts < ?)) ORDER BY id LIMIT ?",
-            (self.max_attempts, limit * 4)).fetchall()
+        rows = (
+            self.store.read()
+            .execute(
+                f"SELECT * FROM observations WHERE {self._kinds_sql} AND "
+                "(status = 'pending' OR (status = 'failed' AND attempts < ?)) ORDER BY id LIMIT ?",
+                (self.max_attempts, limit * 4),
+            )
+            .fetchall()
+        )
         now = time.monotonic()
         out = [Observation.from_row(r) for r in rows]
         return [o for o in out if self._retry_at.get(o.id, 0.0) <= now][:limit]
 
-    def process_pending(self, progress: Progress | None = None, batch: int = 8,
-                        limit: int | None = None) -> int:
+    def process_pending(
+        self, progress: Progress | None = None, batch: int = 8, limit: int | None = None
+    ) -> int:
         """Index everything due now (or try ``limit`` rows); returns how many were indexed."""
         total = self.backlog() if limit is None else min(limit, self.backlog())
         done = 0
@@ -130,9 +151,11 @@ class Indexer:
 
     def _fail(self, o: Observation, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
-        logger.warning("indexing observation %d failed (attempt %d): %s", o.id, o.attempts + 1, message)
+        logger.warning(
+            "indexing observation %d failed (attempt %d): %s", o.id, o.attempts + 1, message
+        )
         self.store.set_status([o.id], "failed", message[:500])
-        self._retry_at[o.id] = time.monotonic() + self.backoff_s * (2 ** o.attempts)
+        self._retry_at[o.id] = time.monotonic() + self.backoff_s * (2**o.attempts)
         self.stats.failed += 1
         self.stats.last_error = message
 
@@ -153,9 +176,13 @@ class Indexer:
         else:
             raise FileNotFoundError(f"observation {o.id} has no frame")
         started = time.perf_counter()
-        lines = self._reader().read(img, monitor=o.monitor if o.kind == "screen" else None, obs_id=o.id,
-                                    boxes=hint.boxes if hint else (),
-                                    previous_id=hint.previous_id if hint else None)
+        lines = self._reader().read(
+            img,
+            monitor=o.monitor if o.kind == "screen" else None,
+            obs_id=o.id,
+            boxes=hint.boxes if hint else (),
+            previous_id=hint.previous_id if hint else None,
+        )
         self.stats.ocr_seconds += time.perf_counter() - started
         clean = scrub_lines(lines)
         if clean.findings:
@@ -176,7 +203,9 @@ class Indexer:
         self.store.update_observation(o.id, text=clean.text, error=None)
         return replace(o, text=clean.text)
 
-    def _blur(self, o: Observation, img: Image.Image, stored: str, blur: tuple[tuple[int, ...], ...]) -> None:
+    def _blur(
+        self, o: Observation, img: Image.Image, stored: str, blur: tuple[tuple[int, ...], ...]
+    ) -> None:
         """Blur the secret lines in the stored frame and its thumbnail."""
         scale = self._stored_scale(stored, img)
         boxes = [tuple(round(v * scale) for v in b) for b in blur]
@@ -194,8 +223,15 @@ class Indexer:
             if f.placeholder in seen:
                 continue
             seen.add(f.placeholder)
-            self.vault.add_secret(f.kind, f.value, placeholder=f.placeholder, caption=f"{f.kind} seen in {where}",
-                                  source=where, source_id=o.id, ts=o.ts_start)
+            self.vault.add_secret(
+                f.kind,
+                f.value,
+                placeholder=f.placeholder,
+                caption=f"{f.kind} seen in {where}",
+                source=where,
+                source_id=o.id,
+                ts=o.ts_start,
+            )
 
     def _stored_scale(self, stored: str, img: Image.Image) -> float:
         with Image.open(self.frames.root / stored) as s:
@@ -217,9 +253,14 @@ class IndexWorker(threading.Thread):
     ``before`` runs once on the worker's thread before the first round (resuming chat left pending).
     """
 
-    def __init__(self, indexer: Indexer, *, poll_s: float = 0.5,
-                 after_batch: list[Callable[[int], None]] | None = None,
-                 before: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        indexer: Indexer,
+        *,
+        poll_s: float = 0.5,
+        after_batch: list[Callable[[int], None]] | None = None,
+        before: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(name="engram-indexer", daemon=True)
         self.indexer = indexer
         self.poll_s = poll_s

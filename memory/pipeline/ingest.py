@@ -34,11 +34,17 @@ class IngestResult:
 def _load_rgb(path: str) -> Callable[[], Image.Image]:
     def load() -> Image.Image:
         return open_image(path).convert("RGB")
+
     return load
 
 
-def ingest_entries(inbox: Inbox, entries: list[FrameEntry], *, dedup: DedupConfig | None = None,
-                   progress: Progress | None = None) -> IngestResult:
+def ingest_entries(
+    inbox: Inbox,
+    entries: list[FrameEntry],
+    *,
+    dedup: DedupConfig | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
     """Enter imported frames, oldest first, through the same dedup as live capture.
 
     Dedup runs per window (app and title), with the capture time as its clock and the live
@@ -61,8 +67,16 @@ def ingest_entries(inbox: Inbox, entries: list[FrameEntry], *, dedup: DedupConfi
             inbox.extend(last_kept[key], e.ts)
             near += 1
         else:
-            meta = FrameMeta("import", e.ts, e.app, e.title, e.url, ext_id=e.id, phash=decision.phash,
-                             frame_ref=e.rel)
+            meta = FrameMeta(
+                "import",
+                e.ts,
+                e.app,
+                e.title,
+                e.url,
+                ext_id=e.id,
+                phash=decision.phash,
+                frame_ref=e.rel,
+            )
             obs_id = inbox.add(img, meta, FrameHint(_load_rgb(str(e.path))))
             if obs_id is None:
                 obs_id = inbox.existing("import", e.id)
@@ -99,8 +113,15 @@ class ScreenSink:
             return
         img = Image.frombytes("RGB", (item.width, item.height), item.rgb)
         w = item.window
-        meta = FrameMeta("screen", item.ts.timestamp(), w.app, w.title, w.url, monitor=item.monitor,
-                         phash=item.phash)
+        meta = FrameMeta(
+            "screen",
+            item.ts.timestamp(),
+            w.app,
+            w.title,
+            w.url,
+            monitor=item.monitor,
+            phash=item.phash,
+        )
         with self._lock:
             previous = self._previous.get(item.monitor)
         hint = FrameHint(lambda: img, tuple(item.changed_boxes), previous, heavy=True)

@@ -47,8 +47,10 @@ class RunStatus:
 
     def line(self) -> str:
         """The one-line status shown in the terminal."""
-        return (f"{self.state}: frames kept {self.kept}, skipped {self.skipped}; pending {self.pending}; "
-                f"indexed {self.indexed}; errors {self.errors}; audio: {self.audio}")
+        return (
+            f"{self.state}: frames kept {self.kept}, skipped {self.skipped}; pending {self.pending}; "
+            f"indexed {self.indexed}; errors {self.errors}; audio: {self.audio}"
+        )
 
 
 def screen_problem() -> str | None:
@@ -97,11 +99,16 @@ def config_from_settings(settings: dict[str, Any]) -> tuple[CaptureConfig, Reten
         interval_s=float(settings.get("capture.interval_s", 2.0)),
         monitors=_monitors(settings.get("capture.monitors", "all")),
         excluded_apps=[str(a) for a in settings.get("capture.excluded_apps", [])],
-        excluded_title_patterns=[_title_regex(str(p)) for p in settings.get("capture.excluded_titles", [])],
+        excluded_title_patterns=[
+            _title_regex(str(p)) for p in settings.get("capture.excluded_titles", [])
+        ],
         audio_enabled=bool(settings.get("audio.enabled", False)),
-        audio_device=_audio_device(settings.get("audio.device")))
-    policy = RetentionPolicy(keep_full_days=float(settings.get("retention.days", 30.0)),
-                             quota_bytes=int(float(settings.get("retention.quota_gb", 20.0)) * GIB))
+        audio_device=_audio_device(settings.get("audio.device")),
+    )
+    policy = RetentionPolicy(
+        keep_full_days=float(settings.get("retention.days", 30.0)),
+        quota_bytes=int(float(settings.get("retention.quota_gb", 20.0)) * GIB),
+    )
     return cfg, policy
 
 
@@ -116,21 +123,30 @@ class Recorder:
             with its own loop (``engram run``) calls ``housekeep`` instead.
     """
 
-    def __init__(self, service: MemoryService, config: CaptureConfig | None = None, *,
-                 policy: RetentionPolicy | None = None, memorize: bool = True,
-                 housekeeping: bool = False) -> None:
+    def __init__(
+        self,
+        service: MemoryService,
+        config: CaptureConfig | None = None,
+        *,
+        policy: RetentionPolicy | None = None,
+        memorize: bool = True,
+        housekeeping: bool = False,
+    ) -> None:
         from capture.screen import ScreenRecorder
 
         self.service = service
         self.pipeline = service.pipeline()
         self.config = config or CaptureConfig()
         self.policy = policy or RetentionPolicy()
-        self.worker = IndexWorker(self.pipeline.indexer, after_batch=self._pipeline_hooks(),
-                                  before=self._resume_chat)
+        self.worker = IndexWorker(
+            self.pipeline.indexer, after_batch=self._pipeline_hooks(), before=self._resume_chat
+        )
         self.sink = ScreenSink(self.pipeline.inbox, on_added=lambda _id: self.worker.wake())
         self.screen_problem = screen_problem()
         self.recorder: Any = None if self.screen_problem else ScreenRecorder(self.config, self.sink)
-        self.audio_sink = AudioSink(service.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake())
+        self.audio_sink = AudioSink(
+            service.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
+        )
         self.mic: Any = None
         self.audio = "off"
         if self.config.audio_enabled:
@@ -178,13 +194,16 @@ class Recorder:
             except CaptureUnavailable as exc:
                 self.recorder, self.screen_problem = None, exc.reason
         if self.recorder is None:
-            notes.append(f"screen capture unavailable: {self.screen_problem}; "
-                         "indexing, memorising and audio go on")
+            notes.append(
+                f"screen capture unavailable: {self.screen_problem}; "
+                "indexing, memorising and audio go on"
+            )
         if self.mic is not None:
             notes.extend(self._start_mic())
         if self._housekeeping:
-            self._thread = threading.Thread(target=self._housekeeping_loop, name="engram-housekeeping",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._housekeeping_loop, name="engram-housekeeping", daemon=True
+            )
             self._thread.start()
         return notes
 
@@ -285,8 +304,15 @@ class Recorder:
             skipped, sink_errors = rs.frames_skipped, rs.sink_errors
         if self.mic is not None and self.audio == "recording":
             sink_errors += self.mic.status().sink_errors
-        return RunStatus(state, self.sink.kept, skipped, self.pipeline.indexer.backlog(),
-                         stats.indexed, stats.failed + sink_errors, self.audio_line())
+        return RunStatus(
+            state,
+            self.sink.kept,
+            skipped,
+            self.pipeline.indexer.backlog(),
+            stats.indexed,
+            stats.failed + sink_errors,
+            self.audio_line(),
+        )
 
     def audio_line(self) -> str:
         """The microphone's state in words."""
@@ -300,8 +326,16 @@ class Recorder:
         """The app's view: state (capturing|paused|unavailable|error), reason and counters."""
         run = self.status()
         state, reason = self._state_and_reason()
-        return {"state": state, "reason": reason, "frames_kept": run.kept, "frames_skipped": run.skipped,
-                "pending": run.pending, "indexed": run.indexed, "errors": run.errors, "audio": run.audio}
+        return {
+            "state": state,
+            "reason": reason,
+            "frames_kept": run.kept,
+            "frames_skipped": run.skipped,
+            "pending": run.pending,
+            "indexed": run.indexed,
+            "errors": run.errors,
+            "audio": run.audio,
+        }
 
     def _state_and_reason(self) -> tuple[str, str | None]:
         if self.user_paused:

@@ -72,9 +72,11 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
 
 def read_order(lines: list[OcrLine]) -> list[OcrLine]:
     """Lines top to bottom, left to right (rows within half a line height count as one row)."""
+
     def key(line: OcrLine) -> tuple[int, int]:
         row = (line.box[1] + line.box[3] // 2) // max(8, line.box[3] or 8)
         return (row, line.box[0])
+
     return sorted(lines, key=key)
 
 
@@ -93,8 +95,15 @@ class RegionReader:
         self.frames_full = 0
         self.frames_partial = 0
 
-    def read(self, img: Image.Image, *, monitor: int | None = None, obs_id: int = 0,
-             boxes: tuple[Box, ...] = (), previous_id: int | None = None) -> list[OcrLine]:
+    def read(
+        self,
+        img: Image.Image,
+        *,
+        monitor: int | None = None,
+        obs_id: int = 0,
+        boxes: tuple[Box, ...] = (),
+        previous_id: int | None = None,
+    ) -> list[OcrLine]:
         """OCR ``img``; reuse the previous frame's lines outside ``boxes`` when that is safe."""
         with self._lock:
             prev = self._previous.get(monitor) if monitor is not None else None
@@ -116,7 +125,9 @@ class RegionReader:
         with self._lock:
             self._previous.pop(monitor, None)
 
-    def _read_changed(self, img: Image.Image, prev: _Previous, boxes: list[Box]) -> list[OcrLine] | None:
+    def _read_changed(
+        self, img: Image.Image, prev: _Previous, boxes: list[Box]
+    ) -> list[OcrLine] | None:
         bands = self._bands(img, prev, boxes)
         area = sum(b[2] * b[3] for b in bands)
         if area > self.full_ratio * img.width * img.height:
@@ -140,8 +151,15 @@ class RegionReader:
         width = img.width
         bands = merge_boxes([(0, b[1], width, b[3]) for b in boxes])
         for _ in range(2):  # grow to whole old lines that the change cuts through
-            bands = merge_boxes([(0, y, width, h) for _x, y, _w, h in (
-                _union_all(b, [ln.box for ln in prev.lines if _overlaps(ln.box, b)]) for b in bands)])
+            bands = merge_boxes(
+                [
+                    (0, y, width, h)
+                    for _x, y, _w, h in (
+                        _union_all(b, [ln.box for ln in prev.lines if _overlaps(ln.box, b)])
+                        for b in bands
+                    )
+                ]
+            )
         bands = [_pad(b, self.pad, img.size) for b in bands]
         return merge_boxes(bands)
 

@@ -48,19 +48,30 @@ class RetentionReport:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the CLI prints."""
-        return {"thinned": self.thinned, "freed_bytes": self.freed_bytes, "total_bytes": self.total_bytes}
+        return {
+            "thinned": self.thinned,
+            "freed_bytes": self.freed_bytes,
+            "total_bytes": self.total_bytes,
+        }
 
 
 def full_frames_bytes(store: MemoryStore) -> int:
     """Bytes used by full-size stored frames (thumbnails not counted)."""
-    row = store.read().execute("SELECT COALESCE(SUM(frame_bytes), 0) FROM observations "
-                               "WHERE frame_bytes IS NOT NULL").fetchone()
+    row = (
+        store.read()
+        .execute(
+            "SELECT COALESCE(SUM(frame_bytes), 0) FROM observations WHERE frame_bytes IS NOT NULL"
+        )
+        .fetchone()
+    )
     return int(row[0])
 
 
 def _candidates(store: MemoryStore, before: float | None, limit: int) -> list[Any]:
-    sql = ("SELECT id, kind, frame_path, thumb_path, frame_bytes FROM observations "
-           "WHERE frame_bytes IS NOT NULL AND status != 'pending'")
+    sql = (
+        "SELECT id, kind, frame_path, thumb_path, frame_bytes FROM observations "
+        "WHERE frame_bytes IS NOT NULL AND status != 'pending'"
+    )
     args: list[Any] = []
     if before is not None:
         sql += " AND ts_start < ?"
@@ -73,22 +84,34 @@ def _thin(store: MemoryStore, frames: FrameStore, rows: list[Any]) -> int:
     """Delete the full frames of these rows (after the rows stop pointing at them)."""
     updates, files, freed = [], [], 0
     for r in rows:
-        full = r["frame_path"] if r["kind"] == "screen" else (
-            full_for_thumb(r["thumb_path"]) if r["thumb_path"] else None)
+        full = (
+            r["frame_path"]
+            if r["kind"] == "screen"
+            else (full_for_thumb(r["thumb_path"]) if r["thumb_path"] else None)
+        )
         new_frame = r["thumb_path"] if r["kind"] == "screen" else r["frame_path"]
         updates.append((new_frame, r["id"]))
         if full:
             files.append(full)
         freed += int(r["frame_bytes"] or 0)
-    store.write(lambda c: c.executemany(
-        "UPDATE observations SET frame_path = ?, frame_bytes = NULL WHERE id = ?", updates), "thin frames")
+    store.write(
+        lambda c: c.executemany(
+            "UPDATE observations SET frame_path = ?, frame_bytes = NULL WHERE id = ?", updates
+        ),
+        "thin frames",
+    )
     for rel in files:  # rows first: a crash here leaves a stray file, never a broken row
         (frames.root / rel).unlink(missing_ok=True)
     return freed
 
 
-def apply_retention(store: MemoryStore, frames: FrameStore, policy: RetentionPolicy,
-                    now: float | None = None, batch: int = 500) -> RetentionReport:
+def apply_retention(
+    store: MemoryStore,
+    frames: FrameStore,
+    policy: RetentionPolicy,
+    now: float | None = None,
+    batch: int = 500,
+) -> RetentionReport:
     """Thin frames past the age limit, then oldest frames until under the quota."""
     now = time.time() if now is None else now
     thinned = freed = 0
@@ -122,6 +145,8 @@ def low_disk(path: Path, policy: RetentionPolicy) -> str | None:
     except OSError as exc:
         return f"cannot read free disk space: {exc}"
     if free < policy.min_free_bytes:
-        return (f"paused: only {free / GIB:.1f} GiB free on the disk of {path} "
-                f"(capture resumes above {policy.min_free_bytes / GIB:.1f} GiB)")
+        return (
+            f"paused: only {free / GIB:.1f} GiB free on the disk of {path} "
+            f"(capture resumes above {policy.min_free_bytes / GIB:.1f} GiB)"
+        )
     return None

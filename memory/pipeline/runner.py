@@ -37,9 +37,16 @@ class HeadlessRun(Recorder):
         memorize: run the memorising worker on what gets indexed.
     """
 
-    def __init__(self, service: MemoryService, *, interval: float | None = None,
-                 policy: RetentionPolicy | None = None, audio: bool = True,
-                 audio_device: str | int | None = None, memorize: bool = True) -> None:
+    def __init__(
+        self,
+        service: MemoryService,
+        *,
+        interval: float | None = None,
+        policy: RetentionPolicy | None = None,
+        audio: bool = True,
+        audio_device: str | int | None = None,
+        memorize: bool = True,
+    ) -> None:
         timing = {"interval_s": interval} if interval else {}
         cfg = CaptureConfig(**timing, audio_enabled=audio, audio_device=audio_device)
         super().__init__(service, cfg, policy=policy, memorize=memorize)
@@ -81,11 +88,20 @@ def _note(out: TextIO, line: str) -> None:
     out.flush()
 
 
-def run_headless(service: MemoryService, *, duration: float | None = None, interval: float | None = None,
-                 audio: bool = True, audio_device: str | int | None = None, memorize: bool = True,
-                 out: TextIO) -> int:
+def run_headless(
+    service: MemoryService,
+    *,
+    duration: float | None = None,
+    interval: float | None = None,
+    audio: bool = True,
+    audio_device: str | int | None = None,
+    memorize: bool = True,
+    out: TextIO,
+) -> int:
     """Run capture and indexing in this process; returns the exit code (0, or 3 after errors)."""
-    run = HeadlessRun(service, interval=interval, audio=audio, audio_device=audio_device, memorize=memorize)
+    run = HeadlessRun(
+        service, interval=interval, audio=audio, audio_device=audio_device, memorize=memorize
+    )
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: run.stop_event.set())

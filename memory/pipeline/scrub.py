@@ -42,7 +42,10 @@ def scrub_lines(lines: list[OcrLine]) -> Scrubbed:
                 out_lines[hit.index] = placeholder
                 findings.append(Finding(kind, original, 0, len(original), placeholder))
     else:  # a placeholder never holds a newline; be conservative if that ever changes
-        out_lines = [ln if i not in {h.index for h in hits} else "[REDACTED]" for i, ln in enumerate(out_lines)]
+        out_lines = [
+            ln if i not in {h.index for h in hits} else "[REDACTED]"
+            for i, ln in enumerate(out_lines)
+        ]
     blur = {h.box for h in hits}
     for f in result.findings:  # boxes of lines that hold part of a finding
         blur.update(_boxes_of_span(lines, f.start, f.end))

@@ -45,6 +45,12 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (README documents it)."""
-        return {"id": self.id, "kind": self.kind, "score": round(self.score, 6), "ts": iso(self.ts),
-                "title": self.title, "text": self.text,
-                "sources": [s.to_json() for s in self.sources]}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "score": round(self.score, 6),
+            "ts": iso(self.ts),
+            "title": self.title,
+            "text": self.text,
+            "sources": [s.to_json() for s in self.sources],
+        }

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-
 from typing import Any
 
 import numpy as np
@@ -62,8 +61,14 @@ class Weights:
 class Searcher:
     """Runs hybrid searches; safe to call from any thread (reads use per-thread connections)."""
 
-    def __init__(self, store: MemoryStore, index: VectorIndex, embedder: Callable[[], TextEmbedder],
-                 weights: Weights | None = None, lock: Any = None) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        index: VectorIndex,
+        embedder: Callable[[], TextEmbedder],
+        weights: Weights | None = None,
+        lock: Any = None,
+    ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
@@ -101,16 +106,20 @@ class Searcher:
         hits = self._hits(ranked[: q.k * 3], soft)
         return hits[: q.k]
 
-    def _sequence(self, seq: SequenceQuery, q: SearchQuery,
-                  soft: tuple[float, float] | None) -> list[Hit]:
+    def _sequence(
+        self, seq: SequenceQuery, q: SearchQuery, soft: tuple[float, float] | None
+    ) -> list[Hit]:
         """Find the anchor moments, then answer with the screen that came after (or before) each."""
-        anchors = self.search(replace(q, text=seq.anchor, types=SCREEN_KINDS, parse_time=False,
-                                      k=max(q.k, 10)))
+        anchors = self.search(
+            replace(q, text=seq.anchor, types=SCREEN_KINDS, parse_time=False, k=max(q.k, 10))
+        )
         if soft is not None:  # a time phrase still decides between anchors
             anchors.sort(key=lambda h: not (soft[0] <= h.ts < soft[1]))
         out: list[Hit] = []
         seen: set[int] = set()
-        anchor_obs = self._store.get_observations([int(h.id[2:]) for h in anchors if h.id.startswith("o:")])
+        anchor_obs = self._store.get_observations(
+            [int(h.id[2:]) for h in anchors if h.id.startswith("o:")]
+        )
         for rank, hit in enumerate(anchors):
             anchor = anchor_obs.get(int(hit.id[2:])) if hit.id.startswith("o:") else None
             nxt = next_screen(self._store, anchor, seq.step) if anchor else None
@@ -121,9 +130,16 @@ class Searcher:
             out.append(replace(found, extra={"after" if seq.step > 0 else "before": hit.id}))
         return out[: q.k]
 
-    def _fused(self, text: str, pool: int, q: SearchQuery, obs_kinds: tuple[str, ...] | None,
-               mem_types: tuple[str, ...] | None, start: float | None,
-               end: float | None) -> list[tuple[str, float]]:
+    def _fused(
+        self,
+        text: str,
+        pool: int,
+        q: SearchQuery,
+        obs_kinds: tuple[str, ...] | None,
+        mem_types: tuple[str, ...] | None,
+        start: float | None,
+        end: float | None,
+    ) -> list[tuple[str, float]]:
         lists: list[tuple[float, list[str]]] = []
         match = fts.quote_fts(text)
         conn = self._store.read()
@@ -131,12 +147,14 @@ class Searcher:
         if match is None:  # only a time range: the moments in it, newest first
             if obs_kinds is None:
                 return []
-            rows = self._store.observations_between(start or 0.0, end or 1e12, kinds=obs_kinds or (),
-                                                    limit=pool)
+            rows = self._store.observations_between(
+                start or 0.0, end or 1e12, kinds=obs_kinds or (), limit=pool
+            )
             return [(f"o:{o.id}", 1.0 / (RRF_K + i)) for i, o in enumerate(reversed(rows))]
         if obs_kinds is not None:
-            obs = fts.search_observations(conn, match, pool, start=start, end=end, apps=q.apps,
-                                          kinds=obs_kinds)
+            obs = fts.search_observations(
+                conn, match, pool, start=start, end=end, apps=q.apps, kinds=obs_kinds
+            )
             lists.append((w.obs_bm25, [f"o:{i}" for i, _ in obs]))
         if mem_types is not None and not q.apps:
             mems = fts.search_memories(conn, match, pool, start=start, end=end, types=mem_types)
@@ -144,21 +162,38 @@ class Searcher:
         lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps)
         return rrf(lists)
 
-    def _dense(self, text: str, pool: int, start: float | None, end: float | None,
-               obs_kinds: tuple[str, ...] | None, mem_types: tuple[str, ...] | None,
-               apps: tuple[str, ...]) -> list[tuple[float, list[str]]]:
+    def _dense(
+        self,
+        text: str,
+        pool: int,
+        start: float | None,
+        end: float | None,
+        obs_kinds: tuple[str, ...] | None,
+        mem_types: tuple[str, ...] | None,
+        apps: tuple[str, ...],
+    ) -> list[tuple[float, list[str]]]:
         vec = self._embedder().embed_texts([text])[0]
         out = []
         if obs_kinds is not None:
-            out.append((self.weights.obs_dense,
-                        self._nearest(vec, pool, "o", start, end, obs_kinds, apps)))
+            out.append(
+                (self.weights.obs_dense, self._nearest(vec, pool, "o", start, end, obs_kinds, apps))
+            )
         if mem_types is not None and not apps:
-            out.append((self.weights.mem_dense,
-                        self._nearest(vec, pool, "m", start, end, mem_types, ())))
+            out.append(
+                (self.weights.mem_dense, self._nearest(vec, pool, "m", start, end, mem_types, ()))
+            )
         return out
 
-    def _nearest(self, vec: np.ndarray, pool: int, src: str, start: float | None, end: float | None,
-                 kinds: tuple[str, ...], apps: tuple[str, ...]) -> list[str]:
+    def _nearest(
+        self,
+        vec: np.ndarray,
+        pool: int,
+        src: str,
+        start: float | None,
+        end: float | None,
+        kinds: tuple[str, ...],
+        apps: tuple[str, ...],
+    ) -> list[str]:
         """Nearest observations or memories; a time range filters a larger unfiltered candidate set.
 
         A metadata-filtered HNSW query in Chroma costs ~200 ms at 100k vectors (bench/search_scale.py),
@@ -193,9 +228,11 @@ class Searcher:
         for prefix, table, col in (("o:", "observations", "ts_start"), ("m:", "memories", "ts")):
             ids = [int(k[2:]) for k in keys if k.startswith(prefix)]
             for lo in range(0, len(ids), 500):
-                chunk = ids[lo:lo + 500]
-                rows = conn.execute(f"SELECT id, {col} FROM {table} WHERE id IN ({','.join('?' * len(chunk))})",
-                                    chunk)
+                chunk = ids[lo : lo + 500]
+                rows = conn.execute(
+                    f"SELECT id, {col} FROM {table} WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
                 out.update((f"{prefix}{r[0]}", r[1]) for r in rows)
         return out
 
@@ -246,15 +283,18 @@ def _split_types(types: tuple[str, ...]) -> tuple[tuple[str, ...] | None, tuple[
         elif t in MEMORY_TYPES:
             mems.append(t)
         else:
-            raise BadQuery(f"unknown type {t!r}: use observation, screen, audio, chat, import, memory "
-                           f"or one of {', '.join(MEMORY_TYPES)}")
+            raise BadQuery(
+                f"unknown type {t!r}: use observation, screen, audio, chat, import, memory "
+                f"or one of {', '.join(MEMORY_TYPES)}"
+            )
     return (tuple(obs) if obs else None), (tuple(mems) if mems else None)
 
 
 def observation_source(o: Observation) -> Source:
     """The source entry of an observation."""
-    return Source(o.id, o.ts_start, message_id=o.ext_id if o.kind == "chat" else None,
-                  frame_path=o.frame_path)
+    return Source(
+        o.id, o.ts_start, message_id=o.ext_id if o.kind == "chat" else None, frame_path=o.frame_path
+    )
 
 
 def observation_hit(o: Observation, score: float) -> Hit:
@@ -264,8 +304,17 @@ def observation_hit(o: Observation, score: float) -> Hit:
     else:
         title = o.window_title or o.app or o.kind
     text = f"{o.speaker}: {o.text}" if o.kind == "chat" and o.speaker else o.text
-    return Hit(f"o:{o.id}", "observation", score, o.ts_start, title, text[:SNIPPET],
-               (observation_source(o),), app=o.app, obs_kind=o.kind)
+    return Hit(
+        f"o:{o.id}",
+        "observation",
+        score,
+        o.ts_start,
+        title,
+        text[:SNIPPET],
+        (observation_source(o),),
+        app=o.app,
+        obs_kind=o.kind,
+    )
 
 
 def memory_hit(m: Memory, score: float, observations: dict[int, Observation]) -> Hit:

@@ -11,7 +11,9 @@ from memory.store.records import Observation
 _SEQ = re.compile(
     r"\b(?:(?:right|just|immediately|straight)\s+)?(?P<dir>after|before)\s+(?:i|we)\s+"
     r"(?:had\s+)?(?:read|saw|seen|looked\s+at|viewed|opened|watched|was\s+reading|was\s+looking\s+at"
-    r"|was\s+on|visited|checked)\b", re.IGNORECASE)
+    r"|was\s+on|visited|checked)\b",
+    re.IGNORECASE,
+)
 SCREEN_KINDS = ("screen", "import")
 
 
@@ -28,7 +30,7 @@ def parse_sequence(text: str) -> SequenceQuery | None:
     m = _SEQ.search(text)
     if not m:
         return None
-    anchor = text[m.end():].strip(" ?.!\t\n")
+    anchor = text[m.end() :].strip(" ?.!\t\n")
     quoted = re.search(r"['\"‘“](.+?)['\"’”]", anchor)
     if quoted:
         anchor = quoted.group(1)
@@ -45,9 +47,14 @@ def next_screen(store: MemoryStore, anchor: Observation, step: int) -> Observati
     """
     op, order = (">", "ASC") if step > 0 else ("<", "DESC")
     edge = (anchor.ts_end or anchor.ts_start) if step > 0 else anchor.ts_start
-    row = store.read().execute(
-        f"SELECT * FROM observations WHERE ts_start {op} ? AND kind IN ('screen', 'import') "
-        "AND NOT (coalesce(app, '') = ? AND coalesce(window_title, '') = ?) "
-        f"ORDER BY ts_start {order}, id {order} LIMIT 1",
-        (edge, anchor.app or "", anchor.window_title or "")).fetchone()
+    row = (
+        store.read()
+        .execute(
+            f"SELECT * FROM observations WHERE ts_start {op} ? AND kind IN ('screen', 'import') "
+            "AND NOT (coalesce(app, '') = ? AND coalesce(window_title, '') = ?) "
+            f"ORDER BY ts_start {order}, id {order} LIMIT 1",
+            (edge, anchor.app or "", anchor.window_title or ""),
+        )
+        .fetchone()
+    )
     return Observation.from_row(row) if row else None

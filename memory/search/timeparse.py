@@ -7,10 +7,28 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december")
-PARTS = {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 22), "night": (21, 29),
-         "lunchtime": (11, 14), "tonight": (17, 29)}
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+PARTS = {
+    "morning": (5, 12),
+    "afternoon": (12, 17),
+    "evening": (17, 22),
+    "night": (21, 29),
+    "lunchtime": (11, 14),
+    "tonight": (17, 29),
+}
 
 _PART = r"(?:\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night|lunchtime))?"
 _WD = r"(?P<wd>" + "|".join(WEEKDAYS) + r")"
@@ -59,6 +77,7 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
             monday = today - timedelta(days=today.weekday() + 7 * offset)
             start = datetime.combine(monday, time(0), tzinfo=tz)
             return start, start + timedelta(days=7)
+
         return f
 
     def month(offset: int):  # noqa: ANN202
@@ -67,6 +86,7 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
             while mo < 1:
                 y, mo = y - 1, mo + 12
             return _month_range(now, MONTHS[mo - 1], str(y))
+
         return f
 
     def ago(m: re.Match[str]) -> tuple[datetime, datetime]:
@@ -85,16 +105,38 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
         (re.compile(r"\bthis\s+week\b"), week(0)),
         (re.compile(r"\blast\s+month\b"), month(1)),
         (re.compile(r"\bthis\s+month\b"), month(0)),
-        (re.compile(r"\b(?:on\s+)?(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b" + _PART),
-         lambda m: _day_range(date(int(m["y"]), int(m["mo"]), int(m["d"])), m.group("part"), tz)),
-        (re.compile(r"\b(?:on\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON + r"(?:,?\s+(?P<y>\d{4}))?\b" + _PART),
-         lambda m: _dated(now, m)),
-        (re.compile(r"\b(?:on\s+)?" + _MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?\b" + _PART),
-         lambda m: _dated(now, m)),
-        (re.compile(r"\b(?:(?P<last>last|this|past)\s+|on\s+)?" + _WD + r"(?:'s)?" + _PART),
-         lambda m: _day_range(_past_weekday(now, m["wd"], bool(m.group("last"))), m.group("part"), tz)),
-        (re.compile(r"\b(?:in|during)\s+" + _MON + r"(?:\s+(?P<y>\d{4}))?\b"),
-         lambda m: _month_range(now, m["mon"], m.group("y"))),
+        (
+            re.compile(r"\b(?:on\s+)?(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b" + _PART),
+            lambda m: _day_range(date(int(m["y"]), int(m["mo"]), int(m["d"])), m.group("part"), tz),
+        ),
+        (
+            re.compile(
+                r"\b(?:on\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+                + _MON
+                + r"(?:,?\s+(?P<y>\d{4}))?\b"
+                + _PART
+            ),
+            lambda m: _dated(now, m),
+        ),
+        (
+            re.compile(
+                r"\b(?:on\s+)?"
+                + _MON
+                + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?\b"
+                + _PART
+            ),
+            lambda m: _dated(now, m),
+        ),
+        (
+            re.compile(r"\b(?:(?P<last>last|this|past)\s+|on\s+)?" + _WD + r"(?:'s)?" + _PART),
+            lambda m: _day_range(
+                _past_weekday(now, m["wd"], bool(m.group("last"))), m.group("part"), tz
+            ),
+        ),
+        (
+            re.compile(r"\b(?:in|during)\s+" + _MON + r"(?:\s+(?P<y>\d{4}))?\b"),
+            lambda m: _month_range(now, m["mon"], m.group("y")),
+        ),
     ]
 
 
@@ -121,6 +163,8 @@ def parse_time(query: str, now: datetime) -> tuple[TimeRange | None, str]:
             start, end = build(m)  # type: ignore[operator]
         except ValueError:  # "31 February": not a date, so not a time filter
             continue
-        rest = (query[:m.start()] + " " + query[m.end():]).strip()
-        return TimeRange(start, end, query[m.start():m.end()].strip()), re.sub(r"\s{2,}", " ", rest)
+        rest = (query[: m.start()] + " " + query[m.end() :]).strip()
+        return TimeRange(start, end, query[m.start() : m.end()].strip()), re.sub(
+            r"\s{2,}", " ", rest
+        )
     return None, query

@@ -31,7 +31,9 @@ def schema_version() -> int:
     return max(number for number, _ in _migration_files())
 
 
-def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = True) -> sqlite3.Connection:
+def connect(
+    path: Path, *, readonly: bool = False, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """Open the database with WAL, foreign keys and a busy timeout.
 
     Raises:
@@ -39,11 +41,20 @@ def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = Tru
     """
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                                   check_same_thread=check_same_thread, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=check_same_thread,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
         else:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=check_same_thread,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                check_same_thread=check_same_thread,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -53,8 +64,10 @@ def connect(path: Path, *, readonly: bool = False, check_same_thread: bool = Tru
             conn.execute("PRAGMA secure_delete = ON")  # forgotten text is zeroed on disk
     except sqlite3.Error as exc:
         if not readonly and _read_only_folder(Path(path).parent):
-            raise DiskFull(f"cannot open the database {path}: the data folder is read-only; "
-                           "nothing was written") from exc
+            raise DiskFull(
+                f"cannot open the database {path}: the data folder is read-only; "
+                "nothing was written"
+            ) from exc
         raise translate_error(exc, f"cannot open the database {path}") from exc
     return conn
 
@@ -114,7 +127,9 @@ def translate_error(exc: sqlite3.Error, what: str) -> StoreError:
     """Turn an sqlite3 error into the StoreError the user should see."""
     msg = str(exc).lower()
     if "disk is full" in msg or "disk i/o" in msg:
-        return DiskFull(f"{what}: the disk is full; nothing was written (free some space and retry)")
+        return DiskFull(
+            f"{what}: the disk is full; nothing was written (free some space and retry)"
+        )
     if "readonly" in msg or "read-only" in msg:
         return DiskFull(f"{what}: the data folder is read-only; nothing was written")
     if "locked" in msg or "busy" in msg:

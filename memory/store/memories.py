@@ -36,7 +36,9 @@ SPECS: dict[str, TypeSpec] = {
     "semantic": TypeSpec("semantic_memory", ("source",), "name"),
     "procedural": TypeSpec("procedural_memory", ("entry_type", "steps")),
     "resource": TypeSpec("resource_memory", ("resource_type", "uri"), "title", "content"),
-    "vault": TypeSpec("vault_memory", ("entry_type", "source", "sensitivity", "secret_ct"), "caption"),
+    "vault": TypeSpec(
+        "vault_memory", ("entry_type", "source", "sensitivity", "secret_ct"), "caption"
+    ),
 }
 PROCEDURE_TYPES = ("workflow", "guide", "script")
 SENSITIVITIES = ("low", "medium", "high")
@@ -53,14 +55,18 @@ def _text(data: dict[str, Any], key: str, limit: int) -> str:
     return value
 
 
-def split_fields(mtype: str, data: dict[str, Any], now: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_fields(
+    mtype: str, data: dict[str, Any], now: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a type's fields into shared columns and typed columns, validating both.
 
     Raises:
         InvalidMemory: unknown type, unknown field, wrong kind of value or over a limit.
     """
     if mtype not in SPECS:
-        raise InvalidMemory(f"unknown memory type {mtype!r}; expected one of {', '.join(MEMORY_TYPES)}")
+        raise InvalidMemory(
+            f"unknown memory type {mtype!r}; expected one of {', '.join(MEMORY_TYPES)}"
+        )
     spec = SPECS[mtype]
     allowed = {"title", "summary", "details", "ts", *spec.columns}
     allowed |= {a for a in (spec.title_alias, spec.details_alias) if a}
@@ -116,20 +122,38 @@ def _check_typed(mtype: str, typed: dict[str, Any], base: dict[str, Any], now: f
             raise InvalidMemory("a vault entry needs a caption")
 
 
-def insert(conn: sqlite3.Connection, mtype: str, data: dict[str, Any], *, source_ids: list[int],
-           tree_path: list[str], now: float) -> int:
+def insert(
+    conn: sqlite3.Connection,
+    mtype: str,
+    data: dict[str, Any],
+    *,
+    source_ids: list[int],
+    tree_path: list[str],
+    now: float,
+) -> int:
     """Insert one memory (shared row, typed row, provenance); return its id. Caller holds the transaction."""
     base, typed = split_fields(mtype, data, now)
     cur = conn.execute(
         "INSERT INTO memories (type, title, summary, details, ts, tree_path, source_ids, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (mtype, base["title"], base["summary"], base["details"], base["ts"],
-         json.dumps(list(tree_path), ensure_ascii=False), json.dumps(sorted(set(source_ids))), now, now),
+        (
+            mtype,
+            base["title"],
+            base["summary"],
+            base["details"],
+            base["ts"],
+            json.dumps(list(tree_path), ensure_ascii=False),
+            json.dumps(sorted(set(source_ids))),
+            now,
+            now,
+        ),
     )
     mid = int(cur.lastrowid)
     _write_typed(conn, mtype, mid, typed)
-    conn.executemany("INSERT OR IGNORE INTO memory_sources (memory_id, observation_id) VALUES (?, ?)",
-                     [(mid, int(s)) for s in set(source_ids)])
+    conn.executemany(
+        "INSERT OR IGNORE INTO memory_sources (memory_id, observation_id) VALUES (?, ?)",
+        [(mid, int(s)) for s in set(source_ids)],
+    )
     return mid
 
 
@@ -143,8 +167,15 @@ def _write_typed(conn: sqlite3.Connection, mtype: str, mid: int, typed: dict[str
     )
 
 
-def update(conn: sqlite3.Connection, memory: Memory, data: dict[str, Any], *,
-           source_ids: list[int] | None, tree_path: list[str] | None, now: float) -> None:
+def update(
+    conn: sqlite3.Connection,
+    memory: Memory,
+    data: dict[str, Any],
+    *,
+    source_ids: list[int] | None,
+    tree_path: list[str] | None,
+    now: float,
+) -> None:
     """Overwrite a memory's fields with ``data`` merged over its current fields; bump its version."""
     merged = public_fields(memory)
     merged.update(data)
@@ -153,13 +184,24 @@ def update(conn: sqlite3.Connection, memory: Memory, data: dict[str, Any], *,
     conn.execute(
         "UPDATE memories SET title = ?, summary = ?, details = ?, ts = ?, tree_path = ?, "
         "source_ids = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-        (base["title"], base["summary"], base["details"], base["ts"],
-         json.dumps(list(tree_path if tree_path is not None else memory.tree_path), ensure_ascii=False),
-         json.dumps(sources), now, memory.id),
+        (
+            base["title"],
+            base["summary"],
+            base["details"],
+            base["ts"],
+            json.dumps(
+                list(tree_path if tree_path is not None else memory.tree_path), ensure_ascii=False
+            ),
+            json.dumps(sources),
+            now,
+            memory.id,
+        ),
     )
     _write_typed(conn, memory.type, memory.id, typed)
-    conn.executemany("INSERT OR IGNORE INTO memory_sources (memory_id, observation_id) VALUES (?, ?)",
-                     [(memory.id, s) for s in sources])
+    conn.executemany(
+        "INSERT OR IGNORE INTO memory_sources (memory_id, observation_id) VALUES (?, ?)",
+        [(memory.id, s) for s in sources],
+    )
 
 
 def public_fields(memory: Memory) -> dict[str, Any]:
@@ -183,7 +225,9 @@ def load(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Memory]:
     out: dict[int, Memory] = {}
     for row in rows:
         spec = SPECS[row["type"]]
-        typed_row = conn.execute(f"SELECT * FROM {spec.table} WHERE id = ?", (row["id"],)).fetchone()
+        typed_row = conn.execute(
+            f"SELECT * FROM {spec.table} WHERE id = ?", (row["id"],)
+        ).fetchone()
         fields = {c: typed_row[c] for c in spec.columns} if typed_row else {}
         if row["type"] == "procedural" and isinstance(fields.get("steps"), str):
             fields["steps"] = json.loads(fields["steps"])
@@ -192,11 +236,20 @@ def load(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Memory]:
         if spec.details_alias:
             fields[spec.details_alias] = row["details"]
         out[row["id"]] = Memory(
-            id=row["id"], type=row["type"], title=row["title"], summary=row["summary"],
-            details=row["details"], ts=row["ts"], tree_path=tuple(json.loads(row["tree_path"])),
-            source_ids=tuple(json.loads(row["source_ids"])), created_at=row["created_at"],
-            updated_at=row["updated_at"], version=row["version"], superseded_by=row["superseded_by"],
-            deleted_at=row["deleted_at"], fields=fields,
+            id=row["id"],
+            type=row["type"],
+            title=row["title"],
+            summary=row["summary"],
+            details=row["details"],
+            ts=row["ts"],
+            tree_path=tuple(json.loads(row["tree_path"])),
+            source_ids=tuple(json.loads(row["source_ids"])),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            version=row["version"],
+            superseded_by=row["superseded_by"],
+            deleted_at=row["deleted_at"],
+            fields=fields,
         )
     return out
 
@@ -204,8 +257,18 @@ def load(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Memory]:
 def snapshot(memory: Memory) -> str:
     """JSON of a memory for the audit log (the vault ciphertext is left out)."""
     fields = {k: v for k, v in memory.fields.items() if k != "secret_ct"}
-    return json.dumps({
-        "type": memory.type, "title": memory.title, "summary": memory.summary,
-        "details": memory.details, "ts": memory.ts, "tree_path": list(memory.tree_path),
-        "source_ids": list(memory.source_ids), "version": memory.version, "fields": fields,
-    }, ensure_ascii=False, default=str)
+    return json.dumps(
+        {
+            "type": memory.type,
+            "title": memory.title,
+            "summary": memory.summary,
+            "details": memory.details,
+            "ts": memory.ts,
+            "tree_path": list(memory.tree_path),
+            "source_ids": list(memory.source_ids),
+            "version": memory.version,
+            "fields": fields,
+        },
+        ensure_ascii=False,
+        default=str,
+    )

@@ -20,8 +20,24 @@ from memory.store.records import MEMORY_TYPES, Memory, NewObservation, Observati
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_OBS_COLUMNS = ("kind", "ext_id", "ts_start", "ts_end", "app", "window_title", "url", "monitor",
-                "speaker", "session", "text", "context", "frame_path", "thumb_path", "phash", "status")
+_OBS_COLUMNS = (
+    "kind",
+    "ext_id",
+    "ts_start",
+    "ts_end",
+    "app",
+    "window_title",
+    "url",
+    "monitor",
+    "speaker",
+    "session",
+    "text",
+    "context",
+    "frame_path",
+    "thumb_path",
+    "phash",
+    "status",
+)
 
 
 class MemoryStore:
@@ -130,8 +146,12 @@ class MemoryStore:
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the ``meta`` table."""
-        self.write(lambda c: c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                                       (key, value)), "set meta")
+        self.write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)
+            ),
+            "set meta",
+        )
 
     # -- observations ---------------------------------------------------------------------------
 
@@ -145,7 +165,9 @@ class MemoryStore:
                 values = [getattr(item, c) for c in _OBS_COLUMNS]
                 cur = conn.execute(
                     f"INSERT OR IGNORE INTO observations ({', '.join(_OBS_COLUMNS)}, created_at) "
-                    f"VALUES ({', '.join('?' * len(_OBS_COLUMNS))}, ?)", (*values, now))
+                    f"VALUES ({', '.join('?' * len(_OBS_COLUMNS))}, ?)",
+                    (*values, now),
+                )
                 ids.append(int(cur.lastrowid) if cur.rowcount else None)
             return ids
 
@@ -158,22 +180,32 @@ class MemoryStore:
         if bad:
             raise StoreError(f"unknown observation column(s): {', '.join(sorted(bad))}")
         sets = ", ".join(f"{k} = ?" for k in changes)
-        self.write(lambda c: c.execute(f"UPDATE observations SET {sets} WHERE id = ?",
-                                       (*changes.values(), obs_id)), "update observation")
+        self.write(
+            lambda c: c.execute(
+                f"UPDATE observations SET {sets} WHERE id = ?", (*changes.values(), obs_id)
+            ),
+            "update observation",
+        )
 
     def set_status(self, ids: list[int], status: str, error: str | None = None) -> None:
         """Move observations to a status; ``failed`` counts an attempt and keeps the error."""
         bump = 1 if status == "failed" else 0
-        self.write(lambda c: c.executemany(
-            "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? WHERE id = ?",
-            [(status, error, bump, i) for i in ids]), "set status")
+        self.write(
+            lambda c: c.executemany(
+                "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+                [(status, error, bump, i) for i in ids],
+            ),
+            "set status",
+        )
 
     def get_observations(self, ids: list[int]) -> dict[int, Observation]:
         """Observations by id."""
         out: dict[int, Observation] = {}
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
-            for row in self.read().execute(f"SELECT * FROM observations WHERE id IN ({marks})", chunk):
+            for row in self.read().execute(
+                f"SELECT * FROM observations WHERE id IN ({marks})", chunk
+            ):
                 out[row["id"]] = Observation.from_row(row)
         return out
 
@@ -188,8 +220,15 @@ class MemoryStore:
             raise NotFound(f"no observation {obs_id}")
         return found[obs_id]
 
-    def observations_between(self, start: float, end: float, *, kinds: tuple[str, ...] = (),
-                             limit: int = 1000, offset: int = 0) -> list[Observation]:
+    def observations_between(
+        self,
+        start: float,
+        end: float,
+        *,
+        kinds: tuple[str, ...] = (),
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[Observation]:
         """Observations with ``start <= ts_start < end``, oldest first (timeline paging)."""
         sql = "SELECT * FROM observations WHERE ts_start >= ? AND ts_start < ?"
         args: list[Any] = [start, end]
@@ -204,34 +243,61 @@ class MemoryStore:
         """The observation right after (step=1) or before (step=-1) this one on the timeline."""
         cur = self.get_observation(obs_id)
         op, order = (">", "ASC") if step > 0 else ("<", "DESC")
-        row = self.read().execute(
-            f"SELECT * FROM observations WHERE (ts_start, id) {op} (?, ?) "
-            f"ORDER BY ts_start {order}, id {order} LIMIT 1", (cur.ts_start, cur.id)).fetchone()
+        row = (
+            self.read()
+            .execute(
+                f"SELECT * FROM observations WHERE (ts_start, id) {op} (?, ?) "
+                f"ORDER BY ts_start {order}, id {order} LIMIT 1",
+                (cur.ts_start, cur.id),
+            )
+            .fetchone()
+        )
         return Observation.from_row(row) if row else None
 
     def observations_with_status(self, status: str, limit: int = 100) -> list[Observation]:
         """The oldest observations in a status (work queues)."""
-        rows = self.read().execute("SELECT * FROM observations WHERE status = ? ORDER BY id LIMIT ?",
-                                   (status, limit)).fetchall()
+        rows = (
+            self.read()
+            .execute(
+                "SELECT * FROM observations WHERE status = ? ORDER BY id LIMIT ?", (status, limit)
+            )
+            .fetchall()
+        )
         return [Observation.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, Any]:
         """Counts of observations by status and kind, and of live memories by type."""
         conn = self.read()
-        by_status = dict(conn.execute("SELECT status, COUNT(*) FROM observations GROUP BY status").fetchall())
-        by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM observations GROUP BY kind").fetchall())
-        by_type = dict(conn.execute(
-            "SELECT type, COUNT(*) FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL "
-            "GROUP BY type").fetchall())
-        return {"observations": sum(by_status.values()), "by_status": by_status, "by_kind": by_kind,
-                "memories": {t: by_type.get(t, 0) for t in MEMORY_TYPES}}
+        by_status = dict(
+            conn.execute("SELECT status, COUNT(*) FROM observations GROUP BY status").fetchall()
+        )
+        by_kind = dict(
+            conn.execute("SELECT kind, COUNT(*) FROM observations GROUP BY kind").fetchall()
+        )
+        by_type = dict(
+            conn.execute(
+                "SELECT type, COUNT(*) FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL "
+                "GROUP BY type"
+            ).fetchall()
+        )
+        return {
+            "observations": sum(by_status.values()),
+            "by_status": by_status,
+            "by_kind": by_kind,
+            "memories": {t: by_type.get(t, 0) for t in MEMORY_TYPES},
+        }
 
     def iter_observations(self, batch: int = 1000) -> Iterator[list[Observation]]:
         """Every observation in id order, in batches (reindexing)."""
         last = 0
         while True:
-            rows = self.read().execute("SELECT * FROM observations WHERE id > ? ORDER BY id LIMIT ?",
-                                       (last, batch)).fetchall()
+            rows = (
+                self.read()
+                .execute(
+                    "SELECT * FROM observations WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                )
+                .fetchall()
+            )
             if not rows:
                 return
             last = rows[-1]["id"]
@@ -239,35 +305,58 @@ class MemoryStore:
 
     # -- memories -------------------------------------------------------------------------------
 
-    def add_memory(self, mtype: str, data: dict[str, Any], *, source_ids: list[int] = (),  # type: ignore[assignment]
-                   tree_path: list[str] = (), agent: str = "user") -> int:  # type: ignore[assignment]
+    def add_memory(
+        self,
+        mtype: str,
+        data: dict[str, Any],
+        *,
+        source_ids: list[int] = (),  # type: ignore[assignment]
+        tree_path: list[str] = (),
+        agent: str = "user",
+    ) -> int:  # type: ignore[assignment]
         """Insert a memory with provenance and an audit event; return its id.
 
         Raises:
             InvalidMemory: the fields break the schema or a limit.
         """
+
         def _do(conn: sqlite3.Connection) -> int:
             return self._insert_memory(conn, mtype, data, list(source_ids), list(tree_path), agent)
 
         return self.write(_do, "add memory")
 
-    def _insert_memory(self, conn: sqlite3.Connection, mtype: str, data: dict[str, Any],
-                       source_ids: list[int], tree_path: list[str], agent: str) -> int:
+    def _insert_memory(
+        self,
+        conn: sqlite3.Connection,
+        mtype: str,
+        data: dict[str, Any],
+        source_ids: list[int],
+        tree_path: list[str],
+        agent: str,
+    ) -> int:
         now = time.time()
         mid = mem.insert(conn, mtype, data, source_ids=source_ids, tree_path=tree_path, now=now)
         after = mem.snapshot(mem.load(conn, [mid])[mid])
         log_event(conn, mid, agent, "insert", None, after)
         return mid
 
-    def edit_memory(self, mid: int, data: dict[str, Any], *, agent: str = "user",
-                    source_ids: list[int] | None = None, tree_path: list[str] | None = None,
-                    op: str = "update") -> Memory:
+    def edit_memory(
+        self,
+        mid: int,
+        data: dict[str, Any],
+        *,
+        agent: str = "user",
+        source_ids: list[int] | None = None,
+        tree_path: list[str] | None = None,
+        op: str = "update",
+    ) -> Memory:
         """Change a live memory's fields, keeping the old version in ``memory_events``.
 
         Raises:
             NotFound: no live memory has that id.
             InvalidMemory: the new fields break the schema or a limit.
         """
+
         def _do(conn: sqlite3.Connection) -> Memory:
             old = _live(conn, mid)
             mem.update(conn, old, data, source_ids=source_ids, tree_path=tree_path, now=time.time())
@@ -283,6 +372,7 @@ class MemoryStore:
         Raises:
             NotFound: no live memory has that id.
         """
+
         def _do(conn: sqlite3.Connection) -> None:
             old = _live(conn, mid)
             conn.execute("UPDATE memories SET deleted_at = ? WHERE id = ?", (time.time(), mid))
@@ -290,14 +380,32 @@ class MemoryStore:
 
         self.write(_do, "delete memory")
 
-    def supersede_memory(self, old_id: int, mtype: str, data: dict[str, Any], *, agent: str,
-                         source_ids: list[int] = (), tree_path: list[str] = ()) -> int:  # type: ignore[assignment]
+    def supersede_memory(
+        self,
+        old_id: int,
+        mtype: str,
+        data: dict[str, Any],
+        *,
+        agent: str,
+        source_ids: list[int] = (),
+        tree_path: list[str] = (),
+    ) -> int:  # type: ignore[assignment]
         """Insert a newer memory that replaces ``old_id``; the old one stays, marked superseded."""
+
         def _do(conn: sqlite3.Connection) -> int:
             old = _live(conn, old_id)
-            new_id = self._insert_memory(conn, mtype, data, list(source_ids), list(tree_path), agent)
+            new_id = self._insert_memory(
+                conn, mtype, data, list(source_ids), list(tree_path), agent
+            )
             conn.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (new_id, old_id))
-            log_event(conn, old_id, agent, "supersede", mem.snapshot(old), f'{{"superseded_by": {new_id}}}')
+            log_event(
+                conn,
+                old_id,
+                agent,
+                "supersede",
+                mem.snapshot(old),
+                f'{{"superseded_by": {new_id}}}',
+            )
             return new_id
 
         return self.write(_do, "supersede memory")
@@ -320,8 +428,14 @@ class MemoryStore:
             raise NotFound(f"no memory {mid}")
         return found[mid]
 
-    def list_memories(self, mtype: str | None = None, *, limit: int = 100, offset: int = 0,
-                      include_inactive: bool = False) -> list[Memory]:
+    def list_memories(
+        self,
+        mtype: str | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        include_inactive: bool = False,
+    ) -> list[Memory]:
         """Memories newest first, optionally of one type; live ones unless asked otherwise."""
         sql = "SELECT id FROM memories WHERE 1 = 1"
         args: list[Any] = []
@@ -340,23 +454,35 @@ class MemoryStore:
         ids: set[int] = set()
         for chunk in _chunks(obs_ids, 500):
             marks = ",".join("?" * len(chunk))
-            ids.update(r[0] for r in self.read().execute(
-                f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({marks})", chunk))
+            ids.update(
+                r[0]
+                for r in self.read().execute(
+                    f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({marks})", chunk
+                )
+            )
         return [m for m in self.get_memories(sorted(ids)).values() if m.live]
 
     def history(self, mid: int) -> list[dict[str, Any]]:
         """The audit events of one memory, oldest first."""
-        rows = self.read().execute("SELECT * FROM memory_events WHERE memory_id = ? ORDER BY id",
-                                   (mid,)).fetchall()
+        rows = (
+            self.read()
+            .execute("SELECT * FROM memory_events WHERE memory_id = ? ORDER BY id", (mid,))
+            .fetchall()
+        )
         return [dict(r) for r in rows]
 
     def iter_memories(self, batch: int = 1000) -> Iterator[list[Memory]]:
         """Every live memory in id order, in batches (reindexing)."""
         last = 0
         while True:
-            ids = [r[0] for r in self.read().execute(
-                "SELECT id FROM memories WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
-                "ORDER BY id LIMIT ?", (last, batch))]
+            ids = [
+                r[0]
+                for r in self.read().execute(
+                    "SELECT id FROM memories WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
+                    "ORDER BY id LIMIT ?",
+                    (last, batch),
+                )
+            ]
             if not ids:
                 return
             last = ids[-1]
@@ -364,11 +490,20 @@ class MemoryStore:
             yield [found[i] for i in ids]
 
 
-def log_event(conn: sqlite3.Connection, mid: int | None, agent: str, op: str,
-              before: str | None, after: str | None) -> None:
+def log_event(
+    conn: sqlite3.Connection,
+    mid: int | None,
+    agent: str,
+    op: str,
+    before: str | None,
+    after: str | None,
+) -> None:
     """Append one row to the ``memory_events`` audit log."""
-    conn.execute("INSERT INTO memory_events (memory_id, ts, agent, op, before, after) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", (mid, time.time(), agent, op, before, after))
+    conn.execute(
+        "INSERT INTO memory_events (memory_id, ts, agent, op, before, after) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (mid, time.time(), agent, op, before, after),
+    )
 
 
 def _live(conn: sqlite3.Connection, mid: int) -> Memory:
@@ -381,4 +516,4 @@ def _live(conn: sqlite3.Connection, mid: int) -> Memory:
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     items = list(items)
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

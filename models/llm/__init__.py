@@ -24,8 +24,9 @@ def load_llm(cfg: LLMConfig, cache_dir: str | None = None) -> LLM:
     if cfg.backend == "openai":
         from models.llm.openai_http import OpenAICompatLLM
 
-        return OpenAICompatLLM(cfg.base_url, cfg.model, api_key=cfg.api_key,
-                               timeout=cfg.timeout, retries=cfg.retries)
+        return OpenAICompatLLM(
+            cfg.base_url, cfg.model, api_key=cfg.api_key, timeout=cfg.timeout, retries=cfg.retries
+        )
     from models.llm.local import TransformersLLM
     from models.registry import entry_for, resolve_source
 

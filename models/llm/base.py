@@ -20,18 +20,26 @@ class LLM(Protocol):
 
     model_id: str
 
-    def chat(self, messages: Sequence[Message], *, max_tokens: int = 256,
-             temperature: float = 0.0) -> str:
+    def chat(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
         """Return the assistant's reply."""
         ...
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 256,
-               temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
         """Yield the reply in pieces as they are generated."""
         ...
 
-    def json(self, messages: Sequence[Message], schema: dict[str, Any], *,
-             max_tokens: int = 256, temperature: float = 0.0) -> dict[str, Any]:
+    def json(
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> dict[str, Any]:
         """Return a reply that is a JSON object valid against ``schema``."""
         ...
 
@@ -48,7 +56,9 @@ def check_messages(messages: Sequence[Message]) -> list[Message]:
     for msg in messages:
         role, content = msg.get("role"), msg.get("content")
         if role not in ROLES or not isinstance(content, str):
-            raise BadInput(f"bad chat message {msg!r}: role must be one of {ROLES}, content a string")
+            raise BadInput(
+                f"bad chat message {msg!r}: role must be one of {ROLES}, content a string"
+            )
         out.append({"role": role, "content": content})
     return out
 
@@ -78,8 +88,9 @@ def parse_and_validate(raw: str, schema: dict[str, Any]) -> dict[str, Any]:
     try:
         jsonschema.validate(value, schema)
     except jsonschema.ValidationError as exc:
-        raise InvalidModelOutput(f"the model's JSON does not match the schema: {exc.message}",
-                                 raw) from exc
+        raise InvalidModelOutput(
+            f"the model's JSON does not match the schema: {exc.message}", raw
+        ) from exc
     if not isinstance(value, dict):
         raise InvalidModelOutput("the model's JSON is not an object", raw)
     return value

@@ -27,8 +27,9 @@ class TransformersLLM:
         device: "auto", "cuda", "mps" or "cpu".
     """
 
-    def __init__(self, path: str | Path, model_id: str, gguf_file: str | None = None,
-                 device: str = "auto") -> None:
+    def __init__(
+        self, path: str | Path, model_id: str, gguf_file: str | None = None, device: str = "auto"
+    ) -> None:
         self.model_id = model_id
         folder, gguf = _split_gguf(Path(path), gguf_file)
         self.device = pick_device(device)
@@ -36,13 +37,15 @@ class TransformersLLM:
         self.tokenizer, self.model = _load(folder, gguf, self.device, model_id)
         self._compiler: Any = None
 
-    def chat(self, messages: Sequence[Message], *, max_tokens: int = 256,
-             temperature: float = 0.0) -> str:
+    def chat(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
         """Return the assistant's reply. Blocks; run it off the GUI thread."""
         return self._decode(self._generate(messages, max_tokens, temperature))
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 256,
-               temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
         """Yield decoded text pieces while a worker thread generates."""
         from transformers import TextIteratorStreamer
 
@@ -67,8 +70,14 @@ class TransformersLLM:
         if errors:
             raise errors[0]
 
-    def json(self, messages: Sequence[Message], schema: dict[str, Any], *,
-             max_tokens: int = 256, temperature: float = 0.0) -> dict[str, Any]:
+    def json(
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> dict[str, Any]:
         """Return a JSON object valid against ``schema``; decoding is constrained by xgrammar.
 
         Raises:
@@ -80,7 +89,8 @@ class TransformersLLM:
         check_schema(schema)
         # Compact JSON: no free whitespace, so a weak model cannot pad forever.
         compiled = self._grammar_compiler().compile_json_schema(
-            json.dumps(schema), any_whitespace=False)
+            json.dumps(schema), any_whitespace=False
+        )
         processor = xgr_hf.LogitsProcessor(compiled)
         tokens = self._generate(messages, max_tokens, temperature, logits_processor=[processor])
         raw = self._decode(tokens)
@@ -91,7 +101,9 @@ class TransformersLLM:
                 raise
             raise InvalidModelOutput(
                 f"the reply was cut at max_tokens={max_tokens} before the JSON was complete; "
-                "raise max_tokens or bound the schema (maxLength, maximum)", raw) from exc
+                "raise max_tokens or bound the schema (maxLength, maximum)",
+                raw,
+            ) from exc
 
     def unload(self) -> None:
         """Drop the weights (the registry frees device memory afterwards)."""
@@ -103,22 +115,28 @@ class TransformersLLM:
 
         if self._compiler is None:
             info = xgr.TokenizerInfo.from_huggingface(
-                self.tokenizer, vocab_size=int(self.model.config.vocab_size))
+                self.tokenizer, vocab_size=int(self.model.config.vocab_size)
+            )
             self._compiler = xgr.GrammarCompiler(info)
         return self._compiler
 
     def _decode(self, tokens: Any) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
 
-    def _generate(self, messages: Sequence[Message], max_tokens: int, temperature: float,
-                  **extra: Any) -> Any:
+    def _generate(
+        self, messages: Sequence[Message], max_tokens: int, temperature: float, **extra: Any
+    ) -> Any:
         """Run ``generate`` and return the new token ids; on GPU OOM retry this call on cpu."""
         prompt = self.tokenizer.apply_chat_template(
-            check_messages(messages), tokenize=False, add_generation_prompt=True)
+            check_messages(messages), tokenize=False, add_generation_prompt=True
+        )
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         kwargs: dict[str, Any] = {
-            "max_new_tokens": max_tokens, "do_sample": temperature > 0,
-            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id, **extra}
+            "max_new_tokens": max_tokens,
+            "do_sample": temperature > 0,
+            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            **extra,
+        }
         if temperature > 0:
             kwargs["temperature"] = temperature
         with self._lock:
@@ -132,7 +150,7 @@ class TransformersLLM:
                     out = self._run(inputs, "cpu", kwargs)
                 finally:
                     self.model.to(self.device)
-        return out[0, inputs["input_ids"].shape[1]:]
+        return out[0, inputs["input_ids"].shape[1] :]
 
     def _run(self, inputs: Any, device: str, kwargs: dict[str, Any]) -> Any:
         import torch
@@ -164,9 +182,12 @@ def _load(folder: Path, gguf: str | None, device: str, model_id: str) -> tuple[A
     try:
         tok = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(
-            str(folder), gguf_file=gguf, dtype=dtype, local_files_only=True)
+            str(folder), gguf_file=gguf, dtype=dtype, local_files_only=True
+        )
     except Exception as exc:  # safetensors, gguf and tokenizers raise their own error types
-        raise ModelUnavailable("llm", model_id, f"cannot load {folder / (gguf or '')}: {exc}") from exc
+        raise ModelUnavailable(
+            "llm", model_id, f"cannot load {folder / (gguf or '')}: {exc}"
+        ) from exc
     model.to(device)
     model.eval()
     if tok.chat_template is None:

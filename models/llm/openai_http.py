@@ -32,8 +32,15 @@ class OpenAICompatLLM:
         backoff: first wait between attempts in seconds; doubles each time.
     """
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None,
-                 timeout: float = 60.0, retries: int = 2, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+    ) -> None:
         self.model_id = model
         self.base_url = base_url.rstrip("/")
         self.retries = retries
@@ -43,8 +50,9 @@ class OpenAICompatLLM:
         self._client = httpx.Client(timeout=timeout, headers=headers)
         self._json_style = "json_schema"
 
-    def chat(self, messages: Sequence[Message], *, max_tokens: int = 256,
-             temperature: float = 0.0) -> str:
+    def chat(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
         """Return the assistant's reply.
 
         Raises:
@@ -54,8 +62,9 @@ class OpenAICompatLLM:
         body = self._body(messages, max_tokens, temperature)
         return _content(self._post(body))
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 256,
-               temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
         """Yield reply pieces from the server's server-sent events as they arrive."""
         body = self._body(messages, max_tokens, temperature) | {"stream": True}
         url = f"{self.base_url}/chat/completions"
@@ -73,8 +82,14 @@ class OpenAICompatLLM:
         except httpx.TransportError as exc:
             raise LLMServerError(url, f"unreachable ({exc})") from exc
 
-    def json(self, messages: Sequence[Message], schema: dict[str, Any], *,
-             max_tokens: int = 256, temperature: float = 0.0) -> dict[str, Any]:
+    def json(
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> dict[str, Any]:
         """Return a JSON object valid against ``schema`` using ``response_format`` json_schema.
 
         Raises:
@@ -84,8 +99,10 @@ class OpenAICompatLLM:
         check_schema(schema)
         body = self._body(messages, max_tokens, temperature)
         if self._json_style == "json_schema":
-            body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "engram_response", "schema": schema, "strict": True}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "engram_response", "schema": schema, "strict": True},
+            }
             try:
                 return parse_and_validate(_content(self._post(body)), schema)
             except LLMServerError as exc:
@@ -101,10 +118,15 @@ class OpenAICompatLLM:
         """Close the HTTP connection pool."""
         self._client.close()
 
-    def _body(self, messages: Sequence[Message], max_tokens: int,
-              temperature: float) -> dict[str, Any]:
-        return {"model": self.model_id, "messages": check_messages(messages),
-                "max_tokens": max_tokens, "temperature": temperature}
+    def _body(
+        self, messages: Sequence[Message], max_tokens: int, temperature: float
+    ) -> dict[str, Any]:
+        return {
+            "model": self.model_id,
+            "messages": check_messages(messages),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST to /chat/completions with retries; return the decoded JSON answer."""
@@ -116,20 +138,22 @@ class OpenAICompatLLM:
                 response = self._client.post(url, json=body)
             except httpx.TimeoutException as exc:
                 if last:
-                    raise LLMServerError(url, f"no answer within {self.timeout:g} s after "
-                                         f"{attempts} attempts") from exc
+                    raise LLMServerError(
+                        url, f"no answer within {self.timeout:g} s after {attempts} attempts"
+                    ) from exc
                 reason = "timeout"
             except httpx.TransportError as exc:
                 if last:
-                    raise LLMServerError(url, f"unreachable after {attempts} attempts "
-                                         f"({exc})") from exc
+                    raise LLMServerError(
+                        url, f"unreachable after {attempts} attempts ({exc})"
+                    ) from exc
                 reason = f"unreachable ({type(exc).__name__})"
             else:
                 if response.status_code not in RETRY_STATUS or last:
                     _raise_for_status(url, response)
                     return _decode(url, response)
                 reason = f"HTTP {response.status_code}"
-            wait = self.backoff * 2 ** attempt
+            wait = self.backoff * 2**attempt
             logger.warning("LLM server %s: %s; retrying in %.1f s", url, reason, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
@@ -146,11 +170,13 @@ def _decode(url: str, response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidModelOutput(f"the server at {url} returned invalid JSON "
-                                 f"({response.text[:120]!r})", response.text) from exc
+        raise InvalidModelOutput(
+            f"the server at {url} returned invalid JSON ({response.text[:120]!r})", response.text
+        ) from exc
     if not isinstance(data, dict):
-        raise InvalidModelOutput(f"the server at {url} returned JSON that is not an object",
-                                 response.text)
+        raise InvalidModelOutput(
+            f"the server at {url} returned JSON that is not an object", response.text
+        )
     return data
 
 
@@ -158,8 +184,9 @@ def _content(data: dict[str, Any]) -> str:
     try:
         content = data["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError) as exc:
-        raise InvalidModelOutput("the server's answer has no choices[0].message.content",
-                                 json.dumps(data)[:500]) from exc
+        raise InvalidModelOutput(
+            "the server's answer has no choices[0].message.content", json.dumps(data)[:500]
+        ) from exc
     return content if isinstance(content, str) else ""
 
 
@@ -173,6 +200,7 @@ def _sse_piece(line: str) -> str | None:
     try:
         delta = json.loads(payload)["choices"][0].get("delta", {})
     except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise InvalidModelOutput(f"bad stream event from the server: {payload[:120]!r}",
-                                 payload) from exc
+        raise InvalidModelOutput(
+            f"bad stream event from the server: {payload[:120]!r}", payload
+        ) from exc
     return delta.get("content") or ""

@@ -24,8 +24,13 @@ class SlowFakeLLM:
     def unavailable_reason(self, service: Any) -> str | None:
         return None
 
-    def stream(self, service: Any, question: str, history: list[tuple[str, str]],
-               session_id: int | None = None) -> Iterator[Any]:
+    def stream(
+        self,
+        service: Any,
+        question: str,
+        history: list[tuple[str, str]],
+        session_id: int | None = None,
+    ) -> Iterator[Any]:
         from app.views.chat_backend import ChatEvent
 
         try:
@@ -34,8 +39,17 @@ class SlowFakeLLM:
                 yield ChatEvent("token", f"word{i} ")
             yield ChatEvent("token", "The flight is TP1361 [1].")
             obs = service.observation(self.observation_id)
-            yield ChatEvent("citations", citations=({"n": 1, "observation_id": obs.id, "ts": obs.ts_start,
-                                                     "title": obs.window_title},))
+            yield ChatEvent(
+                "citations",
+                citations=(
+                    {
+                        "n": 1,
+                        "observation_id": obs.id,
+                        "ts": obs.ts_start,
+                        "title": obs.window_title,
+                    },
+                ),
+            )
             yield ChatEvent("done")
         finally:
             self.closed = True
@@ -73,5 +87,5 @@ def window(qtbot: Any, seeded: tuple[Any, dict[str, Any]], threads_before: int) 
     deadline = time.monotonic() + 5
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.05)
-    leftover = [t.name for t in threading.enumerate()][threads_before - 1:]
+    leftover = [t.name for t in threading.enumerate()][threads_before - 1 :]
     assert threading.active_count() <= threads_before, f"dangling threads: {leftover}"

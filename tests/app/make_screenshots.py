@@ -1,6 +1,6 @@
 """Render the docs screenshots from a home with data (run by hand, not a test).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python tests/app/make_screenshots.py HOME OUTDIR
+xvfb-run -a -s "-screen 0 1600x1000x24" python tests/app/make_screenshots.py HOME OUTDIR
 """
 
 from __future__ import annotations
@@ -62,4 +62,10 @@ def main(home: Path, out: Path, day: date, query: str, question: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), date.fromisoformat(sys.argv[3]), sys.argv[4], sys.argv[5])
+    main(
+        Path(sys.argv[1]),
+        Path(sys.argv[2]),
+        date.fromisoformat(sys.argv[3]),
+        sys.argv[4],
+        sys.argv[5],
+    )

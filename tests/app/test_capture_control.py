@@ -70,7 +70,9 @@ def _names(service: FakeService) -> list[str]:
     return [name for name, _thread in service.calls]
 
 
-def test_pause_and_resume_reach_the_service_hooks_off_the_gui_thread(qtbot: Any, control: Any) -> None:
+def test_pause_and_resume_reach_the_service_hooks_off_the_gui_thread(
+    qtbot: Any, control: Any
+) -> None:
     capture, service = control
     with qtbot.waitSignal(capture.state_changed, timeout=5000) as paused:
         capture.toggle()
@@ -129,7 +131,9 @@ def test_saving_a_changed_capture_setting_restarts_the_recorder(qtbot: Any, cont
     assert service.settings["capture.interval_s"] == 5.0
 
 
-def test_resume_starts_a_recorder_the_app_launched_with_capture_off(qtbot: Any, control: Any) -> None:
+def test_resume_starts_a_recorder_the_app_launched_with_capture_off(
+    qtbot: Any, control: Any
+) -> None:
     capture, service = control
     service.settings["capture.enabled"] = False
     service.state = "stopped"

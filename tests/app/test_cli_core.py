@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def engram(home, *args, timeout=180, check=False):
-    res = subprocess.run([sys.executable, "-m", "app.cli.main", "--home", str(home), *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=timeout)
+    res = subprocess.run(
+        [sys.executable, "-m", "app.cli.main", "--home", str(home), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check:
         assert res.returncode == 0, res.stderr
     return res
@@ -31,9 +36,17 @@ def home(tmp_path):
 
 
 def chat_lines(n, start=0):
-    return [json.dumps({"id": f"m{i}", "ts": f"2026-02-16T09:{(i // 60) % 60:02d}:{i % 60:02d}",
-                        "speaker": "Ana" if i % 2 else "Bo", "text": f"message number {i} about topic{i % 7}"})
-            for i in range(start, start + n)]
+    return [
+        json.dumps(
+            {
+                "id": f"m{i}",
+                "ts": f"2026-02-16T09:{(i // 60) % 60:02d}:{i % 60:02d}",
+                "speaker": "Ana" if i % 2 else "Bo",
+                "text": f"message number {i} about topic{i % 7}",
+            }
+        )
+        for i in range(start, start + n)
+    ]
 
 
 def test_import_search_json_shape(home, tmp_path):
@@ -51,8 +64,10 @@ def test_batch_queries(home, tmp_path):
     f.write_text("\n".join(chat_lines(10)) + "\n")
     engram(home, "import", "chat", str(f), check=True)
     q = tmp_path / "q.jsonl"
-    q.write_text('{"id": "a", "query": "number 4"}\n{"id": "b", "query": "   "}\n'
-                 '{"id": "c", "query": "topic5 yesterday", "now": "2026-02-17T12:00:00"}\n')
+    q.write_text(
+        '{"id": "a", "query": "number 4"}\n{"id": "b", "query": "   "}\n'
+        '{"id": "c", "query": "topic5 yesterday", "now": "2026-02-17T12:00:00"}\n'
+    )
     out = engram(home, "search", "--queries", str(q), "--json", check=True)
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["id"] for x in lines] == ["a", "b", "c"]
@@ -89,9 +104,19 @@ def read_only(tmp_path):
             return folder
         view = tmp_path / "ro-view"
         view.mkdir()
-        ok = subprocess.run(["mount", "--bind", str(folder), str(view)], capture_output=True).returncode == 0
-        ok = ok and subprocess.run(["mount", "-o", "remount,bind,ro", str(view)],
-                                   capture_output=True).returncode == 0
+        ok = (
+            subprocess.run(
+                ["mount", "--bind", str(folder), str(view)], capture_output=True
+            ).returncode
+            == 0
+        )
+        ok = (
+            ok
+            and subprocess.run(
+                ["mount", "-o", "remount,bind,ro", str(view)], capture_output=True
+            ).returncode
+            == 0
+        )
         if not ok:
             pytest.skip("cannot make a read-only bind mount here (no mount permission)")
         mounted.append(view)
@@ -133,9 +158,16 @@ def test_two_processes_write_one_home(home, tmp_path):
         f = tmp_path / f"c{n}.jsonl"
         f.write_text("\n".join(chat_lines(300, start=n * 300)) + "\n")
         files.append(f)
-    procs = [subprocess.Popen([sys.executable, "-m", "app.cli.main", "--home", str(home), "import", "chat",
-                               str(f)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for f in files]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app.cli.main", "--home", str(home), "import", "chat", str(f)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     st = json.loads(engram(home, "status", "--json", check=True).stdout)
@@ -145,8 +177,12 @@ def test_two_processes_write_one_home(home, tmp_path):
 def test_killed_mid_import_next_run_is_consistent(home, tmp_path):
     f = tmp_path / "big.jsonl"
     f.write_text("\n".join(chat_lines(20000)) + "\n")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli.main", "--home", str(home), "import", "chat", str(f)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "--home", str(home), "import", "chat", str(f)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     db = home / "engram.db"
     deadline = time.time() + 120
     killed_at = None
@@ -154,7 +190,9 @@ def test_killed_mid_import_next_run_is_consistent(home, tmp_path):
         time.sleep(0.05)
         try:
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-            indexed = conn.execute("SELECT COUNT(*) FROM observations WHERE status = 'indexed'").fetchone()[0]
+            indexed = conn.execute(
+                "SELECT COUNT(*) FROM observations WHERE status = 'indexed'"
+            ).fetchone()[0]
             total = conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
             conn.close()
         except sqlite3.Error:
@@ -170,7 +208,9 @@ def test_killed_mid_import_next_run_is_consistent(home, tmp_path):
     assert again["imported"] == 0 and again["duplicates"] == 20000
     st = json.loads(engram(home, "status", "--json", check=True).stdout)
     assert st["observations"] == 20000 and st["by_status"] == {"indexed": 20000}
-    ids = sqlite3.connect(db).execute("SELECT COUNT(DISTINCT ext_id) FROM observations").fetchone()[0]
+    ids = (
+        sqlite3.connect(db).execute("SELECT COUNT(DISTINCT ext_id) FROM observations").fetchone()[0]
+    )
     assert ids == 20000
     hits = json.loads(engram(home, "search", "number 19999", "--json", check=True).stdout)
     assert any(s.get("message_id") == "m19999" for h in hits for s in h["sources"])

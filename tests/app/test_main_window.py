@@ -28,7 +28,9 @@ def test_search_then_enter_opens_the_frame(qtbot: Any, window: Any) -> None:
     obs = shown.args[0]
     assert "TP1361" in obs.text
     assert window.viewer._pixmap is not None and not window.viewer._pixmap.isNull()
-    assert "background" in window.viewer.text.toHtml() and "TP1361" in window.viewer.text.toPlainText()
+    assert (
+        "background" in window.viewer.text.toHtml() and "TP1361" in window.viewer.text.toPlainText()
+    )
     assert window.timeline.strip.current_ts == obs.ts_start
     assert window.timeline.strip.timeline.day == DAY.date()
 

@@ -22,18 +22,27 @@ def test_snapshot_writes_a_png_of_the_window(tmp_path: Path) -> None:
     service.close()
     out = tmp_path / "shot.png"
     # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids loading MiniLM.
-    code = ("import sys; from pathlib import Path; from app.main import run_app;"
-            "from memory.service import MemoryService; from memory.vectors import NumpyIndex;"
-            "from models.text_embedding import HashingEmbedder;"
-            "home = Path(sys.argv[1]);"
-            "svc = MemoryService(home, embedder=HashingEmbedder(), index=NumpyIndex());"
-            "sys.exit(run_app(home, snapshot_path=Path(sys.argv[2]), view='memory', service=svc))")
+    code = (
+        "import sys; from pathlib import Path; from app.main import run_app;"
+        "from memory.service import MemoryService; from memory.vectors import NumpyIndex;"
+        "from models.text_embedding import HashingEmbedder;"
+        "home = Path(sys.argv[1]);"
+        "svc = MemoryService(home, embedder=HashingEmbedder(), index=NumpyIndex());"
+        "sys.exit(run_app(home, snapshot_path=Path(sys.argv[2]), view='memory', service=svc))"
+    )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "home"), str(out)], check=True, env=env,
-                   timeout=120, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "home"), str(out)],
+        check=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
     image = QImage(str(out))
     assert image.width() >= 1000 and image.height() >= 600
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)
+    }
     assert len(colours) > 5  # a rendered window, not a blank image
 
 
@@ -46,14 +55,28 @@ def test_app_command_parses_its_options(tmp_path: Path, monkeypatch: Any) -> Non
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path)
     cmd_app.register(parser.add_subparsers())
-    args = parser.parse_args(["--home", str(tmp_path), "app", "--snapshot", "x.png", "--view", "chat"])
+    args = parser.parse_args(
+        ["--home", str(tmp_path), "app", "--snapshot", "x.png", "--view", "chat"]
+    )
     assert args.func(args) == 0
-    assert seen == {"home": tmp_path, "snapshot_path": Path("x.png"), "view": "chat", "minimized": False}
+    assert seen == {
+        "home": tmp_path,
+        "snapshot_path": Path("x.png"),
+        "view": "chat",
+        "minimized": False,
+    }
 
 
 def test_citations_from_the_agent_are_normalised() -> None:
-    cite = normalise_citation({"n": 2, "id": "m:7", "kind": "semantic", "title": "Q3 budget",
-                               "sources": [{"observation_id": 12, "ts": "2026-02-17T09:00:00+00:00"}]})
+    cite = normalise_citation(
+        {
+            "n": 2,
+            "id": "m:7",
+            "kind": "semantic",
+            "title": "Q3 budget",
+            "sources": [{"observation_id": 12, "ts": "2026-02-17T09:00:00+00:00"}],
+        }
+    )
     assert cite["memory_id"] == 7 and cite["observation_id"] == 12
     assert cite["ts"] == 1771318800.0
     assert normalise_citation({"n": 1, "id": "o:5", "sources": []})["observation_id"] == 5

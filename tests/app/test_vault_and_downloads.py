@@ -21,8 +21,15 @@ def _add_vault_entry(service: Any) -> int:
     """Create the vault key with a passphrase, store one secret, then lock the vault."""
     vault = service.vault()
     vault.unlock(PASSPHRASE)
-    mid = vault.add_secret("api_key", SECRET, placeholder="[API_KEY_1]", caption="api_key seen in Terminal",
-                           source="Terminal", source_id=None, ts=1_771_315_200.0)
+    mid = vault.add_secret(
+        "api_key",
+        SECRET,
+        placeholder="[API_KEY_1]",
+        caption="api_key seen in Terminal",
+        source="Terminal",
+        source_id=None,
+        ts=1_771_315_200.0,
+    )
     vault.lock()
     return mid
 
@@ -52,7 +59,9 @@ def _answer_passphrase(monkeypatch: pytest.MonkeyPatch, text: str) -> list[str]:
     return asked
 
 
-def test_unlock_reveal_then_lock_masks(qtbot: Any, vault_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unlock_reveal_then_lock_masks(
+    qtbot: Any, vault_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     view = vault_window.memory_view
     assert view.vault_box.isVisibleTo(view)
     assert view.details_edit.toPlainText() == MASK
@@ -76,7 +85,9 @@ def test_unlock_reveal_then_lock_masks(qtbot: Any, vault_window: Any, monkeypatc
     assert not vault_window.bridge.service.vault().keys.is_unlocked
 
 
-def test_wrong_passphrase_shows_error(qtbot: Any, vault_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_passphrase_shows_error(
+    qtbot: Any, vault_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     view = vault_window.memory_view
     _answer_passphrase(monkeypatch, "not it")
     with qtbot.waitSignal(view.vault_error, timeout=TIMEOUT) as blocker:
@@ -90,17 +101,39 @@ def test_wrong_passphrase_shows_error(qtbot: Any, vault_window: Any, monkeypatch
 
 def _fake_catalogue(downloaded: set[str]) -> Any:
     def rows(_hub: Any = None) -> list[dict[str, Any]]:
-        return [{"model_id": "clip-test", "role": "clip", "description": "test", "package": None,
-                 "url": "https://example.invalid/clip.bin", "size_bytes": 1000, "sha256": None,
-                 "offline_available": "clip-test" in downloaded, "local_path": None, "in_use": False},
-                {"model_id": "ocr-test", "role": "ocr", "description": "test", "package": "rapidocr",
-                 "url": None, "size_bytes": None, "sha256": None, "offline_available": True,
-                 "local_path": "/x", "in_use": True}]
+        return [
+            {
+                "model_id": "clip-test",
+                "role": "clip",
+                "description": "test",
+                "package": None,
+                "url": "https://example.invalid/clip.bin",
+                "size_bytes": 1000,
+                "sha256": None,
+                "offline_available": "clip-test" in downloaded,
+                "local_path": None,
+                "in_use": False,
+            },
+            {
+                "model_id": "ocr-test",
+                "role": "ocr",
+                "description": "test",
+                "package": "rapidocr",
+                "url": None,
+                "size_bytes": None,
+                "sha256": None,
+                "offline_available": True,
+                "local_path": "/x",
+                "in_use": True,
+            },
+        ]
+
     return rows
 
 
-def _settings_with_fake_catalogue(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch,
-                                  downloaded: set[str]) -> Any:
+def _settings_with_fake_catalogue(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, downloaded: set[str]
+) -> Any:
     monkeypatch.setattr(settings_module, "catalogue_rows", _fake_catalogue(downloaded))
     view = window.settings_view
     with qtbot.waitSignal(view.models_loaded, timeout=TIMEOUT):
@@ -109,8 +142,9 @@ def _settings_with_fake_catalogue(qtbot: Any, window: Any, monkeypatch: pytest.M
     return view
 
 
-def test_download_progress_reaches_100_and_list_refreshes(qtbot: Any, window: Any,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_progress_reaches_100_and_list_refreshes(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     downloaded: set[str] = set()
     view = _settings_with_fake_catalogue(qtbot, window, monkeypatch, downloaded)
     assert "unavailable" in view.models_list.currentItem().text()
@@ -137,7 +171,9 @@ def test_download_progress_reaches_100_and_list_refreshes(qtbot: Any, window: An
     assert not view.download_b.isEnabled()
 
 
-def test_cancel_stops_the_download(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancel_stops_the_download(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import threading
 
     downloaded: set[str] = set()
@@ -158,13 +194,17 @@ def test_cancel_stops_the_download(qtbot: Any, window: Any, monkeypatch: pytest.
     view.download_b.click()
     qtbot.waitUntil(started.is_set, timeout=TIMEOUT)
     with qtbot.waitSignal(view.download_failed, timeout=TIMEOUT) as blocker:
-        cancel = next(b for b in view.progress_dialog.findChildren(QPushButton) if b.text() == "Cancel")
+        cancel = next(
+            b for b in view.progress_dialog.findChildren(QPushButton) if b.text() == "Cancel"
+        )
         cancel.click()
     assert blocker.args == ["Download cancelled."]
     assert not downloaded and view.progress_dialog is None and len(steps) < 999
 
 
-def test_offline_download_shows_message(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_download_shows_message(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     view = _settings_with_fake_catalogue(qtbot, window, monkeypatch, set())
 
     def offline_pull(model_id: str, hub: Any = None, progress: Any = None) -> str:

@@ -62,9 +62,9 @@ def fake_mic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         conf = tmp_path / "xdg-config" / "alsa"
         conf.mkdir(parents=True, exist_ok=True)
         (conf / "asoundrc").write_text(
-            "pcm.wavmic {\n type file\n slave.pcm \"null\"\n file \"/dev/null\"\n"
-            f" infile \"{raw}\"\n format \"raw\"\n"
-            " hint { show on description \"Mic fed from a raw file\" }\n}\n"
+            'pcm.wavmic {\n type file\n slave.pcm "null"\n file "/dev/null"\n'
+            f' infile "{raw}"\n format "raw"\n'
+            ' hint { show on description "Mic fed from a raw file" }\n}\n'
         )
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
         refresh_devices()

@@ -18,7 +18,8 @@ from capture.screen import ScreenRecorder, probe_display
 from capture.window import NullWindowProvider
 
 pytest.importorskip("Xlib", reason="python-xlib reads X11 windows")
-from Xlib import X, display as xdisplay  # noqa: E402
+from Xlib import X  # noqa: E402
+from Xlib import display as xdisplay
 from Xlib.ext import xtest  # noqa: E402,F401
 
 FAST = dict(interval_s=0.1, idle_pause_minutes=0, pause_on_lock=False)
@@ -287,9 +288,7 @@ def test_unreachable_display_is_a_clear_capture_unavailable(monkeypatch) -> None
         probe_display()
 
 
-def test_missing_window_info_refuses_to_record_without_privacy(
-    display: str, monkeypatch
-) -> None:
+def test_missing_window_info_refuses_to_record_without_privacy(display: str, monkeypatch) -> None:
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     recorder = ScreenRecorder(CaptureConfig(), lambda f: None)
     with pytest.raises(CaptureUnavailable, match="excluded apps and private windows"):

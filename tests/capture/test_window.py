@@ -177,8 +177,10 @@ def test_x11_unreachable_display(monkeypatch) -> None:
 
 @pytest.mark.parametrize(
     ("module", "cls", "platform"),
-    [("capture.window_win", "WindowsWindowProvider", "Windows"),
-     ("capture.window_mac", "MacWindowProvider", "macOS")],
+    [
+        ("capture.window_win", "WindowsWindowProvider", "Windows"),
+        ("capture.window_mac", "MacWindowProvider", "macOS"),
+    ],
 )
 def test_other_platform_providers_import_here_and_refuse_clearly(
     module: str, cls: str, platform: str

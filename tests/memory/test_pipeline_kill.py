@@ -43,15 +43,22 @@ svc.close()
 def counts(db: Path) -> dict[str, int]:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
-            return dict(conn.execute("SELECT status, COUNT(*) FROM observations GROUP BY status").fetchall())
+            return dict(
+                conn.execute("SELECT status, COUNT(*) FROM observations GROUP BY status").fetchall()
+            )
     except sqlite3.Error:
         return {}
 
 
 def start_import(home: Path, manifest: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(home), str(manifest)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(home), str(manifest)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_kill_during_indexing_then_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -59,9 +66,20 @@ def test_kill_during_indexing_then_restart_loses_and_duplicates_nothing(tmp_path
     folder.mkdir()
     lines = []
     for n in range(N):
-        Image.new("RGB", (96, 64), ((n + 1) * 16, 255 - n * 16, (n * 40) % 256)).save(folder / f"{n}.png")
-        lines.append(json.dumps({"id": f"k{n}", "path": f"{n}.png", "ts": f"2026-02-16T09:{n:02d}:00",
-                                 "app": "Viewer", "title": f"picture {n}"}))
+        Image.new("RGB", (96, 64), ((n + 1) * 16, 255 - n * 16, (n * 40) % 256)).save(
+            folder / f"{n}.png"
+        )
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"k{n}",
+                    "path": f"{n}.png",
+                    "ts": f"2026-02-16T09:{n:02d}:00",
+                    "app": "Viewer",
+                    "title": f"picture {n}",
+                }
+            )
+        )
     manifest = folder / "m.jsonl"
     manifest.write_text("\n".join(lines) + "\n")
     home = tmp_path / "home"
@@ -83,7 +101,9 @@ def test_kill_during_indexing_then_restart_loses_and_duplicates_nothing(tmp_path
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()[-2000:]
     with sqlite3.connect(home / "engram.db") as conn:
-        rows = conn.execute("SELECT ext_id, status, text FROM observations ORDER BY ts_start").fetchall()
+        rows = conn.execute(
+            "SELECT ext_id, status, text FROM observations ORDER BY ts_start"
+        ).fetchall()
     assert [r[0] for r in rows] == [f"k{n}" for n in range(N)]
     assert {r[1] for r in rows} == {"indexed"}
     assert [r[2] for r in rows] == [f"frame{n + 1}" for n in range(N)]

@@ -17,7 +17,8 @@ from memory.redaction import (
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
 GHP = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 GH_PAT = (
-    "github_pat_" + "11ABCDEFG0123456789_"
+    "github_pat_"
+    + "11ABCDEFG0123456789_"
     + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"
 )
 OPENAI = "sk-" + "proj-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz"
@@ -70,8 +71,10 @@ def test_detects_and_replaces_known_secrets(secret: str, kind: str) -> None:
         ("SECRET_KEY=8f14e45fceea167a5a36dedd4bea2543", "8f14e45fceea167a5a36dedd4bea2543"),
         ('"client_secret": "q8Zr-3kLm_Vt9XwPz2Ny"', "q8Zr-3kLm_Vt9XwPz2Ny"),
         ("Authorization: Bearer a8Fk29dLq0Zx7Pm3Vn5Rt1", "a8Fk29dLq0Zx7Pm3Vn5Rt1"),
-        ("aws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        (
+            "aws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
     ],
 )
 def test_labelled_high_entropy_tokens(text: str, value: str) -> None:

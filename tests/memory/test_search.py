@@ -11,7 +11,9 @@ from tests.memory.conftest import write_jsonl
 NOW = datetime(2026, 2, 21, 10, 0).astimezone()
 
 
-@pytest.mark.parametrize("query", ['NOT', '"', '*', '(', 'a AND (b OR', 'NEAR(x y)', "col:thing", "'; DROP"])
+@pytest.mark.parametrize(
+    "query", ["NOT", '"', "*", "(", "a AND (b OR", "NEAR(x y)", "col:thing", "'; DROP"]
+)
 def test_fts_operators_are_quoted(service, chat_file, query):
     service.import_chat(chat_file)
     service.search(query + " lisbon", now=NOW)  # must not raise an FTS syntax error
@@ -50,7 +52,9 @@ def test_hard_filters_exclude(service, chat_file):
 
 def test_type_filter_and_memories(service, chat_file):
     service.import_chat(chat_file)
-    mid = service.add_memory("semantic", {"name": "Miso", "summary": "Bo's grey cat"}, source_ids=[4])
+    mid = service.add_memory(
+        "semantic", {"name": "Miso", "summary": "Bo's grey cat"}, source_ids=[4]
+    )
     hits = service.search("grey cat", types=("semantic",))
     assert [h.id for h in hits] == [f"m:{mid}"]
     assert hits[0].sources[0].message_id == "m4"
@@ -70,13 +74,16 @@ def test_reimport_adds_no_duplicates(service, chat_file):
     assert service.status()["observations"] == 4
 
 
-@pytest.mark.parametrize("line,reason", [
-    ("{not json", "not valid JSON"),
-    ('["a list"]', "JSON object"),
-    ('{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": "A"}', 'missing field "text"'),
-    ('{"id": "x", "ts": "yesterday-ish", "speaker": "A", "text": "t"}', "ISO 8601"),
-    ('{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": 5, "text": "t"}', "must be str"),
-])
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("{not json", "not valid JSON"),
+        ('["a list"]', "JSON object"),
+        ('{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": "A"}', 'missing field "text"'),
+        ('{"id": "x", "ts": "yesterday-ish", "speaker": "A", "text": "t"}', "ISO 8601"),
+        ('{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": 5, "text": "t"}', "must be str"),
+    ],
+)
 def test_bad_line_imports_nothing_and_names_the_line(service, tmp_path, line, reason):
     good = json.dumps({"id": "g", "ts": "2026-02-16T09:00:00", "speaker": "A", "text": "hello"})
     path = write_jsonl(tmp_path / "bad.jsonl", [good, line])
@@ -90,31 +97,50 @@ def test_bad_line_imports_nothing_and_names_the_line(service, tmp_path, line, re
 
 def test_non_utf8_line(service, tmp_path):
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes('{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": "A", "text": "café"}'.encode("latin-1"))
+    path.write_bytes(
+        '{"id": "x", "ts": "2026-02-16T09:00:00", "speaker": "A", "text": "café"}'.encode("latin-1")
+    )
     with pytest.raises(ImportFailed, match="line 1: not UTF-8"):
         service.import_chat(path)
 
 
 def test_one_megabyte_message(service, tmp_path):
     text = ("word " * 200_000) + "needle"
-    path = write_jsonl(tmp_path / "big.jsonl", [{"id": "big", "ts": "2026-02-16T09:00:00", "speaker": "A", "text": text}])
+    path = write_jsonl(
+        tmp_path / "big.jsonl",
+        [{"id": "big", "ts": "2026-02-16T09:00:00", "speaker": "A", "text": text}],
+    )
     assert service.import_chat(path).imported == 1
     assert service.search("needle")[0].sources[0].message_id == "big"
 
 
 def test_forget_cascades(service, chat_file):
     service.import_chat(chat_file)
-    only = service.add_memory("semantic", {"name": "TP1234", "summary": "flight number"}, source_ids=[1])
-    shared = service.add_memory("semantic", {"name": "Trip", "summary": "Lisbon trip"}, source_ids=[1, 3])
+    only = service.add_memory(
+        "semantic", {"name": "TP1234", "summary": "flight number"}, source_ids=[1]
+    )
+    shared = service.add_memory(
+        "semantic", {"name": "Trip", "summary": "Lisbon trip"}, source_ids=[1, 3]
+    )
     report = service.forget(parse_ts("2026-02-16T00:00:00"), parse_ts("2026-02-17T00:00:00"))
-    assert report.observations == 2 and report.memories_deleted == 1 and report.memories_trimmed == 1
+    assert (
+        report.observations == 2 and report.memories_deleted == 1 and report.memories_trimmed == 1
+    )
     assert service.search("TP1234 Lisbon flight hotel", types=("observation",)) == [] or all(
-        h.sources[0].message_id not in ("m1", "m2") for h in service.search("TP1234 Lisbon flight hotel"))
+        h.sources[0].message_id not in ("m1", "m2")
+        for h in service.search("TP1234 Lisbon flight hotel")
+    )
     assert service.get_memory(shared).source_ids == (3,)
     with pytest.raises(Exception):
         service.get_memory(only)
-    raw = service.store.read().execute("SELECT group_concat(coalesce(before,'') || coalesce(after,'')) "
-                                       "FROM memory_events").fetchone()[0] or ""
+    raw = (
+        service.store.read()
+        .execute(
+            "SELECT group_concat(coalesce(before,'') || coalesce(after,'')) FROM memory_events"
+        )
+        .fetchone()[0]
+        or ""
+    )
     assert "TP1234" not in raw
     assert not any(k.startswith(("o:1:", "o:2:")) for k in service.index.all_ids())
 
@@ -146,15 +172,29 @@ def test_sequence_question_answers_with_the_next_screen(service):
     from memory.store import NewObservation
 
     def screen(ts, title, text):
-        return NewObservation("screen", parse_ts(ts), text, app="Firefox", window_title=title, status="indexed")
+        return NewObservation(
+            "screen", parse_ts(ts), text, app="Firefox", window_title=title, status="indexed"
+        )
 
-    rows = [screen("2026-02-17T09:00:00", "Why lithium prices fell", "Why lithium prices fell in 2025 article"),
-            screen("2026-02-17T09:00:04", "Why lithium prices fell", "Why lithium prices fell in 2025 article more"),
-            screen("2026-02-17T09:02:00", "Order confirmed", "Your Bluefin order A73409 is confirmed"),
-            screen("2026-02-18T09:00:00", "Night trains", "The quiet return of night trains")]
+    rows = [
+        screen(
+            "2026-02-17T09:00:00",
+            "Why lithium prices fell",
+            "Why lithium prices fell in 2025 article",
+        ),
+        screen(
+            "2026-02-17T09:00:04",
+            "Why lithium prices fell",
+            "Why lithium prices fell in 2025 article more",
+        ),
+        screen("2026-02-17T09:02:00", "Order confirmed", "Your Bluefin order A73409 is confirmed"),
+        screen("2026-02-18T09:00:00", "Night trains", "The quiet return of night trains"),
+    ]
     service.store.add_observations(rows)
     service.vectors.add_observations(service.store.observations_between(0, 2e9))
-    hits = service.search("What was on my screen right after I read 'Why lithium prices fell in 2025'?")
+    hits = service.search(
+        "What was on my screen right after I read 'Why lithium prices fell in 2025'?"
+    )
     assert hits[0].title == "Order confirmed"
     before = service.search("what did I see just before I read 'Your Bluefin order'")
     assert before[0].title == "Why lithium prices fell"

@@ -15,9 +15,22 @@ def test_new_database_gets_schema_and_pragmas(store):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    for t in ("observations", "memories", "core_memory", "episodic_memory", "semantic_memory",
-              "procedural_memory", "resource_memory", "vault_memory", "memory_events",
-              "chat_sessions", "chat_messages", "meta", "observations_fts", "memories_fts"):
+    for t in (
+        "observations",
+        "memories",
+        "core_memory",
+        "episodic_memory",
+        "semantic_memory",
+        "procedural_memory",
+        "resource_memory",
+        "vault_memory",
+        "memory_events",
+        "chat_sessions",
+        "chat_messages",
+        "meta",
+        "observations_fts",
+        "memories_fts",
+    ):
         assert t in tables
 
 
@@ -34,16 +47,24 @@ def test_newer_database_is_refused_and_untouched(tmp_path):
 
 
 def test_ext_id_is_unique_per_kind(store):
-    ids = store.add_observations([NewObservation("chat", 1.0, "a", ext_id="x"),
-                                  NewObservation("chat", 2.0, "b", ext_id="x"),
-                                  NewObservation("screen", 3.0, "c", ext_id="x")])
+    ids = store.add_observations(
+        [
+            NewObservation("chat", 1.0, "a", ext_id="x"),
+            NewObservation("chat", 2.0, "b", ext_id="x"),
+            NewObservation("screen", 3.0, "c", ext_id="x"),
+        ]
+    )
     assert ids[0] is not None and ids[1] is None and ids[2] is not None
 
 
 def test_fts_follows_updates_and_deletes(store):
     (oid,) = store.add_observations([NewObservation("chat", 1.0, "lisbon flight")])
-    match = lambda q: [r[0] for r in store.read().execute(  # noqa: E731
-        "SELECT rowid FROM observations_fts WHERE observations_fts MATCH ?", (q,))]
+    match = lambda q: [
+        r[0]
+        for r in store.read().execute(  # noqa: E731
+            "SELECT rowid FROM observations_fts WHERE observations_fts MATCH ?", (q,)
+        )
+    ]
     assert match('"lisbon"') == [oid]
     store.update_observation(oid, text="porto train")
     assert match('"lisbon"') == [] and match('"porto"') == [oid]
@@ -68,38 +89,53 @@ def test_memory_edit_keeps_history_and_delete_is_soft(store):
 
 def test_supersede_keeps_the_old_fact(store):
     old = store.add_memory("semantic", {"name": "Ana's city", "summary": "Ana lives in Porto"})
-    new = store.supersede_memory(old, "semantic", {"name": "Ana's city", "summary": "Ana lives in Lisbon"},
-                                 agent="semantic")
+    new = store.supersede_memory(
+        old, "semantic", {"name": "Ana's city", "summary": "Ana lives in Lisbon"}, agent="semantic"
+    )
     assert store.get_memory(old).superseded_by == new
     assert [m.id for m in store.list_memories("semantic")] == [new]
     assert store.history(old)[-1]["op"] == "supersede"
 
 
-@pytest.mark.parametrize("mtype,data,msg", [
-    ("nope", {"summary": "x"}, "unknown memory type"),
-    ("semantic", {"summary": "no name"}, "needs a name"),
-    ("semantic", {"name": "x", "colour": "red"}, "unknown field"),
-    ("semantic", {"name": "x", "summary": "y" * 5000}, "limit"),
-    ("procedural", {"summary": "x", "entry_type": "poem"}, "entry_type"),
-    ("procedural", {"summary": "x", "steps": "not a list"}, "list of strings"),
-    ("core", {"label": "human", "value": "x" * 50, "char_limit": 10}, "limit"),
-    ("vault", {"caption": "x", "sensitivity": "extreme"}, "sensitivity"),
-])
+@pytest.mark.parametrize(
+    "mtype,data,msg",
+    [
+        ("nope", {"summary": "x"}, "unknown memory type"),
+        ("semantic", {"summary": "no name"}, "needs a name"),
+        ("semantic", {"name": "x", "colour": "red"}, "unknown field"),
+        ("semantic", {"name": "x", "summary": "y" * 5000}, "limit"),
+        ("procedural", {"summary": "x", "entry_type": "poem"}, "entry_type"),
+        ("procedural", {"summary": "x", "steps": "not a list"}, "list of strings"),
+        ("core", {"label": "human", "value": "x" * 50, "char_limit": 10}, "limit"),
+        ("vault", {"caption": "x", "sensitivity": "extreme"}, "sensitivity"),
+    ],
+)
 def test_invalid_memories_are_rejected_whole(store, mtype, data, msg):
     with pytest.raises(InvalidMemory, match=msg):
         store.add_memory(mtype, data)
     assert store.counts()["memories"] == dict.fromkeys(
-        ("core", "episodic", "semantic", "procedural", "resource", "vault"), 0)
+        ("core", "episodic", "semantic", "procedural", "resource", "vault"), 0
+    )
     assert store.read().execute("SELECT COUNT(*) FROM memory_events").fetchone()[0] == 0
 
 
 def test_all_six_types_round_trip(store):
     data = {
         "core": {"label": "human", "value": "Name: Ana"},
-        "episodic": {"occurred_at": 100.0, "ended_at": 200.0, "event_type": "meeting", "summary": "Budget sync"},
+        "episodic": {
+            "occurred_at": 100.0,
+            "ended_at": 200.0,
+            "event_type": "meeting",
+            "summary": "Budget sync",
+        },
         "semantic": {"name": "TP1234", "summary": "Ana's flight", "source": "chat"},
         "procedural": {"entry_type": "guide", "summary": "deploy", "steps": ["build", "push"]},
-        "resource": {"title": "spec.pdf", "resource_type": "doc", "content": "text", "uri": "file:///spec.pdf"},
+        "resource": {
+            "title": "spec.pdf",
+            "resource_type": "doc",
+            "content": "text",
+            "uri": "file:///spec.pdf",
+        },
         "vault": {"caption": "AWS key", "entry_type": "api_key", "secret_ct": b"\x01\x02"},
     }
     for mtype, fields in data.items():

@@ -29,10 +29,14 @@ def screenshot(path: Path) -> None:
     img = Image.new("RGB", (1000, 320), "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.truetype(MONO, 26)
-    for i, line in enumerate(["deploy notes for the staging cluster",
-                              f"aws_access_key_id = {AWS_KEY}",
-                              f"password: {PASSWORD}",
-                              "remember to rotate keys on Friday"]):
+    for i, line in enumerate(
+        [
+            "deploy notes for the staging cluster",
+            f"aws_access_key_id = {AWS_KEY}",
+            f"password: {PASSWORD}",
+            "remember to rotate keys on Friday",
+        ]
+    ):
         draw.text((30, 30 + 60 * i), line, fill="black", font=font)
     img.save(path)
 
@@ -48,9 +52,18 @@ def plain_hits(home: Path, needle: str) -> list[str]:
 def import_secret_frame(tmp_path: Path, ocr: RapidOcrEngine) -> tuple[MemoryService, Path]:
     (tmp_path / "set").mkdir()
     screenshot(tmp_path / "set" / "shot.png")
-    (tmp_path / "set" / "m.jsonl").write_text(json.dumps(
-        {"id": "s1", "path": "shot.png", "ts": "2026-02-18T14:00:00", "app": "Terminal",
-         "title": "deploy"}) + "\n")
+    (tmp_path / "set" / "m.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "s1",
+                "path": "shot.png",
+                "ts": "2026-02-18T14:00:00",
+                "app": "Terminal",
+                "title": "deploy",
+            }
+        )
+        + "\n"
+    )
     assert AWS_KEY in " ".join(ln.text for ln in ocr.read(tmp_path / "set" / "shot.png"))
     home = tmp_path / "home"
     svc = MemoryService(home, embedder=HashingEmbedder(), index=NumpyIndex())
@@ -85,7 +98,9 @@ def test_planted_secret_is_nowhere_in_plaintext(tmp_path: Path, ocr: RapidOcrEng
         assert plain_hits(home, secret) == []
 
 
-def test_lock_hides_secrets_and_a_lost_key_gives_a_clear_message(tmp_path: Path, ocr: RapidOcrEngine) -> None:
+def test_lock_hides_secrets_and_a_lost_key_gives_a_clear_message(
+    tmp_path: Path, ocr: RapidOcrEngine
+) -> None:
     svc, home = import_secret_frame(tmp_path, ocr)
     vault = svc.vault()
     first = vault.items()[0]

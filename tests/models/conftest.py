@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-SENTENCE = "Please remember to send the quarterly report to the finance team before Friday afternoon"
+SENTENCE = (
+    "Please remember to send the quarterly report to the finance team before Friday afternoon"
+)
 
 
 def words(text: str) -> list[str]:

@@ -28,7 +28,9 @@ def save_tiny_clip(folder: Path) -> Path:
     torch.manual_seed(0)
     model = open_clip.CLIP(**TINY)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY, "preprocess_cfg": {}}))
+    (folder / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": TINY, "preprocess_cfg": {}})
+    )
     torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
     return folder
 
@@ -96,9 +98,12 @@ def test_checkpoint_file_in_engram_cache_is_used(tmp_path, tiny_dir, monkeypatch
 
     open_clip.add_model_config(_write_cfg(tmp_path / "TinyArch.json"))
     name, pretrained, source = clip_mod.find_weights(
-        ClipConfig(architecture="TinyArch"), cache_dir=str(tmp_path / "cache"))
+        ClipConfig(architecture="TinyArch"), cache_dir=str(tmp_path / "cache")
+    )
     assert (name, pretrained, source) == ("TinyArch", str(target), "cache")
-    emb = load_clip(ClipConfig(architecture="TinyArch", device="cpu"), cache_dir=str(tmp_path / "cache"))
+    emb = load_clip(
+        ClipConfig(architecture="TinyArch", device="cpu"), cache_dir=str(tmp_path / "cache")
+    )
     assert emb.embed_texts(["hello"]).shape == (1, 16)
 
 

@@ -66,8 +66,13 @@ def _url(srv: QuietServer, path: str = "/model.bin") -> str:
 
 def test_download_reports_progress_and_verifies(server, tmp_path):
     seen: list[tuple[int, int | None]] = []
-    out = download(_url(server), tmp_path / "m.bin", model_id="m", sha256=DIGEST,
-                   progress=lambda done, total: seen.append((done, total)))
+    out = download(
+        _url(server),
+        tmp_path / "m.bin",
+        model_id="m",
+        sha256=DIGEST,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert out.read_bytes() == PAYLOAD and sha256_file(out) == DIGEST
     assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) >= 3
@@ -77,8 +82,13 @@ def test_download_reports_progress_and_verifies(server, tmp_path):
 def test_resume_sends_range_and_completes(server, tmp_path):
     (tmp_path / "m.bin.part").write_bytes(PAYLOAD[:1_000_000])
     seen: list[int] = []
-    download(_url(server), tmp_path / "m.bin", model_id="m", sha256=DIGEST,
-             progress=lambda done, total: seen.append(done))
+    download(
+        _url(server),
+        tmp_path / "m.bin",
+        model_id="m",
+        sha256=DIGEST,
+        progress=lambda done, total: seen.append(done),
+    )
     assert server.ranges == ["bytes=1000000-"]
     assert seen[0] > 1_000_000 and (tmp_path / "m.bin").read_bytes() == PAYLOAD
 
@@ -114,8 +124,9 @@ def test_offline_message_names_model_and_command(tmp_path, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    entry = registry.CatalogueEntry("test-clip", "clip", "t", url=f"http://127.0.0.1:{port}/x.bin",
-                                    filename="x.bin")
+    entry = registry.CatalogueEntry(
+        "test-clip", "clip", "t", url=f"http://127.0.0.1:{port}/x.bin", filename="x.bin"
+    )
     monkeypatch.setitem(registry.CATALOGUE, "test-clip", entry)
     with pytest.raises(ModelUnavailable) as info:
         pull("test-clip", cache_dir=tmp_path)
@@ -131,8 +142,9 @@ def test_pull_of_packaged_or_unknown_model_explains(tmp_path):
 
 
 def test_pull_into_cache_then_found(server, tmp_path, monkeypatch):
-    entry = registry.CatalogueEntry("test-clip", "clip", "t", url=_url(server), sha256=DIGEST,
-                                    filename="tc.bin")
+    entry = registry.CatalogueEntry(
+        "test-clip", "clip", "t", url=_url(server), sha256=DIGEST, filename="tc.bin"
+    )
     monkeypatch.setitem(registry.CATALOGUE, "test-clip", entry)
     path = pull("test-clip", cache_dir=tmp_path)
     assert registry.cached_path(entry, tmp_path) == path

@@ -46,12 +46,14 @@ def test_lazy_model_loads_once_across_threads():
 
 
 def test_heavy_libraries_are_not_imported_by_the_layer():
-    code = ("import sys, app.cli.cmd_models, memory.modelhub, models.ocr, models.speech, "
-            "models.clip, models.llm, models.doctor, models.download, models.llm.local, "
-            "models.llm.openai_http\n"
-            "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'faster_whisper', "
-            "'rapidocr_onnxruntime', 'xgrammar', 'onnxruntime') if m in sys.modules]\n"
-            "assert not heavy, heavy")
+    code = (
+        "import sys, app.cli.cmd_models, memory.modelhub, models.ocr, models.speech, "
+        "models.clip, models.llm, models.doctor, models.download, models.llm.local, "
+        "models.llm.openai_http\n"
+        "heavy = [m for m in ('torch', 'transformers', 'open_clip', 'faster_whisper', "
+        "'rapidocr_onnxruntime', 'xgrammar', 'onnxruntime') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
@@ -81,8 +83,9 @@ class Service:
 
 def run_cli(hub: ModelHub, *argv: str) -> int:
     parser = argparse.ArgumentParser()
-    cmd_models.register(parser.add_subparsers(dest="command", required=True),
-                        lambda args: Service(hub))
+    cmd_models.register(
+        parser.add_subparsers(dest="command", required=True), lambda args: Service(hub)
+    )
     args = parser.parse_args(list(argv))
     return args.func(args)
 
@@ -117,8 +120,12 @@ def test_doctor_quick_check_loads_times_and_reports_unreachable_llm(hub):
 
 def test_cli_ocr_json(hub, tmp_path, dejavu, capsys):
     img = Image.new("RGB", (800, 200), "white")
-    ImageDraw.Draw(img).text((20, 60), "Meeting notes for Monday", fill="black",
-                             font=ImageFont.truetype(str(dejavu / "DejaVuSans.ttf"), 40))
+    ImageDraw.Draw(img).text(
+        (20, 60),
+        "Meeting notes for Monday",
+        fill="black",
+        font=ImageFont.truetype(str(dejavu / "DejaVuSans.ttf"), 40),
+    )
     img.save(tmp_path / "n.png")
     assert run_cli(hub, "ocr", str(tmp_path / "n.png"), "--json") == 0
     lines = json.loads(capsys.readouterr().out)

@@ -19,7 +19,9 @@ SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required"
 
 
 def _completion(content: str) -> bytes:
-    return json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+    return json.dumps(
+        {"choices": [{"message": {"role": "assistant", "content": content}}]}
+    ).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -43,8 +45,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, b"<html>proxy error</html>")
         if mode == "json-object-only":  # llama-cpp-python's server behaviour
             if body["response_format"]["type"] != "json_object":
-                return self._send(500, b'{"error": "response_format.type: Input should be '
-                                       b'text or json_object, got json_schema"}')
+                return self._send(
+                    500,
+                    b'{"error": "response_format.type: Input should be '
+                    b'text or json_object, got json_schema"}',
+                )
             return self._send(200, _completion('{"n": 7}'))
         if mode == "stream":
             return self._stream(["Hel", "lo", " there"])

@@ -33,9 +33,24 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         port = sock.getsockname()[1]
     log = (tmp_path_factory.mktemp("llamaserver") / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(folder / entry.weight_file),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smol"],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(folder / entry.weight_file),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smol",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_ready(url, proc)
@@ -78,10 +93,24 @@ def test_chat_and_stream(client):
 def test_schema_constrained_json(client):
     import jsonschema
 
-    schema = {"type": "object", "properties": {
-        "city": {"type": "string", "maxLength": 40}, "is_capital": {"type": "boolean"}},
-        "required": ["city", "is_capital"], "additionalProperties": False}
-    value = client.json([{"role": "user", "content": "Paris: is it a capital city? "
-                          "Answer as JSON with city and is_capital."}], schema, max_tokens=60)
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "maxLength": 40},
+            "is_capital": {"type": "boolean"},
+        },
+        "required": ["city", "is_capital"],
+        "additionalProperties": False,
+    }
+    value = client.json(
+        [
+            {
+                "role": "user",
+                "content": "Paris: is it a capital city? Answer as JSON with city and is_capital.",
+            }
+        ],
+        schema,
+        max_tokens=60,
+    )
     jsonschema.validate(value, schema)
     assert "paris" in value["city"].lower()

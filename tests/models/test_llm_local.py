@@ -14,7 +14,8 @@ from models.llm.local import TransformersLLM
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -25,8 +26,10 @@ SCHEMA = {
     "required": ["mood", "urgent", "count"],
     "additionalProperties": False,
 }
-MSGS = [{"role": "system", "content": "You answer briefly."},
-        {"role": "user", "content": "How do you feel today?"}]
+MSGS = [
+    {"role": "system", "content": "You answer briefly."},
+    {"role": "user", "content": "How do you feel today?"},
+]
 
 
 def _save_tiny_llama(folder: Path) -> Path:
@@ -38,19 +41,31 @@ def _save_tiny_llama(folder: Path) -> Path:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", "</s>", "<pad>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<s>", "</s>", "<pad>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     corpus = ['{"mood": "happy", "urgent": true, "count": 3}', "hello world, how are you today?"]
     tok.train_from_iterator(corpus * 20, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
     fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(folder)
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64,
-                      num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-                      max_position_embeddings=512, bos_token_id=fast.bos_token_id,
-                      eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(fast),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+        pad_token_id=fast.pad_token_id,
+    )
     LlamaForCausalLM(cfg).save_pretrained(folder)
     return folder
 
@@ -119,8 +134,9 @@ def test_missing_and_corrupt_weights_are_unavailable(tmp_path, tiny_dir):
     broken.mkdir()
     for item in tiny_dir.iterdir():
         data = item.read_bytes()
-        (broken / item.name).write_bytes(data[: len(data) // 2] if item.suffix == ".safetensors"
-                                         else data)
+        (broken / item.name).write_bytes(
+            data[: len(data) // 2] if item.suffix == ".safetensors" else data
+        )
     with pytest.raises(ModelUnavailable, match="cannot load"):
         load_llm(LLMConfig(path=str(broken), device="cpu"))
 
@@ -147,13 +163,27 @@ def test_smollm2_gguf_produces_schema_valid_json():
         llm = load_llm(LLMConfig(device="cpu"))
     except ModelUnavailable as exc:
         pytest.skip(f"SmolLM2 package not installed: {exc.reason}")
-    schema = {"type": "object", "properties": {
-        "city": {"type": "string", "maxLength": 40},
-        "country": {"type": "string", "maxLength": 40},
-        "is_capital": {"type": "boolean"}},
-        "required": ["city", "country", "is_capital"], "additionalProperties": False}
-    value = llm.json([{"role": "user", "content": "Paris: which country, and is it the capital? "
-                       "Answer as JSON with city, country, is_capital."}], schema, max_tokens=80)
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "maxLength": 40},
+            "country": {"type": "string", "maxLength": 40},
+            "is_capital": {"type": "boolean"},
+        },
+        "required": ["city", "country", "is_capital"],
+        "additionalProperties": False,
+    }
+    value = llm.json(
+        [
+            {
+                "role": "user",
+                "content": "Paris: which country, and is it the capital? "
+                "Answer as JSON with city, country, is_capital.",
+            }
+        ],
+        schema,
+        max_tokens=80,
+    )
     jsonschema.validate(value, schema)
     assert json.loads(json.dumps(value)) == value
     assert "paris" in value["city"].lower()

@@ -47,8 +47,10 @@ def _squash(text: str) -> str:
 
 
 def _best(lines: list[OcrLine], expected: str) -> tuple[float, OcrLine]:
-    scored = [(difflib.SequenceMatcher(None, _squash(line.text), _squash(expected)).ratio(), line)
-              for line in lines]
+    scored = [
+        (difflib.SequenceMatcher(None, _squash(line.text), _squash(expected)).ratio(), line)
+        for line in lines
+    ]
     return max(scored, key=lambda pair: pair[0])
 
 
@@ -94,7 +96,12 @@ def test_concurrent_reads_from_threads(engine, screenshot):
 def test_huge_in_memory_image_is_downscaled_and_read(engine, dejavu):
     img = Image.new("L", (20000, 20000), 255)
     draw = ImageDraw.Draw(img)
-    draw.text((1000, 1000), "HUGE CANVAS", font=ImageFont.truetype(str(dejavu / "DejaVuSans-Bold.ttf"), 400), fill=0)
+    draw.text(
+        (1000, 1000),
+        "HUGE CANVAS",
+        font=ImageFont.truetype(str(dejavu / "DejaVuSans-Bold.ttf"), 400),
+        fill=0,
+    )
     lines = engine.read(img)
     ratio, line = _best(lines, "HUGE CANVAS")
     assert ratio >= 0.9
@@ -104,11 +111,19 @@ def test_huge_in_memory_image_is_downscaled_and_read(engine, dejavu):
 
 def _png_claiming(width: int, height: int, path: Path) -> None:
     """Write a PNG whose header claims width x height but whose data is tiny (a pixel bomb)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_huge_file_is_refused_before_decoding(engine, tmp_path):

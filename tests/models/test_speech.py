@@ -105,11 +105,14 @@ def test_missing_file(stt, tmp_path):
         stt.transcribe(tmp_path / "absent.wav")
 
 
-@pytest.mark.parametrize("bad", [
-    np.full(16000, np.nan, dtype=np.float32),
-    np.zeros((2, 3, 4), dtype=np.float32),
-    np.zeros(16000, dtype=np.int64),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.full(16000, np.nan, dtype=np.float32),
+        np.zeros((2, 3, 4), dtype=np.float32),
+        np.zeros(16000, dtype=np.int64),
+    ],
+)
 def test_malformed_arrays(stt, bad):
     with pytest.raises(BadInput):
         stt.transcribe(bad)
