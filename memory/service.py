@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memory.changes import Changes
-from memory.config_file import read_config, write_section
 from memory.errors import NotFound
-from memory.forget import ForgetReport, forget_rows
 from memory.importers.chat import ChatLine, read_chat_jsonl
-from memory.locks import IndexLock
+from memory.index.locks import IndexLock
+from memory.index.sync import Progress, VectorSync
+from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
+from memory.privacy.forget import ForgetReport, forget_rows
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
+from memory.settings.config_file import read_config, write_section
 from memory.store import Memory, MemoryStore, NewObservation
-from memory.vector_sync import Progress, VectorSync
-from memory.vectors import ChromaIndex, VectorIndex
 from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings_store.py and memory/chat_log.py. Call them off the GUI thread.
+    # memory/settings/table.py and memory/agents/chat_log.py. Call them off the GUI thread.
 
     def timeline_summary(self, start: float, end: float, bucket_s: float) -> Any:
         """Bands, gaps, episodes and representative frames of ``[start, end)`` (a timeline.Summary)."""
@@ -389,7 +389,7 @@ class MemoryService:
         The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
         path of the user's original, and a thinned screen's points at the thumbnail. Audio has none.
         """
-        from memory.frames import THUMB_SUFFIX, full_for_thumb
+        from memory.pipeline.frames import THUMB_SUFFIX, full_for_thumb
 
         thumb = obs.thumb_path
         if thumb and thumb.endswith(THUMB_SUFFIX):
@@ -409,7 +409,7 @@ class MemoryService:
 
     def get_settings(self) -> dict[str, Any]:
         """Every user setting (stored values over defaults)."""
-        from memory.settings_store import read_settings
+        from memory.settings.table import read_settings
 
         return read_settings(self.store.read())
 
@@ -419,20 +419,20 @@ class MemoryService:
         Raises:
             BadQuery: an unknown key.
         """
-        from memory.settings_store import write_settings
+        from memory.settings.table import write_settings
 
         self.store.write(lambda c: write_settings(c, values), "settings")
         return Changes(settings=True)
 
     def chat_sessions(self) -> list[Any]:
         """Kept chat sessions, most recent first."""
-        from memory.chat_log import list_sessions
+        from memory.agents.chat_log import list_sessions
 
         return list_sessions(self.store.read())
 
     def chat_messages(self, session_id: int) -> list[Any]:
         """Messages of one chat session, oldest first."""
-        from memory.chat_log import session_messages
+        from memory.agents.chat_log import session_messages
 
         return session_messages(self.store.read(), session_id)
 
@@ -440,7 +440,7 @@ class MemoryService:
         self, session_id: int | None, question: str, answer: str, citations: list[dict[str, Any]]
     ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
-        from memory.chat_log import add_message, create_session
+        from memory.agents.chat_log import add_message, create_session
 
         def _do(conn: Any) -> int:
             sid = session_id if session_id is not None else create_session(conn, question)
@@ -489,7 +489,7 @@ class MemoryService:
         return self.index_pending(progress) + self.index_frames(progress)
 
     def vault(self) -> Any:
-        """The vault store (``memory.vault.Vault``)."""
+        """The vault store (``memory.vault.store.Vault``)."""
         return self.pipeline().vault
 
     # Recording for the desktop app: the same ``Recorder`` as `engram run --headless`

@@ -11,12 +11,12 @@ from typing import Any
 
 from memory.agents.apply import apply_ops, pending_proposals, resolve_proposal
 from memory.agents.chat import Answer, ChatAgent
+from memory.agents.chat_log import add_message, create_session
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import duplicate_merges
 from memory.agents.llm_protocol import AgentLLM
 from memory.agents.memorizer import BatchResult, Memorizer
 from memory.agents.worker import MemoryWorker
-from memory.chat_log import add_message, create_session
 from memory.store.records import NewObservation
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from capture.records import AudioChunk, Captured
-from memory.frames import FrameStore, atomic_write
-from memory.redaction import RedactionResult, redact
+from memory.pipeline.frames import FrameStore, atomic_write
+from memory.privacy.redaction import RedactionResult, redact
 from memory.store import MemoryStore, NewObservation
 from memory.store.records import Observation
 

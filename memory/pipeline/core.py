@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capture.config import DedupConfig
-from memory.frames import FrameSettings, FrameStore
 from memory.importers.frames import read_folder, read_manifest
 from memory.pipeline.audio import AudioTranscriber
+from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.indexer import ImageHook, Indexer
 from memory.pipeline.ingest import ingest_entries
 from memory.pipeline.regions import OcrEngine, RegionReader
-from memory.vault import Vault
+from memory.vault.store import Vault
 
 if TYPE_CHECKING:
     from memory.service import MemoryService

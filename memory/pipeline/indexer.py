@@ -19,16 +19,16 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
-from memory.frames import FrameStore, full_for_thumb
+from memory.index.sync import VectorSync
 from memory.pipeline.audio import AudioTranscriber
+from memory.pipeline.frames import FrameStore, full_for_thumb
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.regions import RegionReader
 from memory.pipeline.scrub import scrub_lines
-from memory.redaction import Finding
+from memory.privacy.redaction import Finding
 from memory.store import MemoryStore
 from memory.store.records import Observation
-from memory.vault import Vault
-from memory.vector_sync import VectorSync
+from memory.vault.store import Vault
 from models.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)

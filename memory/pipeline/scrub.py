@@ -1,11 +1,11 @@
-"""Taking secrets out of OCR lines before the text is stored (uses ``memory.redaction``)."""
+"""Taking secrets out of OCR lines before the text is stored (uses ``memory.privacy.redaction``)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from memory.redaction import Finding, redact, redact_boxes
+from memory.privacy.redaction import Finding, redact, redact_boxes
 from models.ocr import OcrLine
 
 logger = logging.getLogger(__name__)

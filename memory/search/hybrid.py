@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from memory.errors import BadQuery
+from memory.index.vectors import VectorIndex
 from memory.search import fts
 from memory.search.hits import Hit, Source
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
@@ -19,7 +20,6 @@ from memory.search.timeparse import parse_time
 from memory.store import MEMORY_TYPES, MemoryStore
 from memory.store.records import OBSERVATION_KINDS, Memory, Observation
 from memory.timeutil import to_epoch
-from memory.vectors import VectorIndex
 from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)

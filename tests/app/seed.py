@@ -9,9 +9,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from memory.index.vectors import NumpyIndex
 from memory.service import MemoryService
 from memory.store import NewObservation
-from memory.vectors import NumpyIndex
 from models.text_embedding import HashingEmbedder
 
 DAY = datetime(2026, 2, 17)

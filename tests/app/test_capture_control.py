@@ -9,7 +9,7 @@ import pytest
 
 from app.bridge import CoreBridge
 from app.widgets.capture_control import CaptureControl
-from memory.settings_store import DEFAULTS
+from memory.settings.table import DEFAULTS
 
 
 class FakeService:

@@ -24,7 +24,7 @@ def test_snapshot_writes_a_png_of_the_window(tmp_path: Path) -> None:
     # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids loading MiniLM.
     code = (
         "import sys; from pathlib import Path; from app.main import run_app;"
-        "from memory.service import MemoryService; from memory.vectors import NumpyIndex;"
+        "from memory.service import MemoryService; from memory.index.vectors import NumpyIndex;"
         "from models.text_embedding import HashingEmbedder;"
         "home = Path(sys.argv[1]);"
         "svc = MemoryService(home, embedder=HashingEmbedder(), index=NumpyIndex());"

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from memory.index.vectors import NumpyIndex
 from memory.service import MemoryService
 from memory.store import MemoryStore
-from memory.vectors import NumpyIndex
 from models.text_embedding import HashingEmbedder
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from capture.records import AudioChunk
+from memory.index.vectors import NumpyIndex
 from memory.pipeline.audio import AudioSink
 from memory.pipeline.core import PipelineOptions
 from memory.service import MemoryService
-from memory.vectors import NumpyIndex
 from models.speech import Segment, Transcript
 from models.text_embedding import HashingEmbedder
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from memory.index.vectors import NumpyIndex
 from memory.pipeline.core import PipelineOptions
 from memory.pipeline.recorder import config_from_settings
 from memory.service import MemoryService
-from memory.settings_store import DEFAULTS
-from memory.vectors import NumpyIndex
+from memory.settings.table import DEFAULTS
 from models.ocr import OcrLine
 from models.text_embedding import HashingEmbedder
 

@@ -12,11 +12,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from capture.records import ScreenFrame, WindowInfo
 from memory.errors import ImportFailed
+from memory.index.vectors import NumpyIndex
 from memory.pipeline.core import PipelineOptions
 from memory.pipeline.inbox import FrameMeta
 from memory.pipeline.ingest import ScreenSink
 from memory.service import MemoryService
-from memory.vectors import NumpyIndex
 from models.ocr import OcrLine
 from models.text_embedding import HashingEmbedder
 

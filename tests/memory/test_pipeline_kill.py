@@ -24,7 +24,7 @@ from pathlib import Path
 from models.ocr import OcrLine
 from memory.pipeline.core import PipelineOptions
 from memory.service import MemoryService
-from memory.vectors import NumpyIndex
+from memory.index.vectors import NumpyIndex
 from models.text_embedding import HashingEmbedder
 
 class SlowOcr:

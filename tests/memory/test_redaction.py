@@ -1,10 +1,10 @@
-"""Secret detection and placeholders (memory/redaction.py)."""
+"""Secret detection and placeholders (memory/privacy/redaction.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from memory.redaction import (
+from memory.privacy.redaction import (
     card_ok,
     iban_ok,
     luhn_ok,

@@ -1,4 +1,4 @@
-"""Vault encryption and the key store (memory/vault_crypto.py)."""
+"""Vault encryption and the key store (memory/vault/crypto.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from memory.errors import StoreError
-from memory.vault_crypto import (
+from memory.vault.crypto import (
     KeyStore,
     VaultKeyError,
     VaultLocked,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from memory.index.vectors import NumpyIndex
 from memory.pipeline.core import PipelineOptions
 from memory.service import MemoryService
-from memory.vault_crypto import VaultKeyError
-from memory.vectors import NumpyIndex
+from memory.vault.crypto import VaultKeyError
 from models.ocr import RapidOcrEngine
 from models.text_embedding import HashingEmbedder
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from memory.vectors import ChromaIndex, NumpyIndex
+from memory.index.vectors import ChromaIndex, NumpyIndex
 
 
 def _unit(rng, n, d=16):

@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from memory.index.vectors import NumpyIndex
 from memory.service import MemoryService
 from memory.store import NewObservation
-from memory.vectors import NumpyIndex
 from models.text_embedding import HashingEmbedder
 
 T0 = 1_771_236_000.0  # 2026-02-16 10:00 UTC

@@ -9,8 +9,8 @@ import pytest
 from memory.agents import AgentConfig, LLMUnavailable
 from memory.agents.memorizer import Memorizer
 from memory.agents.worker import MemoryWorker
+from memory.index.vectors import NumpyIndex
 from memory.service import MemoryService
-from memory.vectors import NumpyIndex
 from models.errors import LLMServerError
 from models.text_embedding import HashingEmbedder
 

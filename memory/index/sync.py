@@ -6,9 +6,9 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
+from memory.index.vectors import Metadata, VectorIndex
 from memory.store import MemoryStore
 from memory.store.records import Memory, Observation
-from memory.vectors import Metadata, VectorIndex
 from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 A vault memory holds a caption ("api_key seen in Terminal — ~/deploy"), where it came from and
 ``secret_ct``; the caption is what search, FTS and vectors ever see. The key lives in the OS
-keyring or behind a passphrase (``memory.vault_crypto.KeyStore``, key file ``vault.key`` in the
+keyring or behind a passphrase (``memory.vault.crypto.KeyStore``, key file ``vault.key`` in the
 home). ``lock`` is persistent (a meta flag): a locked vault is not unlocked from the keyring
 automatically, so ``show`` prints captions only until ``unlock``.
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memory.index.sync import VectorSync
 from memory.store import MemoryStore
-from memory.vault_crypto import KeyStore, VaultKeyError, VaultLocked
-from memory.vector_sync import VectorSync
+from memory.vault.crypto import KeyStore, VaultKeyError, VaultLocked
 
 logger = logging.getLogger(__name__)
 

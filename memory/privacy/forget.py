@@ -8,7 +8,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
-from memory.frames import stored_files
+from memory.pipeline.frames import stored_files
 from memory.store.store import log_event
 
 logger = logging.getLogger(__name__)

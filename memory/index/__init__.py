@@ -1,0 +1,1 @@
+"""The vector index: derived data kept in step with SQLite."""

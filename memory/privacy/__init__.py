@@ -1,0 +1,1 @@
+"""Privacy policies that every path into the store passes: redaction and forget."""

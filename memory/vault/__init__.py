@@ -1,0 +1,1 @@
+"""The vault: secrets kept only as AES-GCM ciphertext."""
