@@ -14,9 +14,9 @@ from app.cli.common import ProgressBar, get_service, parse_now, print_json
 def _llm_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm",
-        default=os.environ.get("ENGRAM_LLM", "none"),
-        help="none (default; extractive), config (the LLM in config.toml), local (packaged "
-        "model) or an OpenAI-compatible "
+        default=os.environ.get("ENGRAM_LLM", "config"),
+        help="config (default: the assistant settings, see `engram config show`), none "
+        "(extractive), local (packaged model) or an OpenAI-compatible "
         "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)",
     )
     p.add_argument("--llm-model", default="default", help="model name the server expects")
@@ -54,11 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _agents(args: argparse.Namespace) -> Any:
+    service = get_service(args)
+    spec = getattr(args, "llm", "config")
+    if spec == "config":
+        return service.agents()  # built from the assistant settings
     from memory.agents.llm_factory import build_llm
 
-    service = get_service(args)
-    spec = getattr(args, "llm", "none")
-    llm = build_llm(spec, model=getattr(args, "llm_model", "default"), service=service)
+    llm = build_llm(spec, model=getattr(args, "llm_model", "default"))
     return service.agents(llm=llm)
 
 
