@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -11,21 +10,12 @@ from pathlib import Path
 import httpx
 
 from models.errors import ChecksumMismatch, DownloadError, ModelUnavailable
+from models.files import CHUNK, sha256_file
 from models.registry import CATALOGUE, default_cache_dir
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def download(

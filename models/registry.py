@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from models.errors import ModelUnavailable
+from models.files import package_folder
 from models.llm.packaged import SplitGGUF, assemble, installed
 
 logger = logging.getLogger(__name__)
@@ -207,17 +208,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         ),
     )
 }
-
-
-def package_folder(module: str) -> Path | None:
-    """Return the folder of an installed package without importing it, or None."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def packaged_path(entry: CatalogueEntry) -> Path | None:

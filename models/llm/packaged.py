@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.errors import ChecksumMismatch, ModelUnavailable
+from models.files import CHUNK, package_folder, sha256_file
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
 Progress = Callable[[int, int | None], None]
 
 
@@ -45,23 +45,11 @@ class SplitGGUF:
     filename: str
 
 
-def _module_folder(module: str) -> Path | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def part_files(split: SplitGGUF) -> list[Path] | None:
     """The data parts in order, or None when a package is missing."""
     out: list[Path] = []
     for module in split.modules:
-        folder = _module_folder(module)
+        folder = package_folder(module)
         if folder is None:
             return None
         parts = sorted((folder / "data").glob("part*.bin"))
@@ -103,15 +91,6 @@ def _write_stamp(path: Path, sha256: str) -> None:
     stamp.chmod(0o600)
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def assemble(
     split: SplitGGUF,
     folder: Path,
@@ -137,7 +116,7 @@ def assemble(
             if _stamp_ok(dest, split.sha256):  # another process finished it meanwhile
                 return dest
             if dest.is_file() and dest.stat().st_size == split.size_bytes:
-                if sha256_of(dest) == split.sha256:  # e.g. the stamp was lost
+                if sha256_file(dest) == split.sha256:  # e.g. the stamp was lost
                     _write_stamp(dest, split.sha256)
                     return dest
             return _assemble_locked(split, dest, model_id, progress)
@@ -150,7 +129,7 @@ def _assemble_locked(
 ) -> Path:
     parts = part_files(split)
     if parts is None:
-        missing = [m for m in split.modules if _module_folder(m) is None]
+        missing = [m for m in split.modules if package_folder(m) is None]
         raise ModelUnavailable(
             "llm",
             model_id,
