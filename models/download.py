@@ -35,7 +35,8 @@ def download(
 
     Raises:
         ModelUnavailable: the host cannot be reached (offline); says how to get the model.
-        DownloadError: an HTTP error or an interrupted transfer (the ``.part`` file is kept).
+        DownloadError: an HTTP error, an interrupted transfer or a full disk (the ``.part``
+            file is kept for a resume).
         ChecksumMismatch: the finished file has the wrong sha256 (the file is deleted).
     """
     dest = Path(dest)
@@ -48,6 +49,12 @@ def download(
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise DownloadError(
             model_id, f"transfer interrupted ({exc}); run the command again to resume"
+        ) from exc
+    except OSError as exc:  # the disk is full or the folder is not writable
+        raise DownloadError(
+            model_id,
+            f"cannot write {part} ({exc.strerror or exc}); free some space and run the command "
+            "again: it resumes from what was saved",
         ) from exc
     if sha256 is not None:
         actual = sha256_file(part)

@@ -115,6 +115,7 @@ class CatalogueEntry:
     license: str | None = None
 
 
+HF = "https://huggingface.co"
 QWEN05_SHA = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 QWEN15_SHA = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
@@ -205,6 +206,45 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             ),
             min_ram_gb=4.0,
             license="none stated in the packages; upstream Qwen2.5-Coder is Apache-2.0",
+        ),
+        # Downloads offered by size. URLs are pinned to a revision; size and sha256 are the
+        # values the Hugging Face file pages publish for those revisions, as several public
+        # projects pin them (not re-downloaded here: the hubs are unreachable from this build).
+        CatalogueEntry(
+            "qwen2.5-0.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-0.5B-Instruct Q4_K_M GGUF, 0.49 GB download (slow machines)",
+            url=f"{HF}/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/"
+            "9217f5db79a29953eb74d5343926648285ec7e67/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-0.5b-instruct-q4_k_m.gguf",
+            sha256="74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db",
+            size_bytes=491400032,
+            min_ram_gb=2.0,
+            license="Apache-2.0",
+        ),
+        CatalogueEntry(
+            "qwen2.5-1.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-1.5B-Instruct Q4_K_M GGUF, 1.1 GB download (recommended, 4+ cores)",
+            url=f"{HF}/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/"
+            "91cad51170dc346986eccefdc2dd33a9da36ead9/qwen2.5-1.5b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-1.5b-instruct-q4_k_m.gguf",
+            sha256="6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e",
+            size_bytes=1117320736,
+            min_ram_gb=4.0,
+            license="Apache-2.0",
+        ),
+        CatalogueEntry(
+            "qwen2.5-3b-instruct-q4km",
+            "llm",
+            "Qwen2.5-3B-Instruct Q4_K_M GGUF, 2.1 GB download (machines with a GPU)",
+            url=f"{HF}/Qwen/Qwen2.5-3B-Instruct-GGUF/resolve/"
+            "7dabda4d13d513e3e842b20f0d435c732f172cbe/qwen2.5-3b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-3b-instruct-q4_k_m.gguf",
+            sha256="626b4a6678b86442240e33df819e00132d3ba7dddfe1cdc4fbb18e0a9615c62d",
+            size_bytes=2104932768,
+            min_ram_gb=8.0,
+            license="Qwen Research License (non-commercial use)",
         ),
     )
 }
