@@ -211,15 +211,16 @@ class Memorizer:
             )
         return kept
 
-    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, tuple[str, list[str]]]:
+    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, deterministic.Summary]:
         if self.llm is None:
             return {}
-        out: dict[str, tuple[str, list[str]]] = {}
+        out: dict[str, deterministic.Summary] = {}
         biggest = sorted(segs, key=lambda s: -sum(len(t) for t in s.texts))[:MAX_SUMMARIES]
         for seg in biggest:
             if sum(len(t) for t in seg.texts) < 80:
                 continue
-            got = summarise(self._call(), f"{seg.app} — {seg.title}", list(seg.texts))
+            where = extractors.where_title(seg.app, seg.title)
+            got = summarise(self._call(), where, list(seg.texts))
             if got:
                 out[seg.key + str(seg.start)] = got
         return out
