@@ -24,19 +24,54 @@ logger = logging.getLogger(__name__)
 
 
 class AnswerStream:
-    """Iterate to get the answer's text pieces; ``result`` holds the ``Answer`` once done."""
+    """Iterate to get the answer's text pieces; ``result`` holds the ``Answer`` once done.
+
+    When the model fails mid-answer (server down or killed, too slow, a bad reply) the text said
+    so far stays, a last piece says what happened, and the turn is still finished (``error`` and
+    ``result.extra["error"]`` hold the reason). When the consumer stops early (the Stop button
+    closes the iterator), what was said so far is kept, marked as stopped.
+    """
 
     def __init__(self, pieces: Iterator[str], finish: Callable[[str], Answer]) -> None:
         self._pieces = pieces
         self._finish = finish
         self.result: Answer | None = None
+        self.error: str | None = None
 
     def __iter__(self) -> Iterator[str]:
         text: list[str] = []
-        for piece in self._pieces:
-            text.append(piece)
-            yield piece
+        try:
+            for piece in self._pieces:
+                text.append(piece)
+                yield piece
+        except GeneratorExit:
+            self.error = "stopped"
+            self.result = self._finish("".join(text) + " (stopped)")
+            raise
+        except Exception as exc:
+            if not _model_failure(exc):
+                raise
+            self.error = _failure_message(exc)
+            logger.warning("the assistant failed mid-answer: %s", exc)
+            note = f"\n[{self.error}]"
+            text.append(note)
+            yield note
         self.result = self._finish("".join(text))
+        if self.error is not None:
+            self.result.extra["error"] = self.error
+
+
+def _model_failure(exc: BaseException) -> bool:
+    """Errors of the model or its server (not bugs of ours): the partial answer is kept."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"ModelError", "TimeoutError", "ConnectionError", "BadInput"})
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"the assistant was too slow and was stopped ({exc}); the answer is incomplete"
+    reason = getattr(exc, "reason", None) or str(exc)
+    return f"the assistant stopped answering: {reason}; the answer is incomplete"
 
 
 class Agents:
