@@ -63,6 +63,7 @@ class Prepared:
     messages: list[dict[str, str]]
     items: list[Hit]
     keywords: str
+    llm_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ class ChatAgent:
         are counted with the model's own tokenizer when it offers one.
         """
         when = now or datetime.now().astimezone()
+        llm_error = self._load_llm()
         items, extra = self.retrieve(question, history, now=when)
         system = self.system_prompt()
         count = token_counter(self.llm)
@@ -189,7 +191,22 @@ class ChatAgent:
         body = head + ("\n".join(lines) if lines else "(none)") + tail
         messages = [{"role": "system", "content": system}, *turns]
         messages.append({"role": "user", "content": body})
-        return Prepared(question, messages, shown, extra)
+        return Prepared(question, messages, shown, extra, llm_error)
+
+    def _load_llm(self) -> str | None:
+        """Load a lazily configured assistant now (so tokens are counted with its tokenizer);
+        the reason it cannot be loaded, or None."""
+        getter = getattr(self.llm, "get", None)
+        if not callable(getter):
+            return None
+        try:
+            getter()
+        except Exception as exc:
+            if "ModelError" not in {c.__name__ for c in type(exc).__mro__}:
+                raise
+            logger.warning("the assistant could not be loaded: %s", exc)
+            return str(getattr(exc, "reason", None) or exc)
+        return None
 
     def system_prompt(self) -> str:
         """The fixed part of every chat prompt: instructions and the core memory."""
@@ -229,6 +246,10 @@ class ChatAgent:
         if self.llm is None:
             yield extractive_answer(prepared.items, prepared.question)
             return
+        if prepared.llm_error is not None:
+            yield f"(The assistant could not be loaded: {prepared.llm_error})\n"
+            yield extractive_answer(prepared.items, prepared.question)
+            return
         said = False
         for piece in self.llm.stream(prepared.messages, max_tokens=self.config.answer_max_tokens):
             said = said or bool(piece.strip())
@@ -242,7 +263,9 @@ class ChatAgent:
     def finish(self, prepared: Prepared, text: str) -> Answer:
         """The answer record: citations resolved to items and their sources."""
         model = (
-            getattr(self.llm, "model_id", "none (extractive)") if self.llm else "none (extractive)"
+            getattr(self.llm, "model_id", "none (extractive)")
+            if self.llm and prepared.llm_error is None
+            else "none (extractive)"
         )
         return Answer(
             text.strip(),

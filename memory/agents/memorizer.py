@@ -59,8 +59,12 @@ class CountingLLM:
 
     def __init__(self, llm: AgentLLM) -> None:
         self.inner = llm
-        self.model_id = getattr(llm, "model_id", "llm")
         self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (a lazily loaded one names itself once loaded)."""
+        return str(getattr(self.inner, "model_id", "llm"))
 
     def chat(self, messages: Any, **kw: Any) -> str:
         self.calls += 1
@@ -73,6 +77,12 @@ class CountingLLM:
     def json(self, messages: Any, schema: dict[str, Any], **kw: Any) -> dict[str, Any]:
         self.calls += 1
         return self.inner.json(messages, schema, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (count_tokens, context_tokens, prime, get) is the model's own."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 class Memorizer:

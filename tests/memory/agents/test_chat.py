@@ -147,3 +147,37 @@ def test_an_empty_llm_answer_falls_back_to_the_cited_items(service, kit):
     service.agents(llm=kit.ScriptedLLM(answer=""))
     answer = service.ask("flight number to Lisbon?", keep=False)
     assert answer.text.startswith("(the model gave no answer)") and answer.citations
+
+
+def test_an_assistant_that_cannot_load_answers_extractively_and_says_why(service, kit):
+    from memory.agents.assistant import LazyAssistant
+    from models.errors import ModelUnavailable
+
+    _seed(service, kit)
+
+    def loader():
+        raise ModelUnavailable("llm", "auto", "no packaged LLM is installed")
+
+    agents = service.agents(llm=LazyAssistant(loader, "auto"))
+    answer = agents.ask("what was my flight number to Lisbon?", keep=False)
+    assert "could not be loaded: no packaged LLM is installed" in answer.text
+    assert "TP1234" in answer.text and answer.model == "none (extractive)"
+
+
+def test_a_model_failing_mid_answer_keeps_the_partial_text_and_says_so(service, kit):
+    from models.errors import LLMServerError
+
+    _seed(service, kit)
+
+    class Dying(kit.ScriptedLLM):
+        def stream(self, messages, **kw):
+            yield "Your flight was "
+            raise LLMServerError("http://127.0.0.1:9/v1", "unreachable (connection reset)")
+
+    service.agents(llm=Dying())
+    stream = service.ask_stream("flight number to Lisbon?")
+    text = "".join(stream)
+    assert text.startswith("Your flight was ") and "stopped answering" in text
+    assert stream.error and stream.result is not None
+    kept = service.chat_messages(stream.result.session_id)
+    assert kept[-1].content.startswith("Your flight was "), "the partial answer is kept"
