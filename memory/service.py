@@ -68,20 +68,51 @@ class MemoryService:
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._index_lock = IndexLock(self.paths.root / "vectors.lock")
-        try:
-            if index is None:
-                with (
-                    self._index_lock
-                ):  # two processes creating the collections at once race in Chroma
-                    index = ChromaIndex(self.paths.vectors)
-            self.index = index
-        except BaseException:
-            self.store.close()
-            raise
-        self.vectors = VectorSync(self.store, self.index, self.embedder, self._index_lock)
-        self.searcher = Searcher(self.store, self.index, self.embedder, lock=self._index_lock)
-        if reconcile:
-            self.startup_repair()
+        self._open_lock = threading.RLock()
+        self._reconcile = reconcile
+        if index is not None:
+            self.__dict__["_index"] = index
+
+    # -- lazy parts: Chroma and the models load on first use, so `engram status`, `memory list`
+    # and an argument error answer without importing chromadb or torch (#13) --------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index, opened (and reconciled with SQLite) on first use."""
+        self._open_vectors()
+        return self.__dict__["_index"]  # type: ignore[no-any-return]
+
+    @property
+    def vectors(self) -> VectorSync:
+        """Writes and repairs vectors; opening it opens the index."""
+        self._open_vectors()
+        return self.__dict__["_vectors"]  # type: ignore[no-any-return]
+
+    @property
+    def searcher(self) -> Searcher:
+        """The hybrid searcher; opening it opens the index."""
+        self._open_vectors()
+        return self.__dict__["_searcher"]  # type: ignore[no-any-return]
+
+    def _open_vectors(self) -> None:
+        if "_searcher" in self.__dict__:
+            return
+        with self._open_lock:
+            if "_searcher" in self.__dict__:
+                return
+            if "_index" not in self.__dict__:
+                # two processes creating the collections at once race in Chroma
+                with self._index_lock:
+                    self.__dict__["_index"] = ChromaIndex(self.paths.vectors)
+            index = self.__dict__["_index"]
+            self.__dict__["_vectors"] = VectorSync(
+                self.store, index, self.embedder, self._index_lock
+            )
+            self.__dict__["_searcher"] = Searcher(
+                self.store, index, self.embedder, lock=self._index_lock
+            )
+            if self._reconcile:
+                self.startup_repair()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -356,9 +387,17 @@ class MemoryService:
         return written
 
     def status(self) -> dict[str, Any]:
-        """Counts and locations for `engram status` and the GUI."""
+        """Counts and locations for `engram status` and the GUI.
+
+        ``vectors`` is the index's count when it is open, else the count remembered at the last
+        write (opening Chroma costs seconds; `engram status` answers without it).
+        """
         counts = self.store.counts()
-        return {"home": str(self.paths.root), "vectors": self.index.count(), **counts}
+        if "_index" in self.__dict__:
+            vectors = self.__dict__["_index"].count()
+        else:
+            vectors = int(self.store.get_meta("vector_count") or 0)
+        return {"home": str(self.paths.root), "vectors": vectors, **counts}
 
     def observation(self, obs_id: int) -> Any:
         """One observation.

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from capture.config import DedupConfig
 from memory.importers.frames import read_folder, read_manifest
+from memory.index.sync import DeferredVectors, VectorSync
 from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
@@ -70,9 +71,11 @@ class Pipeline:
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
         self.inbox = Inbox(service.store, self.frames)
+        # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
+        vectors = cast(VectorSync, DeferredVectors(lambda: service.vectors))
         self.vault = Vault(
             service.store,
-            service.vectors,
+            vectors,
             root,
             backend=self.options.vault_backend,
             passphrase=self.options.vault_passphrase,
@@ -85,7 +88,7 @@ class Pipeline:
         self.indexer = Indexer(
             service.store,
             self.frames,
-            service.vectors,
+            vectors,
             self.inbox,
             self.reader,
             vault=self.vault,
