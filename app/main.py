@@ -117,7 +117,7 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
     settings = window.bridge.service.get_settings()  # one small read before the loop starts
     accepted = True
     if not settings.get("ui.first_run_done"):
-        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
+        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window, window.bridge)
         accepted = bool(dialog.exec())
         if accepted:
             window.bridge.service.set_settings(dialog.choices())

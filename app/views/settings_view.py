@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app import ops
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.views.assistant_box import AssistantBox
 from app.widgets.capture_control import CaptureControl
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
@@ -163,6 +164,9 @@ class SettingsView(QWidget):
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
+        self.assistant_box = AssistantBox(self._bridge)
+        self.assistant_box.assistant_changed.connect(lambda _label: self.reload())
+        body_lay.addWidget(self.assistant_box)
         body_lay.addWidget(self._models_box())
         body_lay.addStretch(1)
         scroll = QScrollArea(widgetResizable=True)
