@@ -52,10 +52,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="microphone: a sounddevice input name or index (default: the system's)",
     )
-    run.add_argument(
+    keep = run.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--keep-audio",
+        dest="keep_audio",
+        action="store_const",
+        const=True,
+        help="keep each audio chunk after transcription, with redacted words silenced "
+        "(default: the audio.keep_raw_audio setting, off: the transcript is the memory)",
+    )
+    keep.add_argument(
         "--discard-audio",
-        action="store_true",
-        help="delete each audio chunk once it is transcribed (default: keep it)",
+        dest="keep_audio",
+        action="store_const",
+        const=False,
+        help="delete each audio chunk once it is transcribed (the default)",
     )
     run.add_argument(
         "--require-screen",
@@ -132,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(device, str) and device.isdigit():
         device = int(device)
     service = get_service(args)
-    service.pipeline(PipelineOptions(keep_audio=not args.discard_audio))
+    service.pipeline(PipelineOptions(keep_audio=args.keep_audio))
     return run_headless(
         service,
         duration=args.duration,

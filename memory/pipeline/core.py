@@ -44,7 +44,8 @@ class PipelineOptions:
 
     Attributes:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
-        keep_audio: keep each audio chunk's file after transcription (False deletes it).
+        keep_audio: keep each audio chunk's file after transcription, with redacted words
+            silenced (False deletes it); None = the ``audio.keep_raw_audio`` setting (off).
     """
 
     ocr: OcrEngine | None = None
@@ -56,7 +57,7 @@ class PipelineOptions:
     vault_passphrase: str | None = None
     image_hook: ImageHook | None = None
     speech: Any = None
-    keep_audio: bool = True
+    keep_audio: bool | None = None
 
 
 def _default_ocr() -> OcrEngine:
@@ -91,7 +92,10 @@ class Pipeline:
             passphrase=self.options.vault_passphrase,
         )
         self._reader: RegionReader | None = None
-        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=self.options.keep_audio)
+        keep = self.options.keep_audio
+        if keep is None:
+            keep = bool(service.get_settings().get("audio.keep_raw_audio", False))
+        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=keep)
         self.indexer = Indexer(
             service.store,
             self.frames,

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "capture.excluded_titles": ["*private*", "*incognito*"],
     "audio.enabled": False,
     "audio.device": "default",
+    "audio.keep_raw_audio": False,
     "retention.days": 365,
     "retention.quota_gb": 20.0,
     "models.text_embedding": "all-MiniLM-L6-v2",
