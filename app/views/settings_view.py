@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import ops
+from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
 from app.widgets.capture_control import CaptureControl
@@ -37,6 +38,7 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 # Settings the running recorder is built from: saving a change to one restarts it.
 CAPTURE_PREFIXES = ("capture.", "audio.", "retention.")
 BACKENDS = ("local", "openai-compatible", "none")
+THEMES = theme.THEMES
 # (group, key, label, kind, extra): kind is bool | float | int | text | list | choice
 FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Capture", "capture.enabled", "Capture the screen", "bool", None),
@@ -63,6 +65,7 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Models", "models.device", "Device", "choice", DEVICES),
     ("Assistant", "llm.backend", "Backend", "choice", BACKENDS),
     ("Assistant", "llm.endpoint", "Server (OpenAI-compatible)", "text", None),
+    ("Appearance", "ui.theme", "Theme", "choice", THEMES),
 )
 
 
@@ -121,6 +124,7 @@ class SettingsView(QWidget):
 
     settings_loaded = Signal(dict)
     settings_saved = Signal()
+    theme_applied = Signal(str)
     models_loaded = Signal(int)
     download_finished = Signal(str)
     download_failed = Signal(str)
@@ -198,6 +202,8 @@ class SettingsView(QWidget):
         )
 
     def _on_saved(self, _changes: Any, values: dict[str, Any], restart: bool) -> None:
+        if values.get("ui.theme") != self._loaded.get("ui.theme"):
+            self.apply_theme(str(values.get("ui.theme", "system")))
         self._loaded.update(values)
         if restart:
             self.status.setText("Saved. Capture restarted with the new settings.")
@@ -206,6 +212,15 @@ class SettingsView(QWidget):
             self.status.setText("Saved.")
             self._capture.refresh()
         self.settings_saved.emit()
+
+    def apply_theme(self, choice: str) -> None:
+        """Restyle the running app for a theme choice (system, light or dark)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, theme.is_dark(choice))
+            for widget in app.topLevelWidgets():
+                widget.update()
+        self.theme_applied.emit(choice)
 
     # -- model downloads -------------------------------------------------------------------------
 

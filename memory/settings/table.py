@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "llm.backend": "local",
     "llm.endpoint": "http://127.0.0.1:8080/v1",
     "vault.locked": True,
+    "ui.theme": "system",
 }
 
 
