@@ -98,7 +98,7 @@ class FrameViewer(QWidget):
     def _build(self) -> None:
         self.image = ClickableImage(alignment=Qt.AlignmentFlag.AlignCenter)
         self.image.clicked.connect(self._on_image_clicked)
-        self.image.setMinimumSize(320, 180)
+        self.image.setMinimumSize(240, 135)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.meta = QLabel(objectName="heading", wordWrap=True)
         self.sub = QLabel(objectName="muted", wordWrap=True)

@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QStackedWidget,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabBar,
     QTreeWidget,
     QTreeWidgetItem,
@@ -284,7 +284,8 @@ class MemoryView(QWidget):
             for k, v in m.fields.items()
             if k != "secret_ct" and v not in ("", None)
         )
-        dates = f"created {_fmt('created_at', m.created_at)} · updated {_fmt('updated_at', m.updated_at)}"
+        created, updated = _fmt("created_at", m.created_at), _fmt("updated_at", m.updated_at)
+        dates = f"created {created} · updated {updated}"
         self.info.setText(
             f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{dates}\n{extra}"
         )

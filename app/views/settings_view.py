@@ -161,7 +161,7 @@ class SettingsView(QWidget):
             groups[group].addRow(label, editor)
         body_lay.addWidget(self._models_box())
         body_lay.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True)
+        self.scroll = scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
         self.status = QLabel(objectName="muted")
         save = QPushButton("Save settings", objectName="primary")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -39,6 +40,8 @@ class TimelinePanel(QWidget):
         self.filmstrip = QtFilmstrip(self.strip, parent=self)
         self.title = QLabel(objectName="heading")
         self.info = QLabel(objectName="muted")
+        # The info line may be cut, never widen the window (the chat view needs the room).
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
@@ -120,4 +123,5 @@ class TimelinePanel(QWidget):
             f"{self._range_text} · {summary.total:,} moments · {apps} apps · "
             f"{len(summary.episodes)} episodes"
         )
+        self.info.setToolTip(self.info.text())
         self.info.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
