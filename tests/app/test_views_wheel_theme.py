@@ -66,7 +66,7 @@ def test_wheel_scrolls_settings_without_changing_an_unfocused_combo(
     window.resize(1200, 600)  # short enough that the settings page scrolls
     view = window.settings_view
     qtbot.waitUntil(lambda: not window.bridge.busy(), timeout=5000)
-    combo = view.editors["llm.backend"][0]
+    combo = view.editors["assistant.backend"][0]
     spin = view.editors["capture.interval_s"][0]
     window.search_bar.setFocus()
     before = (combo.currentText(), spin.value())
