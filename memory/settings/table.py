@@ -32,6 +32,22 @@ DEFAULTS: dict[str, Any] = {
     "llm.backend": "local",
     "llm.endpoint": "http://127.0.0.1:8080/v1",
     "vault.locked": True,
+    # what other programs may reach through `engram mcp` and the local HTTP API (#14)
+    "mcp.enabled": True,
+    "api.enabled": True,
+    "mcp.expose": [
+        "screen",
+        "audio",
+        "chat",
+        "import",
+        "core",
+        "episodic",
+        "semantic",
+        "procedural",
+        "resource",
+    ],
+    "mcp.ask": True,
+    "mcp.write": False,
 }
 
 
