@@ -75,7 +75,9 @@ B = TypeVar("B", bound=BaseModel)
 
 
 def _status_of(exc: Exception) -> int:
-    if isinstance(exc, BadQuery | ValidationError | ValueError):
+    from memory.store.memories import InvalidMemory
+
+    if isinstance(exc, BadQuery | InvalidMemory | ValidationError | ValueError):
         return 400
     if isinstance(exc, NotFound):
         return 404

@@ -305,11 +305,13 @@ class Operations:
             raise BadQuery(f"cannot add a {mtype!r} memory here")
         policy.check_kind(mtype)
         from memory.privacy.redaction import redact
+        from memory.store.memories import SPECS
 
+        spec = SPECS[mtype]
         data = {
-            "title": redact(_check_text("title", title)).text,
+            spec.title_alias or "title": redact(_check_text("title", title)).text,
             "summary": redact(_check_text("summary", summary)).text,
-            "details": redact(details).text,
+            spec.details_alias or "details": redact(details).text,
         }
         mid = self.service().add_memory(mtype, data, tree_path=list(tree_path), agent="mcp")
         return AddedOut(id=mid, type=mtype)

@@ -31,6 +31,7 @@ from app import ops
 from app.bridge import CoreBridge
 from app.ops import StoreOp
 from app.widgets.capture_control import CaptureControl
+from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
@@ -156,6 +157,8 @@ class SettingsView(QWidget):
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
         body_lay.addWidget(self._models_box())
+        self.connections = ConnectionsPanel(self._bridge)
+        body_lay.addWidget(self.connections)
         body_lay.addStretch(1)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
