@@ -1,4 +1,4 @@
-"""Starting the desktop app, and ``--snapshot``: render the main window on a home's data to a PNG."""
+"""Starting the desktop app, and ``--snapshot``: render the main window on a home's data to PNG."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def run_app(
         return _run_interactive(app, window, view, minimized)
     finally:
         window.close()
-        window.bridge.close()  # joins the GUI workers, then service.close() stops capture (joins it)
+        window.bridge.close()  # joins the GUI workers, then service.close() stops capture
 
 
 def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
@@ -117,16 +117,18 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
         app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
     settings = window.bridge.service.get_settings()  # one small read before the loop starts
     accepted = True
-    if not settings.get("first_run_done"):
+    if not settings.get("ui.first_run_done"):
         dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
         accepted = bool(dialog.exec())
         if accepted:
             window.bridge.service.set_settings(dialog.choices())
+            if dialog.lock_vault():
+                window.bridge.service.vault().lock()
     if accepted:
         window.capture.start()  # off the GUI thread; records only when capture.enabled is on
     else:
         window.capture.refresh()
-    api = _start_api(window, bool(settings.get("api.enabled", True)))
+    api = _start_api(window, bool(settings.get("api.enabled", False)))
     window.show_view(view)
     if minimized and tray is not None:
         window.hide()

@@ -96,7 +96,9 @@ async def mcp_run(home: Path, queries: list[str], starts: int) -> tuple[list[flo
 
 def http_run(home: Path, queries: list[str], fresh: int) -> tuple[list[float], list[float]]:
     """HTTP search times on a warm `engram serve`, and fresh `engram search` fast-path times."""
-    proc = subprocess.Popen(engram(home, "serve"), env=env(), stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        engram(home, "serve", "--port", "0"), env=env(), stderr=subprocess.DEVNULL
+    )
     try:
         info = home / "api-server.json"
         deadline = time.monotonic() + 300

@@ -19,6 +19,7 @@ class AppApi:
     """Serves the app's service over the local HTTP API on a background thread."""
 
     def __init__(self, service: MemoryService) -> None:
+        self._service = service
         self.ops = Operations(service.paths.root, face="api", service_factory=lambda: service)
         self._server: ApiServer | None = None
         self._lock = threading.Lock()
@@ -33,12 +34,17 @@ class AppApi:
         """Start (on any free port) or stop serving; a failure to listen is kept in ``error``."""
         with self._lock:
             if enabled and self._server is None:
+                port = self._service.settings.current.api.port
                 try:
-                    self._server = ApiServer(self.ops)
-                except OSError as exc:
-                    self.error = f"cannot listen on 127.0.0.1: {exc.strerror}"
-                    logger.warning("%s", self.error)
-                    return
+                    self._server = ApiServer(self.ops, port)
+                except OSError as exc:  # taken: any free port (api-server.json says which)
+                    logger.warning("port %d: %s; serving on a free port", port, exc.strerror)
+                    try:
+                        self._server = ApiServer(self.ops, 0)
+                    except OSError as again:
+                        self.error = f"cannot listen on 127.0.0.1: {again.strerror}"
+                        logger.warning("%s", self.error)
+                        return
                 self.error = None
                 self._server.start()
             elif not enabled and self._server is not None:

@@ -83,7 +83,7 @@ class Operations:
         service_factory: Callable[[], MemoryService] | None = None,
     ) -> None:
         self.home = Path(home)
-        self.face = face  # "mcp" (stdio) or "api" (HTTP): which switch of the settings applies
+        self.face = face  # "mcp" (stdio) or "api" (HTTP): which switches of the settings apply
         self._factory = service_factory
         self._service: MemoryService | None = None
         self._lock = threading.Lock()
@@ -104,9 +104,11 @@ class Operations:
             return self._service
 
     def warm_up(self) -> None:
-        """Open the service and load the text embedder now, so the first search is fast."""
+        """Open the service, the vector index and the text embedder now (a fast first search)."""
         try:
-            self.service().embedder()
+            service = self.service()
+            service.searcher  # noqa: B018 - opens Chroma and repairs the index (#13 made it lazy)
+            service.embedder().embed_texts(["warm up"])
         except Exception:  # a broken model is reported by the first real call, not here
             logger.warning("warming up failed", exc_info=True)
 
@@ -127,13 +129,11 @@ class Operations:
         """The exposure policy of the saved settings (read at every call: a switch acts at once).
 
         Raises:
-            Refused: this face (MCP or the HTTP API) is turned off in the settings.
+            Refused: MCP is turned off in the settings (``mcp.enabled``).
         """
-        policy = Policy.from_settings(self.service().get_settings())
-        if self.face == "mcp" and not policy.mcp_enabled:
+        policy = Policy.from_settings(self.service().settings.current, self.face)
+        if not policy.enabled:
             raise Refused("Engram's MCP server is turned off in its settings (mcp.enabled)")
-        if self.face == "api" and not policy.api_enabled:
-            raise Refused("Engram's HTTP API is turned off in its settings (api.enabled)")
         return policy
 
     # -- reads ----------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ class Operations:
         text = _check_text("the question", question)
         policy = self.policy()
         if not policy.ask:
-            raise Refused("ask_memory is turned off (setting mcp.ask)")
+            raise Refused("ask_memory is turned off (setting mcp.ask_tool)")
         from memory.agents.chat import asks_for_secret
 
         if asks_for_secret(text):
@@ -271,7 +271,7 @@ class Operations:
         state = str(service.capture_status().get("state", "stopped"))
         last = service.nearest_observation(time.time())
         last_ts = last.ts_start if last is not None else None
-        enabled = bool(service.get_settings().get("capture.enabled", True))
+        enabled = service.settings.current.capture.enabled
         if state != "stopped":
             recording, detail = state, f"this process records ({state})"
         elif last_ts is not None and time.time() - last_ts < 180:
@@ -300,7 +300,7 @@ class Operations:
         """
         policy = self.policy()
         if not policy.write:
-            raise Refused("write tools are turned off (setting mcp.write)")
+            raise Refused(f"write tools are turned off (setting {self.face}.write_tools)")
         if mtype == "vault" or mtype not in MEMORY_TYPES:
             raise BadQuery(f"cannot add a {mtype!r} memory here")
         policy.check_kind(mtype)
@@ -324,7 +324,7 @@ class Operations:
         """
         policy = self.policy()
         if not policy.write:
-            raise Refused("write tools are turned off (setting mcp.write)")
+            raise Refused(f"write tools are turned off (setting {self.face}.write_tools)")
         lo, hi = _time(since, "since"), _time(until, "until")
         if lo is None or hi is None or lo >= hi:
             raise BadQuery("forget needs since < until (ISO 8601 times)")

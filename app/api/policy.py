@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,49 +9,52 @@ from memory.store.records import MEMORY_TYPES, OBSERVATION_KINDS
 
 if TYPE_CHECKING:
     from capture.privacy import PrivacyRules
+    from memory.settings.model import Settings
 
 ALL_KINDS = OBSERVATION_KINDS + MEMORY_TYPES
-DEFAULT_EXPOSED = tuple(k for k in ALL_KINDS if k != "vault")
 
 
 class Refused(Exception):  # noqa: N818 - a refusal, not a failure of the server
     """The user's settings do not allow this operation; the message says which setting."""
 
 
+def expand_kinds(names: list[str]) -> frozenset[str]:
+    """``mcp.exposed_kinds`` as concrete kinds: "memory" is every memory type but the vault."""
+    out: set[str] = set()
+    for name in names:
+        if name == "memory":
+            out.update(t for t in MEMORY_TYPES if t != "vault")
+        elif name in ALL_KINDS:
+            out.add(name)
+    return frozenset(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """Exposure rules: which kinds go out, whether ask and the write tools may run."""
 
-    mcp_enabled: bool
-    api_enabled: bool
+    enabled: bool
     exposed: frozenset[str]
     ask: bool
     write: bool
     rules: PrivacyRules
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, object]) -> Policy:
-        """The policy the saved settings ask for (unknown kinds in ``mcp.expose`` are ignored).
+    def from_settings(cls, settings: Settings, face: str) -> Policy:
+        """The policy of the settings for ``face`` ("mcp" or "api": each has its write switch).
 
         Raises:
             ValueError: a capture exclusion pattern is malformed.
         """
         from capture.privacy import PrivacyRules
-        from memory.pipeline.recorder import config_from_settings
+        from memory.pipeline.recorder import capture_config
 
-        raw = settings.get("mcp.expose", list(DEFAULT_EXPOSED))
-        exposed = (
-            frozenset(str(k) for k in raw if str(k) in ALL_KINDS)
-            if isinstance(raw, list)
-            else frozenset()
-        )
         return cls(
-            mcp_enabled=bool(settings.get("mcp.enabled", True)),
-            api_enabled=bool(settings.get("api.enabled", True)),
-            exposed=exposed,
-            ask=bool(settings.get("mcp.ask", True)),
-            write=bool(settings.get("mcp.write", False)),
-            rules=PrivacyRules(config_from_settings(dict(settings))[0]),
+            enabled=settings.mcp.enabled if face == "mcp" else True,
+            exposed=expand_kinds(settings.mcp.exposed_kinds),
+            ask=settings.mcp.ask_tool,
+            write=settings.mcp.write_tools if face == "mcp" else settings.api.write_tools,
+            rules=PrivacyRules(capture_config(settings)),
         )
 
     def app_hidden(self, app: str | None, title: str | None = None) -> bool:
@@ -73,18 +75,17 @@ class Policy:
                 expanded += [k for k in OBSERVATION_KINDS if k in self.exposed]
             elif kind == "memory":
                 expanded += [k for k in MEMORY_TYPES if k in self.exposed]
-            elif kind not in self.exposed:
-                raise Refused(f"{kind!r} is not exposed to other programs (setting mcp.expose)")
             else:
+                self.check_kind(kind)
                 expanded.append(kind)
         if asked and not expanded:
-            raise Refused("none of the asked kinds is exposed (setting mcp.expose)")
+            raise Refused("none of the asked kinds is exposed (setting mcp.exposed_kinds)")
         chosen = expanded or [k for k in ALL_KINDS if k in self.exposed]
         if not chosen:
-            raise Refused("nothing is exposed to other programs (setting mcp.expose)")
+            raise Refused("nothing is exposed to other programs (setting mcp.exposed_kinds)")
         return tuple(dict.fromkeys(chosen))
 
     def check_kind(self, kind: str) -> None:
         """Raises Refused when ``kind`` is not exposed."""
         if kind not in self.exposed:
-            raise Refused(f"{kind!r} is not exposed to other programs (setting mcp.expose)")
+            raise Refused(f"{kind!r} is not exposed to other programs (setting mcp.exposed_kinds)")

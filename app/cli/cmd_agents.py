@@ -15,10 +15,11 @@ from app.cli.fast_path import add_local_option, ask_via_server
 def _llm_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm",
-        default=os.environ.get("ENGRAM_LLM", "none"),
-        help="none (default; extractive), config (the LLM in config.toml), local (packaged "
-        "model) or an OpenAI-compatible "
-        "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)",
+        default=os.environ.get("ENGRAM_LLM") or None,
+        help="for this command only: none (extractive), local (the packaged model that suits "
+        "this machine), a catalogue id (downloaded on first use), a GGUF path or an "
+        "OpenAI-compatible URL like http://127.0.0.1:11434/v1. Default: the assistant set up "
+        "in Settings (env ENGRAM_LLM)",
     )
     p.add_argument("--llm-model", default="default", help="model name the server expects")
 
@@ -56,11 +57,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _agents(args: argparse.Namespace) -> Any:
+    """The service's agents with the LLM of ``--llm`` (default: the configured assistant).
+
+    An assistant that cannot be loaded is reported on stderr and the command goes on in
+    extractive mode; an explicit ``--llm`` that fails is an error.
+    """
     from memory.agents.llm_factory import build_llm
+    from memory.modelhub import ModelError
 
     service = get_service(args)
-    spec = getattr(args, "llm", "none")
-    llm = build_llm(spec, model=getattr(args, "llm_model", "default"), service=service)
+    spec = getattr(args, "llm", None)
+    try:
+        llm = build_llm(
+            spec,
+            model=getattr(args, "llm_model", "default"),
+            service=service,
+            progress=ProgressBar("downloading the model"),
+        )
+    except ModelError as exc:
+        if spec not in (None, "config"):
+            raise
+        print(f"engram: the assistant is unavailable ({exc}); extractive mode", file=sys.stderr)
+        llm = None
     return service.agents(llm=llm)
 
 
@@ -76,12 +94,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
             pass
         print_json(stream.result.to_json())
         return 0
-    for piece in stream:
-        sys.stdout.write(piece)
-        sys.stdout.flush()
+    try:
+        for piece in stream:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        sys.stdout.write(" (stopped)\n")
+        return 130
     sys.stdout.write("\n")
     _print_citations(stream.result.citations)
-    return 0
+    return 0 if stream.error is None else 3
 
 
 def _print_citations(cites: list[dict[str, Any]]) -> None:

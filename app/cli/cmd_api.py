@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "<home>/api-token (Authorization: Bearer ...). The port is written to "
         "<home>/api-server.json.",
     )
-    s.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    s.add_argument(
+        "--port", type=int, default=None, help="port (default: api.port, 8765; 0: any free port)"
+    )
     s.set_defaults(func=cmd_serve)
 
 
@@ -68,22 +70,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.api.http import ApiServer
     from app.api.operations import Operations
-    from app.api.policy import Refused
     from memory.errors import BadQuery
 
-    if not 0 <= args.port <= 65535:
+    if args.port is not None and not 0 <= args.port <= 65535:
         raise BadQuery("--port must be between 0 and 65535")
     ops = Operations(Path(str(_home(args))), face="api")
     try:
+        port = ops.service().settings.current.api.port if args.port is None else args.port
         try:
-            ops.policy()  # opens the home; refuses when the API is turned off
-        except Refused as exc:
-            print(f"engram: {exc}", file=sys.stderr)
-            return 4
-        try:
-            server = ApiServer(ops, args.port)
+            server = ApiServer(ops, port)
         except OSError as exc:
-            raise BadQuery(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from exc
+            raise BadQuery(
+                f"cannot listen on 127.0.0.1:{port}: {exc.strerror} (--port 0 takes a free one)"
+            ) from exc
         # uvicorn re-raises SIGTERM once shut down; exit cleanly so the port file is removed
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         ops.warm_up_in_background()

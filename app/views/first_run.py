@@ -38,10 +38,13 @@ class FirstRunDialog(QDialog):
         self.resize(560, 380)
 
     def choices(self) -> dict[str, Any]:
-        """The settings the user picked."""
+        """The settings the user picked (the vault lock is ``lock_vault``)."""
         return {
             "capture.enabled": self.screen_box.isChecked(),
             "audio.enabled": self.audio_box.isChecked(),
-            "vault.locked": self.vault_box.isChecked(),
-            "first_run_done": True,
+            "ui.first_run_done": True,
         }
+
+    def lock_vault(self) -> bool:
+        """Whether the user asked for the vault to stay locked until they unlock it."""
+        return self.vault_box.isChecked()

@@ -34,7 +34,7 @@ def _state(service: Any) -> dict[str, Any]:
     settings = service.get_settings()
     return {
         "mcp": bool(settings.get("mcp.enabled", True)),
-        "api": bool(settings.get("api.enabled", True)),
+        "api": bool(settings.get("api.enabled", False)),
         "server": read_server_info(home),
         "clients": recent_clients(home),
     }
@@ -50,7 +50,7 @@ class ConnectionsPanel(QGroupBox):
         super().__init__("Assistants and scripts", parent)
         self._bridge = bridge
         self.mcp_box = QCheckBox("AI assistants may read my memory over MCP (engram mcp)")
-        self.api_box = QCheckBox("Local HTTP API on 127.0.0.1 (token in the data folder)")
+        self.api_box = QCheckBox("This app serves the local HTTP API (token in the data folder)")
         self.api_status = QLabel(objectName="muted")
         self.clients_label = QLabel(objectName="muted", wordWrap=True)
         lay = QVBoxLayout(self)

@@ -29,6 +29,11 @@ FACT_RULES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
     ("Lives in", re.compile(r"\bI (?:now )?live in " + _END, re.I), True),
     ("Prefers", re.compile(r"\bI (?:prefer|like|love) " + _END, re.I), False),
 )
+_STATEMENT = re.compile(
+    r"\b(?:remember|note) that\b|\bmy \w+(?: \w+)? (?:is|are|was|were)\b"
+    r"|\bI(?:'m| am| have| had| was| will| do not| don't)\b",
+    re.I,
+)
 _LINE = re.compile(r"^(?P<k>[A-Z][\w ]{1,20}): (?P<v>.+)$")
 
 
@@ -41,6 +46,17 @@ class Fact:
     obs_id: int
     ts: float
     single: bool
+
+
+def states_fact(text: str) -> bool:
+    """Whether a chat message of the user states something about them or asks to remember it
+    (questions alone are not memorised: only sentences that do not end with "?" count)."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if not sentence or sentence.endswith("?"):
+            continue
+        if any(p.search(sentence) for _, p, _ in FACT_RULES) or _STATEMENT.search(sentence):
+            return True
+    return False
 
 
 def facts_from_chat(observations: list[Observation]) -> list[Fact]:

@@ -17,18 +17,28 @@ Finder = Callable[[str, str, int], list[Memory]]
 EPISODE_DETAILS = 8_000
 
 
+Summary = tuple[str, str, list[str]]  # (title, summary, category path) written by the LLM
+
+
 def episode_ops(
-    segs: list[extractors.Segment], find: Finder, summaries: dict[str, tuple[str, list[str]]]
+    segs: list[extractors.Segment], find: Finder, summaries: dict[str, Summary]
 ) -> list[Op]:
-    """Insert an episode per segment, or extend the live episode a segment continues."""
+    """Insert an episode per segment, or extend the live episode a segment continues.
+
+    With an LLM summary the episode is titled by what happened; the app and window stay on the
+    first line of its details (which is also how a later segment finds the episode it continues).
+    """
     ops: list[Op] = []
     for seg in segs:
         fields = extractors.episode_fields(seg)
         better = summaries.get(seg.key + str(seg.start))
         path: tuple[str, ...] | None = None
         if better:
-            fields["details"] = f"{fields['summary']}\n{fields['details']}"[:EPISODE_DETAILS]
-            fields["summary"], path = better[0], tuple(better[1]) or None
+            where = fields["title"]
+            details = f"{where}\n{fields['summary']}\n{fields['details']}"
+            fields["details"] = details[:EPISODE_DETAILS]
+            fields["title"], fields["summary"], path = better[0], better[1], tuple(better[2])
+            path = path or None
         old = _continued(seg, find)
         if old is None:
             ops.append(Op("insert", "episodic", fields, (), seg.obs_ids, path, "episodic_manager"))
@@ -39,6 +49,7 @@ def episode_ops(
         merged["details"] = f"{old.details}\n{fields['details']}"[-EPISODE_DETAILS:]
         if not better:
             merged["summary"] = _extend_summary(old, seg)
+            merged["title"] = old.title  # an LLM title stays until the LLM writes a better one
         ops.append(
             Op("update", "episodic", merged, (old.id,), seg.obs_ids, path, "episodic_manager")
         )
@@ -56,14 +67,15 @@ def _extend_summary(old: Memory, seg: extractors.Segment) -> str:
 
 
 def _continued(seg: extractors.Segment, find: Finder) -> Memory | None:
-    title = f"{seg.app} — {seg.title}"[:300]
+    title = str(extractors.episode_fields(seg)["title"])
     try:
         found = find(title, "episodic", 5)
     except BadQuery:
         return None
     for m in found:
         end = m.fields.get("ended_at") or m.ts
-        if m.live and m.title == title and -1.0 <= seg.start - float(end) <= extractors.SEGMENT_GAP:
+        same = m.title == title or m.details.split("\n", 1)[0] == title
+        if m.live and same and -1.0 <= seg.start - float(end) <= extractors.SEGMENT_GAP:
             return m
     return None
 

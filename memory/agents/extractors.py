@@ -100,6 +100,18 @@ def _segment(run: list[Observation]) -> Segment:
     )
 
 
+def where_title(app: str, title: str) -> str:
+    """The app and window title without repeating the app ("Terminal — ~/projects/ledger",
+    not "Terminal — Terminal — ~/projects/ledger")."""
+    title = (title or "").strip()
+    if app:
+        name = re.escape(app.strip())
+        title = re.sub(rf"^{name}\s+[—–|-]\s+|\s+[—–|-]\s+{name}$", "", title, flags=re.I)
+        if title.lower() == app.strip().lower():
+            title = ""
+    return " — ".join(x for x in (app, title) if x)[:300] or "activity"
+
+
 def episode_fields(seg: Segment) -> dict[str, object]:
     """Fields of the episodic memory summarising one segment (from titles and text only)."""
     minutes = max(1, round((seg.end - seg.start) / 60))
@@ -114,7 +126,7 @@ def episode_fields(seg: Segment) -> dict[str, object]:
         summary = f"Used {seg.app}: {seg.title} for about {minutes} min from {iso(seg.start)}"
         event_type = "activity"
     return {
-        "title": f"{seg.app} — {seg.title}"[:300],
+        "title": seg.title if seg.is_chat else where_title(seg.app, seg.title),
         "summary": summary[:600],
         "details": _details(seg.texts),
         "occurred_at": seg.start,

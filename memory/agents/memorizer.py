@@ -59,8 +59,12 @@ class CountingLLM:
 
     def __init__(self, llm: AgentLLM) -> None:
         self.inner = llm
-        self.model_id = getattr(llm, "model_id", "llm")
         self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (a lazily loaded one names itself once loaded)."""
+        return str(getattr(self.inner, "model_id", "llm"))
 
     def chat(self, messages: Any, **kw: Any) -> str:
         self.calls += 1
@@ -73,6 +77,12 @@ class CountingLLM:
     def json(self, messages: Any, schema: dict[str, Any], **kw: Any) -> dict[str, Any]:
         self.calls += 1
         return self.inner.json(messages, schema, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (count_tokens, context_tokens, prime, get) is the model's own."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 class Memorizer:
@@ -211,15 +221,16 @@ class Memorizer:
             )
         return kept
 
-    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, tuple[str, list[str]]]:
+    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, deterministic.Summary]:
         if self.llm is None:
             return {}
-        out: dict[str, tuple[str, list[str]]] = {}
+        out: dict[str, deterministic.Summary] = {}
         biggest = sorted(segs, key=lambda s: -sum(len(t) for t in s.texts))[:MAX_SUMMARIES]
         for seg in biggest:
             if sum(len(t) for t in seg.texts) < 80:
                 continue
-            got = summarise(self._call(), f"{seg.app} — {seg.title}", list(seg.texts))
+            where = extractors.where_title(seg.app, seg.title)
+            got = summarise(self._call(), where, list(seg.texts))
             if got:
                 out[seg.key + str(seg.start)] = got
         return out

@@ -43,7 +43,7 @@ class Served:
 def start_server(home: Path, timeout: float = 180) -> Served:
     """Start `engram serve` and wait until it answers its status route."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "--home", str(home), "serve"],
+        [sys.executable, "-m", "app.cli.main", "--home", str(home), "serve", "--port", "0"],
         cwd=ROOT,
         env=server_env(),
         stdout=subprocess.PIPE,
@@ -91,21 +91,24 @@ def test_token_and_server_files_are_private(served: Served) -> None:
 @pytest.mark.parametrize("path", ["/v1/search", "/v1/status", "/mcp", "/no/such/path", "/"])
 def test_no_or_wrong_token_is_401_on_every_path(served: Served, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": served.token}):
-        r = httpx.post(served.url + path, json={"query": "Lisbon"}, headers=headers)
+        r = httpx.post(served.url + path, json={"query": "Lisbon"}, headers=headers, timeout=60)
         assert r.status_code == 401, (path, headers)
         assert SECRET not in r.text and "Lisbon" not in r.text
-    r = httpx.options(served.url + path, headers={"Origin": "http://evil.example"})
+    r = httpx.options(served.url + path, headers={"Origin": "http://evil.example"}, timeout=60)
     assert r.status_code == 401 and "access-control-allow-origin" not in r.headers
 
 
 def test_foreign_host_or_origin_is_403(served: Served) -> None:
+    served.post("/v1/search", {"query": "warm"})  # the first search waits for the index
     evil_host = served.headers(Host=f"evil.example:{served.port}")
-    assert httpx.get(served.url + "/v1/status", headers=evil_host).status_code == 403
+    assert httpx.get(served.url + "/v1/status", headers=evil_host, timeout=60).status_code == 403
     evil_origin = served.headers(Origin="http://evil.example")
-    r = httpx.post(served.url + "/v1/search", json={"query": "Lisbon"}, headers=evil_origin)
+    r = httpx.post(
+        served.url + "/v1/search", json={"query": "Lisbon"}, headers=evil_origin, timeout=60
+    )
     assert r.status_code == 403 and "Lisbon" not in r.text
     same = served.headers(Origin=f"http://127.0.0.1:{served.port}")
-    r = httpx.post(served.url + "/v1/search", json={"query": "Lisbon"}, headers=same)
+    r = httpx.post(served.url + "/v1/search", json={"query": "Lisbon"}, headers=same, timeout=60)
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
 
 

@@ -32,8 +32,8 @@ def test_shows_switches_and_recent_clients(qtbot: Any, window: Any) -> None:
     panel = _panel(window)
     home = window.bridge.service.paths.root
     state = _refreshed(qtbot, panel)
-    assert state["mcp"] and state["api"]
-    assert panel.mcp_box.isChecked() and panel.api_box.isChecked()
+    assert state["mcp"] and not state["api"]  # MCP answers when a client starts it; no server
+    assert panel.mcp_box.isChecked() and not panel.api_box.isChecked()
     assert panel.api_status.text().startswith("API not running")
     assert panel.clients_label.text() == "No client has connected yet."
     record_client(home, "Claude Desktop 0.9", "stdio")
@@ -58,11 +58,11 @@ def test_mcp_switch_turns_the_server_off(qtbot: Any, window: Any) -> None:
 def test_api_switch_starts_and_stops_the_apps_server(qtbot: Any, window: Any) -> None:
     panel = _panel(window)
     service = window.bridge.service
+    service.set_settings({"api.port": 0})  # any free port
     api = AppApi(service)
     panel.api_switched.connect(api.apply)
     try:
         _refreshed(qtbot, panel)
-        panel.api_box.setChecked(False)  # on by default: off, then on again starts it
         panel.api_box.setChecked(True)
         assert api.port is not None
         token = (service.paths.root / "api-token").read_text().strip()

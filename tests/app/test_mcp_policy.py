@@ -33,7 +33,7 @@ def ops(seeded: Seeded) -> Iterator[Operations]:
 
 
 def test_vault_exposed_shows_captions_never_secrets(ops: Operations, seeded: Seeded) -> None:
-    ops.service().set_settings({"mcp.expose": ["screen", "vault"]})
+    ops.service().set_settings({"mcp.exposed_kinds": ["screen", "vault"]})
     vault = ops.list_memories("vault").memories
     assert [m.id for m in vault] == [seeded.vault]
     assert vault[0].title == "GitHub token seen in Terminal"
@@ -48,21 +48,22 @@ def test_vault_exposed_shows_captions_never_secrets(ops: Operations, seeded: See
 
 def test_switches_refuse_with_the_setting_named(ops: Operations) -> None:
     service = ops.service()
-    service.set_settings({"mcp.ask": False})
-    with pytest.raises(Refused, match="mcp.ask"):
+    service.set_settings({"mcp.ask_tool": False})
+    with pytest.raises(Refused, match="mcp.ask_tool"):
         ops.ask("When is the Lisbon flight?")
     service.set_settings({"mcp.enabled": False})
     with pytest.raises(Refused, match="mcp.enabled"):
         ops.search(SearchRequest(query="Lisbon"))
+    # `engram serve` is started on purpose: mcp.enabled is MCP's switch; writes have their own
     api = Operations(ops.home, face="api", service_factory=lambda: service)
     assert api.search(SearchRequest(query="Lisbon")).hits
-    service.set_settings({"api.enabled": False})
-    with pytest.raises(Refused, match="api.enabled"):
-        api.search(SearchRequest(query="Lisbon"))
+    service.set_settings({"mcp.write_tools": True})
+    with pytest.raises(Refused, match="api.write_tools"):
+        api.forget("2026-02-17T00:00:00", "2026-02-18T00:00:00")
 
 
 def test_write_tools_when_turned_on(ops: Operations, seeded: Seeded) -> None:
-    ops.service().set_settings({"mcp.write": True})
+    ops.service().set_settings({"mcp.write_tools": True})
     added = ops.add_memory(
         "semantic", title="Deploy token", summary=f"the token is {SECRET}", details=""
     )

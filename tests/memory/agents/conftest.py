@@ -67,7 +67,7 @@ def _minimal(schema: dict[str, Any]) -> dict[str, Any]:
     if "types" in props:
         return {"types": []}
     if "summary" in props:
-        return {"summary": "Worked on something", "category": ["work"]}
+        return {"title": "Worked on something", "summary": "Worked on it", "category": ["work"]}
     if "value" in props:
         return {"value": "Name: short"}
     return {}

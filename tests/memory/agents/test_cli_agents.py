@@ -34,11 +34,11 @@ def test_memorize_then_ask_json(service, kit, monkeypatch, capsys):
             )
         ],
     )
-    code, out = _run(service, ["memorize", "--json"], monkeypatch, capsys)
+    code, out = _run(service, ["memorize", "--json", "--llm", "none"], monkeypatch, capsys)
     assert code == 0 and json.loads(out)["observations"] == 1
     code, out = _run(
         service,
-        ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00"],
+        ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00", "--llm", "none"],
         monkeypatch,
         capsys,
     )
@@ -49,7 +49,9 @@ def test_memorize_then_ask_json(service, kit, monkeypatch, capsys):
 
 def test_chat_reads_piped_questions_and_keeps_one_session(service, kit, monkeypatch, capsys):
     kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Budget", "offsite budget 42,000 EUR")])
-    code, out = _run(service, ["chat"], monkeypatch, capsys, stdin="budget?\nand the offsite?\n")
+    code, out = _run(
+        service, ["chat", "--llm", "none"], monkeypatch, capsys, stdin="budget?\nand the offsite?\n"
+    )
     assert code == 0 and out.count("engram> ") == 2 and "42,000" in out
     sessions = service.chat_sessions()
     assert len(sessions) == 1 and len(service.chat_messages(sessions[0].id)) == 4
