@@ -35,6 +35,7 @@ from app.bridge import CoreBridge
 from app.ops import StoreOp
 from app.views.assistant_box import AssistantBox
 from app.widgets.capture_control import CaptureControl
+from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
 BACKENDS = ("none", "local", "server")
@@ -170,6 +171,8 @@ class SettingsView(QWidget):
         self.assistant_box.assistant_changed.connect(lambda _label: self.reload())
         body_lay.addWidget(self.assistant_box)
         body_lay.addWidget(self._models_box())
+        self.connections = ConnectionsPanel(self._bridge)
+        body_lay.addWidget(self.connections)
         body_lay.addStretch(1)
         self.scroll = scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
