@@ -49,10 +49,14 @@ def open_settings(root: Path) -> LiveSettings:
 class Home:
     """The shared pieces of one home. Thread-safe; ``close`` releases the store and the lock.
 
+    The vector index (Chroma) and the models open on first use, so commands that only read the
+    database answer without importing them (#13).
+
     Args:
         root: the home folder (created 0700).
         embedder: a text embedder to use instead of the model hub's (tests, benchmarks).
         index: a vector index to use instead of the home's Chroma folder (tests).
+        reconcile: when the index opens, repair drift between it and SQLite.
     """
 
     def __init__(
@@ -61,6 +65,7 @@ class Home:
         *,
         embedder: TextEmbedder | None = None,
         index: VectorIndex | None = None,
+        reconcile: bool = True,
     ) -> None:
         self.paths = HomePaths(Path(root))
         self.paths.create()
@@ -69,21 +74,74 @@ class Home:
         try:
             migrate_settings_table(self.paths.root, lambda: read_legacy_settings(self.store.read()))
             self.settings = LiveSettings(self.paths.root)
-            if index is None:
-                with self.index_lock:  # two processes creating the collections race in Chroma
-                    index = ChromaIndex(self.paths.vectors)
         except BaseException:
             self.store.close()
             self.index_lock.close()
             raise
-        self.index: VectorIndex = index
+        self._index: VectorIndex | None = index
+        self._vectors: VectorSync | None = None
+        self._searcher: Searcher | None = None
+        self._reconcile = reconcile
+        self._open_lock = threading.RLock()
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._models: ModelHub | None = None
         self._models_lock = threading.Lock()
-        self.vectors = VectorSync(self.store, self.index, self.embedder, self.index_lock)
-        self.searcher = Searcher(self.store, self.index, self.embedder, lock=self.index_lock)
         self.settings.changed.connect(self._on_settings_changed)
+
+    # -- the vector index, opened on first use ------------------------------------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index, opened (and reconciled with SQLite) on first use."""
+        return self._open()[0]
+
+    @property
+    def vectors(self) -> VectorSync:
+        """Writes and repairs vectors; using it opens the index."""
+        return self._open()[1]
+
+    @property
+    def searcher(self) -> Searcher:
+        """The hybrid searcher; using it opens the index."""
+        return self._open()[2]
+
+    @property
+    def index_is_open(self) -> bool:
+        """Whether the vector index was opened in this process."""
+        return self._searcher is not None
+
+    def vector_count(self) -> int:
+        """Vectors in the index when it is open, else the count remembered at the last write."""
+        if self._searcher is not None and self._index is not None:
+            return self._index.count()
+        return int(self.store.get_meta("vector_count") or 0)
+
+    def _open(self) -> tuple[VectorIndex, VectorSync, Searcher]:
+        with self._open_lock:
+            if self._index is None:
+                with self.index_lock:  # two processes creating the collections race in Chroma
+                    self._index = ChromaIndex(self.paths.vectors)
+            if self._vectors is None or self._searcher is None:
+                self._vectors = VectorSync(self.store, self._index, self.embedder, self.index_lock)
+                self._searcher = Searcher(
+                    self.store, self._index, self.embedder, lock=self.index_lock
+                )
+                if self._reconcile:
+                    self.startup_repair()
+            return self._index, self._vectors, self._searcher
+
+    def startup_repair(self, progress: Progress | None = None) -> None:
+        """Rebuild vectors if the model changed, index pending chat, fix index drift."""
+        if self.vectors.ensure_model(progress):
+            return
+        self.index_pending()
+        expected = self.store.get_meta("vector_count")
+        if expected is None or int(expected) != self.index.count():
+            added, removed = self.vectors.reconcile()
+            if added or removed:
+                logger.info("vector index reconciled: %d added, %d removed", added, removed)
+        self.remember_vector_count()
 
     # -- models -----------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from models.protocols import TextEmbedder
 
 if TYPE_CHECKING:
     from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
+    from memory.agents.assistant import AssistantChoice
     from memory.agents.chat_log import ChatMessage, ChatSession
     from memory.agents.llm_protocol import AgentLLM
     from memory.modelhub import ModelHub
@@ -82,25 +83,34 @@ class MemoryService:
         index: VectorIndex | None = None,
         reconcile: bool = True,
     ) -> None:
-        self.home = Home(Path(home), embedder=embedder, index=index)
+        self.home = Home(Path(home), embedder=embedder, index=index, reconcile=reconcile)
         self.paths: HomePaths = self.home.paths
         self.store: MemoryStore = self.home.store
         self.settings: LiveSettings = self.home.settings
-        self.index: VectorIndex = self.home.index
-        self.vectors: VectorSync = self.home.vectors
-        self.searcher: Searcher = self.home.searcher
         self._pipeline: Pipeline | None = None
         self._pipeline_lock = threading.Lock()
         self._agents = AgentsHandle(self.home, self.vault)
         self._capture: Recorder | None = None
         self._capture_error: str | None = None
         self._capture_lock = threading.Lock()
-        if reconcile:
-            try:
-                self.startup_repair()
-            except BaseException:
-                self.close()
-                raise
+
+    # -- the index opens on first use, so `engram status`, `memory list` and an argument error
+    # answer without importing chromadb or torch (#13) --------------------------------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index, opened (and reconciled with SQLite) on first use."""
+        return self.home.index
+
+    @property
+    def vectors(self) -> VectorSync:
+        """Writes and repairs vectors; using it opens the index."""
+        return self.home.vectors
+
+    @property
+    def searcher(self) -> Searcher:
+        """The hybrid searcher; using it opens the index."""
+        return self.home.searcher
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -332,9 +342,13 @@ class MemoryService:
         return written
 
     def status(self) -> dict[str, object]:
-        """Counts and locations for `engram status` and the GUI."""
+        """Counts and locations for `engram status` and the GUI.
+
+        ``vectors`` is the index's count when it is open, else the count remembered at the last
+        write (opening Chroma costs seconds; `engram status` answers without it).
+        """
         counts = self.store.counts()
-        return {"home": str(self.paths.root), "vectors": self.index.count(), **counts}
+        return {"home": str(self.paths.root), "vectors": self.home.vector_count(), **counts}
 
     def observation(self, obs_id: int) -> Observation:
         """One observation.
@@ -346,7 +360,7 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings/table.py and memory/agents/chat_log.py. Call them off the GUI thread.
+    # memory/settings/ and memory/agents/chat_log.py. Call them off the GUI thread.
 
     def timeline_summary(self, start: float, end: float, bucket_s: float) -> Summary:
         """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
@@ -359,6 +373,13 @@ class MemoryService:
         from memory.timeline import nearest_observation_id
 
         oid = nearest_observation_id(self.store.read(), ts, kinds)
+        return None if oid is None else self.store.get_observation(oid)
+
+    def latest_observation(self, start: float, end: float) -> Observation | None:
+        """The last observation in ``[start, end)`` (a day the user moved to), or None."""
+        from memory.timeline import latest_observation_id
+
+        oid = latest_observation_id(self.store.read(), start, end)
         return None if oid is None else self.store.get_observation(oid)
 
     def neighbour(self, obs_id: int, step: int) -> Observation | None:
@@ -560,18 +581,43 @@ class MemoryService:
         llm: AgentLLM | None | FromSettings = FROM_SETTINGS,
         config: AgentConfig | None = None,
     ) -> Agents:
-        """The memory agents of this home, built on first use from the assistant settings (and
-        rebuilt when they change). Passing ``llm`` (None: no LLM, extractive answers) pins that
-        LLM; passing ``config`` rebuilds with it.
+        """The memory agents of this home, built on first use with the assistant of the settings
+        (loaded on its first question) and rebuilt when those settings change. Passing ``llm``
+        (None: no LLM, deterministic memories and extractive answers) pins that LLM; passing
+        ``config`` rebuilds with it.
         """
         return self._agents.get(llm, config)
 
     def chat_unavailable_reason(self) -> str | None:
-        """Why answers come without an LLM now (none configured, or it fails to load), or None."""
+        """Why answers come without an LLM (none is configured), or None. A configured model
+        that cannot load says why in the answer itself."""
         if self.settings.current.assistant.backend == "none":
             return NO_ASSISTANT
-        self._agents.get()
-        return self._agents.unavailable_reason
+        return None
+
+    def assistant_choices(self, detect: bool = True) -> list[AssistantChoice]:
+        """The assistants to offer: detected local servers with their models, models on disk,
+        recommended downloads, none."""
+        from memory.agents.assistant import assistant_choices
+
+        return assistant_choices(detect, self.models.config.cache_dir)
+
+    def use_assistant(self, choice: AssistantChoice, progress: Progress | None = None) -> Changes:
+        """Make ``choice`` the assistant: download it first if it is a recommended model (with
+        ``progress``) and save it in the settings; the models and the agents follow at once.
+
+        Raises:
+            ModelUnavailable, DownloadError: the download failed (nothing was changed).
+        """
+        from memory.agents.assistant import choice_settings
+
+        if choice.kind == "download":
+            from models.download import pull
+
+            pull(choice.model_id, cache_dir=self.models.config.cache_dir, progress=progress)
+        self.settings.update(choice_settings(choice))
+        self._agents.follow_settings()
+        return Changes(settings=True)
 
     def memorize_pending(self, progress: Progress | None = None) -> list[BatchResult]:
         """Memorise every indexed observation now, batch by batch.

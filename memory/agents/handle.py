@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memory.agents.config import AgentConfig
-from memory.agents.llm_factory import llm_from_settings
+from memory.agents.llm_factory import configured_llm
 from memory.agents.llm_protocol import AgentLLM
 from memory.agents.runtime import Agents, VaultLike
 
@@ -49,7 +49,6 @@ class AgentsHandle:
         self._agents: Agents | None = None
         self._pinned = False
         self._config: AgentConfig | None = None
-        self.unavailable_reason: str | None = None
         home.settings.changed.connect(self._on_settings_changed)
 
     def get(
@@ -66,6 +65,13 @@ class AgentsHandle:
             assert self._agents is not None
             return self._agents
 
+    def follow_settings(self) -> None:
+        """Drop a pinned LLM: the agents use the assistant of the settings again (rebuilt now)."""
+        with self._lock:
+            was_pinned, self._pinned = self._pinned, False
+            if self._agents is not None and was_pinned:
+                self._replace(None, False)
+
     @property
     def built(self) -> Agents | None:
         """The agents if they were built, else None (nothing is loaded)."""
@@ -73,7 +79,7 @@ class AgentsHandle:
 
     def _replace(self, llm: AgentLLM | None, pinned: bool) -> None:
         if not pinned:
-            llm = self._settings_llm(self._home.settings.current)
+            llm = self._settings_llm()
         old = self._agents
         running = old is not None and old.worker.state().running
         if old is not None:
@@ -82,15 +88,10 @@ class AgentsHandle:
         if running:
             self._agents.worker.start()
 
-    def _settings_llm(self, settings: Settings) -> AgentLLM | None:
-        try:
-            llm = llm_from_settings(settings, self._home.models)
-        except Exception as exc:  # a missing local model must not stop search and capture
-            self.unavailable_reason = f"the assistant's model is unavailable: {exc}"
-            logger.warning("%s; answers quote memories instead", self.unavailable_reason)
-            return None
-        self.unavailable_reason = None
-        return llm
+    def _settings_llm(self) -> AgentLLM | None:
+        """The configured assistant, loaded on its first question (a model that cannot load
+        gives an extractive answer that says why)."""
+        return configured_llm(self._home)
 
     def _on_settings_changed(self, new: Settings, old: Settings) -> None:
         if new.assistant == old.assistant and new.models.llm == old.models.llm:

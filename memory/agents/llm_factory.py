@@ -1,37 +1,25 @@
-"""The agents' LLM from a short spec: "none", "config" (the assistant settings), "local" (the
-catalogue model) or a server URL.
+"""The agents' LLM from a short spec, or the one the user configured.
+
+Specs: "none" (extractive answers, deterministic memories), "config" or nothing (the assistant
+configured in the home's settings), "local" (the best packaged model for this machine), a
+catalogue id ("qwen2.5-1.5b-instruct-q4km"; downloaded first if needed, with ``progress``), an
+OpenAI-compatible URL ("http://127.0.0.1:11434/v1") or a path to a GGUF file.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from memory.agents.llm_protocol import AgentLLM
 
 if TYPE_CHECKING:
-    from memory.modelhub import ModelHub
-    from memory.settings import Settings
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
-
-def llm_from_settings(settings: Settings, hub: ModelHub) -> AgentLLM | None:
-    """The LLM the ``assistant`` section asks for: None ("none"), the hub's ``models.llm``
-    ("local"), or an OpenAI-compatible client ("server").
-
-    Raises:
-        ModelUnavailable: the local model's weights are not installed.
-    """
-    cfg = settings.assistant.llm_config(hub.config.llm)
-    if cfg is None:
-        return None
-    if settings.assistant.backend == "local":
-        return hub.llm()
-    from models.llm import load_llm
-
-    logger.info("agents use the LLM server %s", cfg.base_url)
-    return load_llm(cfg)
+Progress = Callable[[int, int | None], None]
 
 
 def build_llm(
@@ -39,31 +27,61 @@ def build_llm(
     *,
     model: str = "default",
     timeout: float = 60.0,
-    settings: Settings | None = None,
-    hub: ModelHub | None = None,
+    home: Home | None = None,
+    progress: Progress | None = None,
 ) -> AgentLLM | None:
-    """The LLM for ``spec``: None for "none"/empty, the assistant settings for "config" (needs
-    ``settings`` and ``hub``), the packaged local model for "local", an OpenAI-compatible client
-    for an ``http(s)://.../v1`` URL, else a local model folder.
+    """The LLM for ``spec`` (see the module docstring); None means no LLM.
 
     Raises:
-        ModelUnavailable: the local model's weights are not installed.
-        ValueError: "config" without settings and a model hub.
+        ModelUnavailable: a local model whose weights or runtime are missing (the reason says how
+            to get them), or a download that cannot reach its host.
+        DownloadError: a download failed or did not verify.
     """
-    if not spec or spec == "none":
+    if spec in (None, "", "config"):
+        if home is None:
+            return None
+        return configured_llm(home)
+    if spec == "none":
         return None
-    if spec == "config":
-        if settings is None or hub is None:
-            raise ValueError('the "config" LLM needs the home\'s settings and model hub')
-        return llm_from_settings(settings, hub)
     from models.config import LLMConfig
     from models.llm import load_llm
+    from models.registry import CATALOGUE
 
+    cache = _cache_dir(home)
     if spec.startswith(("http://", "https://")):
         cfg = LLMConfig(backend="openai", base_url=spec.rstrip("/"), model=model, timeout=timeout)
     elif spec == "local":
-        cfg = LLMConfig()
+        cfg = LLMConfig(timeout=max(timeout, 120.0))
+    elif spec in CATALOGUE:
+        entry = CATALOGUE[spec]
+        if entry.url is not None:
+            from models.download import pull
+
+            pull(spec, cache_dir=cache, progress=progress)
+        cfg = LLMConfig(model_id=spec, timeout=max(timeout, 120.0))
     else:
-        cfg = LLMConfig(path=spec)
+        cfg = LLMConfig(path=spec, model_id=spec, timeout=max(timeout, 120.0))
     logger.info("agents use LLM %s (%s)", spec, cfg.backend)
-    return load_llm(cfg)
+    return load_llm(cfg, cache)
+
+
+def configured_llm(home: Home) -> AgentLLM | None:
+    """The assistant configured in the home's settings, loaded on first use (None: extractive).
+
+    The local model and a server client are both wrapped in a ``LazyAssistant``: nothing loads
+    until a question or a batch needs it, and then it stays loaded.
+    """
+    from memory.agents.assistant import LazyAssistant
+    from models.llm import load_llm
+
+    settings = home.settings.current
+    cfg = settings.assistant.llm_config(settings.models.llm)
+    if cfg is None:
+        return None
+    cache = _cache_dir(home)
+    label = cfg.model if cfg.backend == "openai" else cfg.model_id
+    return LazyAssistant(lambda: load_llm(cfg, cache), label)
+
+
+def _cache_dir(home: Home | None) -> str | None:
+    return home.models.config.cache_dir if home is not None else None

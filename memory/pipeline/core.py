@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from capture.config import DedupConfig
 from memory.importers.frames import read_folder, read_manifest
+from memory.index.sync import DeferredVectors, VectorSync
 from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
@@ -44,8 +45,8 @@ class PipelineOptions:
 
     Attributes:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
-        keep_audio: keep each audio chunk's file after transcription; None: the settings'
-            ``audio.keep_raw_audio``.
+        keep_audio: keep each audio chunk's file after transcription, with redacted words
+            silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
     """
 
     ocr: OcrEngine | None = None
@@ -71,12 +72,14 @@ class Pipeline:
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
         self.inbox = Inbox(home.store, self.frames)
+        # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
+        vectors = cast(VectorSync, DeferredVectors(lambda: home.vectors))
         backend = self.options.vault_backend
         if backend is None and settings.vault.key_backend != "auto":
             backend = settings.vault.key_backend
         self.vault = Vault(
             home.store,
-            home.vectors,
+            vectors,
             root,
             backend=backend,
             passphrase=self.options.vault_passphrase,
@@ -89,7 +92,7 @@ class Pipeline:
         self.indexer = Indexer(
             home.store,
             self.frames,
-            home.vectors,
+            vectors,
             self.inbox,
             self.reader,
             vault=self.vault,

@@ -74,6 +74,7 @@ def test_ask_with_llm_config_uses_the_assistant_settings(
         )
         + "\n"
     )
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND", raising=False)  # conftest's default: none
     monkeypatch.setenv("ENGRAM_TEST_LLM_KEY", "sekrit")
     url = f"http://127.0.0.1:{server.server_port}/v1"
     for key, value in (

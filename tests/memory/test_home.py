@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from memory.index.vectors import NumpyIndex
 from memory.service import MemoryService
 from models.text_embedding import HashingEmbedder
@@ -25,12 +27,17 @@ def test_the_pipeline_reads_with_the_configured_ocr_model(tmp_path: Path) -> Non
         svc.close()
 
 
-def test_saved_model_and_assistant_settings_apply_without_a_restart(tmp_path: Path) -> None:
+def test_saved_model_and_assistant_settings_apply_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND", raising=False)  # conftest's default: none
     svc = _service(tmp_path)
     try:
         hub = svc.models
         agents = svc.agents()
-        assert agents.llm is None  # assistant.backend "none"
+        svc.set_settings({"assistant.backend": "none"})
+        agents = svc.agents()
+        assert agents.llm is None
         svc.start_memorizing()
         svc.set_settings({"models.ocr.max_side": 800})
         assert svc.models is not hub and svc.models.config.ocr.max_side == 800
