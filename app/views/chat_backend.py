@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from memory.errors import BadQuery
+from memory.search.hits import HitRef
 from memory.timeutil import parse_ts
 
 if TYPE_CHECKING:
@@ -40,12 +42,12 @@ class ChatBackend(Protocol):
         history: list[tuple[str, str]],
         session_id: int | None = None,
     ) -> Iterator[ChatEvent]:
-        """Yield the answer's tokens, its citations, then ``done`` (with the session id if the backend
+        """Yield the answer's tokens, its citations, then ``done`` (with the session id if the
         kept the turn itself)."""
 
 
 def normalise_citation(item: Any) -> dict[str, Any]:
-    """A citation as the pane uses it: ``n``, ``title``, and where it leads (``observation_id`` of its
+    """A citation as the pane uses it: ``n``, ``title``, and where it leads (``observation_id`` of
     first source and/or ``memory_id``), plus ``ts`` as unix seconds when known."""
     cite = (
         dict(item)
@@ -56,20 +58,27 @@ def normalise_citation(item: Any) -> dict[str, Any]:
             if getattr(item, f, None) is not None
         }
     )
-    ident = str(cite.get("id", ""))
-    if ident.startswith("m:") and "memory_id" not in cite:
-        cite["memory_id"] = int(ident[2:])
+    ref = _ref(str(cite.get("id", "")))
+    if ref is not None and ref.is_memory and "memory_id" not in cite:
+        cite["memory_id"] = ref.id
     sources = cite.get("sources") or []
     if sources and "observation_id" not in cite:
         cite["observation_id"] = sources[0].get("observation_id")
-    if ident.startswith("o:") and cite.get("observation_id") is None:
-        cite["observation_id"] = int(ident[2:])
+    if ref is not None and ref.is_observation and cite.get("observation_id") is None:
+        cite["observation_id"] = ref.id
     ts = cite.get("ts") or (sources[0].get("ts") if sources else None)
     if isinstance(ts, str):
         ts = parse_ts(ts)
     if ts is not None:
         cite["ts"] = float(ts)
     return cite
+
+
+def _ref(text: str) -> HitRef | None:
+    try:
+        return HitRef.parse(text)
+    except BadQuery:
+        return None
 
 
 def to_event(item: Any) -> ChatEvent:

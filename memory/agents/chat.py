@@ -239,7 +239,7 @@ class ChatAgent:
     def _item_line(self, n: int, hit: Hit, question: str) -> str:
         text = best_passage(hit.text, question, ITEM_CHARS).text
         if hit.kind == "vault" and self.reveal is not None:
-            secret = self.reveal(int(hit.id[2:]))
+            secret = self.reveal(hit.ref.id)
             text = f"{text} secret: {secret}" if secret else text
         label = (hit.obs_kind or "observation") if hit.kind == "observation" else hit.kind
         when = datetime.fromtimestamp(hit.ts).astimezone().strftime("%a %d %b %Y %H:%M")

@@ -1,4 +1,4 @@
-"""The assistant's chat sessions and messages (the ``chat_sessions``/``chat_messages`` tables), Qt-free."""
+"""The assistant's chat sessions and messages (``chat_sessions``/``chat_messages``), Qt-free."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ class Memorizer:
             hits = self.home.search(text, k=k, types=(mtype,))
         except BadQuery:
             return []
-        ids = [int(h.id[2:]) for h in hits if h.id.startswith("m:")]
+        ids = [h.ref.id for h in hits if h.ref.is_memory]
         found = self.store.get_memories(ids)
         return [found[i] for i in ids if i in found and found[i].live]
 

@@ -20,7 +20,7 @@ Progress = Callable[[int, int], None]
 
 
 def observation_chunks(o: Observation, context: str = "") -> list[str]:
-    """The texts embedded for an observation: one for chat/audio, overlapping windows for screens."""
+    """The texts embedded for an observation: one for chat/audio, overlapping windows otherwise."""
     if o.kind == "chat":
         head = f"{o.speaker}: {o.text}" if o.speaker else o.text
         return [f"{head}\n{context}".strip() if context else head]
@@ -104,7 +104,7 @@ class VectorSync:
             self._index.delete([f"m:{i}" for i in mem_ids])
 
     def ensure_model(self, progress: Progress | None = None) -> bool:
-        """Rebuild the index when the embedding model changed since it was built; True if rebuilt."""
+        """Rebuild the index when the embedding model changed since it was built (True if so)."""
         emb = self._embedder()
         wanted = f"{emb.model_id}:{emb.dim}"
         have = self._store.get_meta("embedding_model")
@@ -154,7 +154,7 @@ class VectorSync:
         return {r[0]: r[1] for r in rows if r[1]}
 
     def reconcile(self) -> tuple[int, int]:
-        """Add vectors missing from the index and drop ones SQLite no longer has: (added, removed)."""
+        """Add vectors missing from the index, drop ones SQLite no longer has: (added, removed)."""
         with self._lock:
             have = self._index.all_ids()  # type: ignore[attr-defined]
         have_obs = {int(v.split(":")[1]) for v in have if v.startswith("o:")}

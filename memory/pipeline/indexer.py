@@ -1,6 +1,6 @@
 """Indexing workers: pending frames -> OCR -> redaction -> text -> vectors -> ``indexed``.
 
-Audio observations take the same road with speech-to-text instead of OCR (``memory.pipeline.audio``).
+Audio observations take the same road with speech-to-text instead of OCR (``pipeline.audio``).
 
 ``Indexer.process_pending`` runs synchronously (imports, tests); ``IndexWorker`` runs it in a
 background thread for ``engram run``. A failure marks the row ``failed`` with its error and
@@ -275,7 +275,7 @@ class IndexWorker(threading.Thread):
         self._wake.set()
 
     def stop(self, flush: bool = True, timeout: float | None = None) -> None:
-        """Stop after the current round; with ``flush`` the worker first indexes the whole backlog."""
+        """Stop after the current round; with ``flush`` the worker first indexes the backlog."""
         self._flush = flush
         self._stop_event.set()
         self._wake.set()

@@ -159,7 +159,7 @@ class MemoryStore:
     # -- observations ---------------------------------------------------------------------------
 
     def add_observations(self, items: list[NewObservation]) -> list[int | None]:
-        """Insert observations in one transaction; an ``ext_id`` seen before gives None (skipped)."""
+        """Insert observations in one transaction; an ``ext_id`` seen before gives None (skip)."""
         now = time.time()
 
         def _do(conn: sqlite3.Connection) -> list[int | None]:
@@ -196,7 +196,8 @@ class MemoryStore:
         bump = 1 if status == "failed" else 0
         self.write(
             lambda c: c.executemany(
-                "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+                "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? "
+                "WHERE id = ?",
                 [(status, scrub_optional(error), bump, i) for i in ids],
             ),
             "set status",
@@ -298,7 +299,8 @@ class MemoryStore:
         )
         by_type = dict(
             conn.execute(
-                "SELECT type, COUNT(*) FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL "
+                "SELECT type, COUNT(*) FROM memories "
+                "WHERE deleted_at IS NULL AND superseded_by IS NULL "
                 "GROUP BY type"
             ).fetchall()
         )
@@ -500,7 +502,8 @@ class MemoryStore:
             ids = [
                 r[0]
                 for r in self.read().execute(
-                    "SELECT id FROM memories WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
+                    "SELECT id FROM memories "
+                    "WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
                     "ORDER BY id LIMIT ?",
                     (last, batch),
                 )

@@ -23,7 +23,7 @@ def test_snapshot_writes_a_png_of_the_window(tmp_path: Path) -> None:
     service, _ids = seed(tmp_path / "home")
     service.close()
     out = tmp_path / "shot.png"
-    # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids loading MiniLM.
+    # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids MiniLM.
     code = (
         "import sys; from pathlib import Path; from app.main import run_app;"
         "from memory.service import MemoryService; from memory.index.vectors import NumpyIndex;"
