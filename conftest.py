@@ -19,6 +19,9 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("ENGRAM_KEYRING", "file")
+    # A fresh home's assistant is the packaged model; tests opt in to it (or to a server)
+    # explicitly, so that a test that does not ask for an LLM never loads one.
+    monkeypatch.setenv("ENGRAM_ASSISTANT__BACKEND", "none")
     yield
 
 

@@ -424,6 +424,13 @@ class MemoryService:
         oid = nearest_observation_id(self.store.read(), ts, kinds)
         return None if oid is None else self.store.get_observation(oid)
 
+    def latest_observation(self, start: float, end: float) -> Any:
+        """The last observation in ``[start, end)`` (a day the user moved to), or None."""
+        from memory.timeline import latest_observation_id
+
+        oid = latest_observation_id(self.store.read(), start, end)
+        return None if oid is None else self.store.get_observation(oid)
+
     def neighbour(self, obs_id: int, step: int) -> Any:
         """The observation after (step=1) or before (step=-1) this one, or None."""
         return self.store.neighbour(obs_id, step)
@@ -624,16 +631,51 @@ class MemoryService:
 
         ``llm`` (an object with ``chat``/``stream``/``json``; None = no LLM, deterministic memories
         and extractive answers) and ``config`` (``AgentConfig``) count on the first call, or pass
-        them again to rebuild.
+        them again to rebuild. Built with neither, they use the assistant of the settings
+        (loaded on first use).
         """
         existing = self.__dict__.get("_agents")
         if existing is None or llm is not None or config is not None:
             from memory.agents import Agents
 
+            if existing is None and llm is None and config is None:
+                from memory.agents.llm_factory import configured_llm
+
+                llm = configured_llm(self)
             if existing is not None:
                 existing.worker.stop()
             existing = self.__dict__["_agents"] = Agents(self, llm, config)
         return existing
+
+    def assistant_choices(self, detect: bool = True) -> list[Any]:
+        """The assistants to offer (``memory.agents.assistant.AssistantChoice``): detected local
+        servers with their models, models on disk, recommended downloads, none."""
+        from memory.agents.assistant import assistant_choices
+
+        return assistant_choices(detect, self.models.config.cache_dir)
+
+    def use_assistant(self, choice: Any, progress: Progress | None = None) -> Changes:
+        """Make ``choice`` the assistant: download it first if it is a recommended model (with
+        ``progress``), save it in the settings and rebuild the agents with it.
+
+        Raises:
+            ModelUnavailable, DownloadError: the download failed (nothing was changed).
+        """
+        from memory.agents.assistant import choice_settings
+
+        if choice.kind == "download":
+            from models.download import pull
+
+            pull(choice.model_id, cache_dir=self.models.config.cache_dir, progress=progress)
+        self.settings.update(choice_settings(choice))
+        self.__dict__.pop("_models", None)  # the models section may have changed
+        old = self.__dict__.pop("_agents", None)
+        if old is not None:
+            running = old.worker.state().running
+            old.worker.stop()
+            if running:
+                self.agents().worker.start()
+        return Changes(settings=True)
 
     def memorize_pending(self, progress: Progress | None = None) -> list[Any]:
         """Memorise every indexed observation now, batch by batch.

@@ -61,10 +61,23 @@ def build_llm(
 
 
 def configured_llm(service: Any) -> Any | None:
-    """The assistant the user configured for this home (None: extractive mode)."""
-    return service.models().llm()
+    """The assistant configured in the home's settings, loaded on first use (None: extractive).
+
+    The local model and a server client are both wrapped in a ``LazyAssistant``: nothing loads
+    until a question or a batch needs it, and then it stays loaded.
+    """
+    from memory.agents.assistant import LazyAssistant
+    from models.llm import load_llm
+
+    settings = service.settings.current
+    cfg = settings.assistant.llm_config(settings.models.llm)
+    if cfg is None:
+        return None
+    cache = _cache_dir(service)
+    label = cfg.model if cfg.backend == "openai" else cfg.model_id
+    return LazyAssistant(lambda: load_llm(cfg, cache), label)
 
 
 def _cache_dir(service: Any) -> str | None:
-    hub = service.models() if service is not None else None
+    hub = service.models if service is not None else None
     return getattr(getattr(hub, "config", None), "cache_dir", None)
