@@ -106,18 +106,27 @@ def redacted_stream(pieces: Iterator[str]) -> Iterator[str]:
     """
     text = ""
     shown = ""
-    for piece in pieces:
-        text += piece
-        clean = scrub(text)
-        cut = clean.rfind(" ", 0, max(0, len(clean) - HOLD_BACK)) + 1
-        if cut > len(shown) and clean.startswith(shown):
-            yield clean[len(shown) : cut]
-            shown = clean[:cut]
+    try:
+        for piece in pieces:
+            text += piece
+            clean = scrub(text)
+            cut = clean.rfind(" ", 0, max(0, len(clean) - HOLD_BACK)) + 1
+            if cut > len(shown) and clean.startswith(shown):
+                yield clean[len(shown) : cut]
+                shown = clean[:cut]
+    except GeneratorExit:
+        raise
+    except Exception:  # the model died mid-answer: what it said still shows (redacted)
+        yield _rest(text, shown)
+        raise
+    yield _rest(text, shown)
+
+
+def _rest(text: str, shown: str) -> str:
     clean = scrub(text)
     if clean.startswith(shown):
-        yield clean[len(shown) :]
-    else:  # a later piece made earlier text part of a secret: nothing of it was shown
-        yield "\n" + clean
+        return clean[len(shown) :]
+    return "\n" + clean  # a later piece changed how earlier text redacts: repeat it whole
 
 
 class Agents:
