@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -602,7 +602,9 @@ class MemoryService:
 
         return assistant_choices(detect, self.models.config.cache_dir)
 
-    def use_assistant(self, choice: AssistantChoice, progress: Progress | None = None) -> Changes:
+    def use_assistant(
+        self, choice: AssistantChoice, progress: Callable[[int, int | None], None] | None = None
+    ) -> Changes:
         """Make ``choice`` the assistant: download it first if it is a recommended model (with
         ``progress``) and save it in the settings; the models and the agents follow at once.
 

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
+from memory.index.locks import IndexLock
 from memory.index.vectors import Metadata, VectorIndex
 from memory.store import MemoryStore
 from memory.store.records import Memory, Observation
@@ -83,7 +84,7 @@ class VectorSync:
         store: MemoryStore,
         index: VectorIndex,
         embedder: Callable[[], TextEmbedder],
-        lock: threading.Lock | None = None,
+        lock: IndexLock | threading.Lock | None = None,
     ) -> None:
         self._store = store
         self._index = index
@@ -94,7 +95,9 @@ class VectorSync:
         self, items: Iterable[Observation], contexts: dict[int, str] | None = None
     ) -> int:
         """Embed and index observations; returns the number of vectors written."""
-        ids, texts, metas = [], [], []
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[Metadata] = []
         for o in items:
             chunks = observation_chunks(o, (contexts or {}).get(o.id, ""))
             for n, text in enumerate(chunks):
@@ -107,7 +110,9 @@ class VectorSync:
 
     def add_memories(self, items: Iterable[Memory]) -> int:
         """Embed and index live memories (replacing their old vectors)."""
-        ids, texts, metas = [], [], []
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[Metadata] = []
         for m in items:
             if not m.live:
                 continue

@@ -67,6 +67,8 @@ class Pipeline:
     def __init__(self, home: Home, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
         self.home = home
+        #: called with the number indexed after each indexing batch (the recorder's hooks)
+        self.after_index: list[Callable[[int], None]] = []
         root: Path = home.paths.root
         settings = home.settings.current
         self.frames = FrameStore(root, self.options.frames)

@@ -284,10 +284,7 @@ class Recorder:
             self.recorder.resume()
 
     def _pipeline_hooks(self) -> list[Any]:
-        hooks = getattr(self.pipeline, "after_index", None)
-        if hooks is None:
-            hooks = self.pipeline.after_index = []
-        return hooks  # type: ignore[no-any-return]
+        return self.pipeline.after_index
 
     def _resume_chat(self) -> None:
         """Index chat text left pending (runs first on the indexing worker's thread)."""

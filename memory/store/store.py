@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -171,7 +171,7 @@ class MemoryStore:
                     f"VALUES ({', '.join('?' * len(_OBS_COLUMNS))}, ?)",
                     (*values, now),
                 )
-                ids.append(int(cur.lastrowid) if cur.rowcount else None)
+                ids.append(cur.lastrowid if cur.rowcount else None)
             return ids
 
         return self.write(_do, "add observations")
@@ -334,10 +334,10 @@ class MemoryStore:
         mtype: str,
         data: dict[str, Any],
         *,
-        source_ids: list[int] = (),  # type: ignore[assignment]
-        tree_path: list[str] = (),
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
         agent: str = "user",
-    ) -> int:  # type: ignore[assignment]
+    ) -> int:
         """Insert a memory with provenance and an audit event; return its id.
 
         Raises:
@@ -359,7 +359,9 @@ class MemoryStore:
         agent: str,
     ) -> int:
         now = time.time()
-        mid = mem.insert(conn, mtype, data, source_ids=source_ids, tree_path=tree_path, now=now)
+        mid = mem.insert(
+            conn, mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), now=now
+        )
         after = mem.snapshot(mem.load(conn, [mid])[mid])
         log_event(conn, mid, agent, "insert", None, after)
         return mid
@@ -411,9 +413,9 @@ class MemoryStore:
         data: dict[str, Any],
         *,
         agent: str,
-        source_ids: list[int] = (),
-        tree_path: list[str] = (),
-    ) -> int:  # type: ignore[assignment]
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
+    ) -> int:
         """Insert a newer memory that replaces ``old_id``; the old one stays, marked superseded."""
 
         def _do(conn: sqlite3.Connection) -> int:
