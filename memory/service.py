@@ -18,7 +18,7 @@ from memory.importers.chat import ChatLine, read_chat_jsonl
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget_rows
+from memory.privacy.forget import ForgetReport, forget_observations
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, flatten
@@ -307,16 +307,7 @@ class MemoryService:
 
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
-        ids = self.store.observation_ids_between(since, until)
-        report = self.store.write(lambda c: forget_rows(c, ids), "forget")
-        self.vectors.delete_observations(report.observation_ids)
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            path = self.paths.root / rel
-            if path.is_file():
-                path.unlink()
-        self.home.remember_vector_count()
-        return report
+        return forget_observations(self.home, self.store.observation_ids_between(since, until))
 
     def forget_observation(self, obs_id: int) -> ForgetReport:
         """Forget one moment.
@@ -325,13 +316,7 @@ class MemoryService:
             NotFound: no observation has that id.
         """
         o = self.store.get_observation(obs_id)
-        report = self.store.write(lambda c: forget_rows(c, [o.id]), "forget")
-        self.vectors.delete_observations([o.id])
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            (self.paths.root / rel).unlink(missing_ok=True)
-        self.home.remember_vector_count()
-        return report
+        return forget_observations(self.home, [o.id])
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite; returns the number of vectors."""
