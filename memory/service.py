@@ -28,12 +28,12 @@ from models.protocols import TextEmbedder
 if TYPE_CHECKING:
     from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
     from memory.agents.assistant import AssistantChoice
-    from memory.agents.chat_log import ChatMessage, ChatSession
     from memory.agents.llm_protocol import AgentLLM
     from memory.modelhub import ModelHub
     from memory.pipeline.core import FrameImportReport, Pipeline, PipelineOptions
     from memory.pipeline.recorder import Recorder
     from memory.pipeline.runner import HeadlessRun
+    from memory.store.chat_log import ChatMessage, ChatSession
     from memory.timeline import Summary
     from memory.vault.store import Vault
     from models.config import ModelConfig
@@ -415,13 +415,13 @@ class MemoryService:
 
     def chat_sessions(self) -> list[ChatSession]:
         """Kept chat sessions, most recent first."""
-        from memory.agents.chat_log import list_sessions
+        from memory.store.chat_log import list_sessions
 
         return list_sessions(self.store.read())
 
     def chat_messages(self, session_id: int) -> list[ChatMessage]:
         """Messages of one chat session, oldest first."""
-        from memory.agents.chat_log import session_messages
+        from memory.store.chat_log import session_messages
 
         return session_messages(self.store.read(), session_id)
 
@@ -433,7 +433,7 @@ class MemoryService:
         citations: list[dict[str, object]],
     ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
-        from memory.agents.chat_log import keep_turn
+        from memory.store.chat_log import keep_turn
 
         return self.store.write(
             lambda c: keep_turn(c, session_id, question, answer, citations), "chat turn"
