@@ -640,6 +640,19 @@ class MemoryService:
             existing = self.__dict__["_agents"] = Agents(self, llm, config)
         return existing
 
+    def warm_assistant(self) -> float:
+        """Load the configured assistant and evaluate its fixed prompt prefix now (the app calls
+        this off the GUI thread at start, so the first question does not wait for them);
+        returns seconds spent. A model that cannot load is left for the chat to report."""
+        agents = self.agents()
+        if agents.llm is None:
+            return 0.0
+        try:
+            return float(agents.chat.prime())
+        except Exception as exc:  # reported again, with the reason, when a question is asked
+            logger.info("the assistant could not be warmed: %s", exc)
+            return 0.0
+
     def assistant_choices(self, detect: bool = True) -> list[Any]:
         """The assistants to offer (``memory.agents.assistant.AssistantChoice``): detected local
         servers with their models, models on disk, recommended downloads, none."""
