@@ -424,6 +424,13 @@ class MemoryService:
         oid = nearest_observation_id(self.store.read(), ts, kinds)
         return None if oid is None else self.store.get_observation(oid)
 
+    def latest_observation(self, start: float, end: float) -> Any:
+        """The last observation in ``[start, end)`` (a day the user moved to), or None."""
+        from memory.timeline import latest_observation_id
+
+        oid = latest_observation_id(self.store.read(), start, end)
+        return None if oid is None else self.store.get_observation(oid)
+
     def neighbour(self, obs_id: int, step: int) -> Any:
         """The observation after (step=1) or before (step=-1) this one, or None."""
         return self.store.neighbour(obs_id, step)

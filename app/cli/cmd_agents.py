@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from app.cli.common import ProgressBar, get_service, parse_now, print_json
+from app.cli.fast_path import add_local_option, ask_via_server
 
 
 def _llm_option(p: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-keep", action="store_true", help="do not store this turn in the chat log"
     )
     _llm_option(ask)
+    add_local_option(ask)
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="chat with your memory (interactive; stdin may be piped)")
@@ -98,7 +100,10 @@ def _agents(args: argparse.Namespace) -> Any:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer one question."""
+    """Answer one question (through a running server when there is one, #14)."""
+    done = ask_via_server(args, os.environ.get("ENGRAM_LLM") or None)
+    if done is not None:
+        return done
     agents = _agents(args)
     stream = agents.ask_stream(args.question, now=parse_now(args.now), keep=not args.no_keep)
     if args.json:

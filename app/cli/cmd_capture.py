@@ -73,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     keep.add_argument(
         "--keep-audio",
         action="store_true",
-        help="keep each audio chunk after transcription (this run; setting audio.keep_raw_audio)",
+        help="keep each audio chunk after transcription, with redacted words silenced "
+        "(this run; setting audio.keep_raw_audio, off by default)",
     )
     run.add_argument(
         "--require-screen",

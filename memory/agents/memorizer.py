@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memory.agents import deterministic, extractors, meta
+from memory.agents import core, deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import dedupe_inserts, drop_conflicts
@@ -127,10 +127,6 @@ class Memorizer:
         )
         return self.store.get_memory(row[0]) if row else None
 
-    def has_vault(self, obs_id: int) -> bool:
-        """Whether a vault entry already cites this observation (e.g. stored by the indexer)."""
-        return any(m.type == "vault" for m in self.store.memories_from([obs_id]))
-
     def _log(self, agent: str, outcome: str, detail: str, ids: list[int]) -> None:
         log_run(self.store, agent, outcome, detail, ids)
 
@@ -151,9 +147,7 @@ class Memorizer:
             if is_transient(exc):
                 raise LLMUnavailable(exc) from exc
             raise
-        allow_delete = any(
-            o.kind == "chat" and (o.speaker or "").lower() == "user" for o in observations
-        )
+        allow_delete = any(core.own_statement(o) for o in observations)
         report = apply_ops(
             self.store,
             ops,
@@ -198,8 +192,6 @@ class Memorizer:
             ops += deterministic.episode_ops(segs, self.find, self._summaries(segs))
         if "resource" in types:
             ops += deterministic.resource_ops(observations, self.by_uri)
-        if "vault" in types:
-            ops += deterministic.vault_ops(observations, self.has_vault)
         if "core" in types:
             rewrite = (
                 (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)

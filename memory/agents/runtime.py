@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from memory.agents.apply import apply_ops, pending_proposals, resolve_proposal
-from memory.agents.chat import Answer, ChatAgent
+from memory.agents.chat import Answer, ChatAgent, asks_for_secret
 from memory.agents.chat_log import add_message, create_session
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import duplicate_merges
@@ -18,6 +18,7 @@ from memory.agents.core import states_fact
 from memory.agents.llm_protocol import AgentLLM
 from memory.agents.memorizer import BatchResult, Memorizer
 from memory.agents.worker import MemoryWorker
+from memory.privacy.redaction import scrub
 from memory.store.records import NewObservation
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,35 @@ def _failure_message(exc: BaseException) -> str:
         return f"the assistant was too slow and was stopped ({exc}); the answer is incomplete"
     reason = getattr(exc, "reason", None) or str(exc)
     return f"the assistant stopped answering: {reason}; the answer is incomplete"
+
+
+HOLD_BACK = 64
+"""Characters of the answer held back while streaming: a secret is seen whole before any of it
+is shown (a card's groups, a label and its value)."""
+
+
+def redacted_stream(pieces: Iterator[str]) -> Iterator[str]:
+    """The answer's pieces with secrets redacted, streamed with a short hold-back.
+
+    Answers print no secret unless the vault is unlocked and the question asks for one (#12):
+    the prompt holds none then, and this catches one an LLM copied from the history or made up.
+    The text so far is redacted whole at each piece; what is shown stops at a word boundary
+    ``HOLD_BACK`` characters before its end, so a secret cut across pieces is seen whole.
+    """
+    text = ""
+    shown = ""
+    for piece in pieces:
+        text += piece
+        clean = scrub(text)
+        cut = clean.rfind(" ", 0, max(0, len(clean) - HOLD_BACK)) + 1
+        if cut > len(shown) and clean.startswith(shown):
+            yield clean[len(shown) : cut]
+            shown = clean[:cut]
+    clean = scrub(text)
+    if clean.startswith(shown):
+        yield clean[len(shown) :]
+    else:  # a later piece made earlier text part of a secret: nothing of it was shown
+        yield "\n" + clean
 
 
 class Agents:
@@ -131,6 +161,9 @@ class Agents:
     ) -> AnswerStream:
         """Stream an answer; when done (and ``keep``) the turn is stored and queued to memorise."""
         prepared = self.chat.prepare(question, history, now)
+        pieces = self.chat.stream(prepared)
+        if not (asks_for_secret(question) and self._vault_unlocked()):
+            pieces = redacted_stream(pieces)
 
         def finish(text: str) -> Answer:
             answer = self.chat.finish(prepared, text)
@@ -147,7 +180,7 @@ class Agents:
                 )
             return answer
 
-        return AnswerStream(self.chat.stream(prepared), finish)
+        return AnswerStream(pieces, finish)
 
     def ask(self, question: str, **kw: Any) -> Answer:
         """Answer a question (blocking); see ``ask_stream``."""

@@ -45,8 +45,8 @@ class PipelineOptions:
 
     Attributes:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
-        keep_audio: keep each audio chunk's file after transcription; None: the settings'
-            ``audio.keep_raw_audio``.
+        keep_audio: keep each audio chunk's file after transcription, with redacted words
+            silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
     """
 
     ocr: OcrEngine | None = None

@@ -31,7 +31,7 @@ class FakeSpeech:
         self.text = text
         self.calls: list[np.ndarray] = []
 
-    def transcribe(self, source: Path) -> Transcript:
+    def transcribe(self, source: Path, word_timestamps: bool = False) -> Transcript:
         from models.speech import load_audio
 
         audio = load_audio(source)
