@@ -148,10 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.require_screen:
         probe_display()  # no display: exit 4 before any model loads
-    service = get_service(args)
-    return run_headless(
-        service, duration=args.duration, overrides=run_overrides(args), out=sys.stderr
-    )
+    run = get_service(args).headless_run(run_overrides(args))
+    return run_headless(run, duration=args.duration, out=sys.stderr)
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, object]:

@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 CHUNK_WORDS = 90
 CHUNK_STEP = 70
-MAX_CHUNKS = 12
+PASSAGE_WORDS = 24  # a screen is embedded passage by passage (a few OCR lines each)
+MAX_CHUNKS = 40
 Progress = Callable[[int, int], None]
 
 
@@ -25,7 +26,12 @@ def observation_chunks(o: Observation, context: str = "") -> list[str]:
         head = f"{o.speaker}: {o.text}" if o.speaker else o.text
         return [f"{head}\n{context}".strip() if context else head]
     words = (o.text or "").split()
+    # the screen's window and what the user was doing there (``memory.pipeline.activity``)
     title = " ".join(x for x in (o.app, o.window_title) if x)
+    if context:
+        title = f"{title} ({context})" if title else context
+    if o.kind in ("screen", "import"):
+        return [f"{title}\n{p}".strip() for p in passages(o.text or "")] or [title]
     if len(words) <= CHUNK_WORDS:
         return [f"{title}\n{' '.join(words)}".strip()]
     chunks = []
@@ -34,6 +40,32 @@ def observation_chunks(o: Observation, context: str = "") -> list[str]:
         if len(chunks) >= MAX_CHUNKS or start + CHUNK_WORDS >= len(words):
             break
     return chunks
+
+
+def passages(text: str, size: int = PASSAGE_WORDS) -> list[str]:
+    """Consecutive OCR lines grouped into passages of about ``size`` words.
+
+    One vector per passage, rather than per frame, lets a question match the one label and value
+    it asks about ("Departs 08:10") instead of a blur of the whole screen. Each passage repeats the
+    previous one's last line, so a label and its value on two lines stay together.
+    """
+    out: list[str] = []
+    current: list[str] = []
+    count = 0
+    for line in text.splitlines():
+        n = len(line.split())
+        if not n:
+            continue
+        if current and count + n > size:
+            out.append(" ".join(current))
+            current, count = current[-1:], len(current[-1].split())
+            if len(out) >= MAX_CHUNKS:
+                return out
+        current.append(line.strip())
+        count += n
+    if current and (not out or len(current) > 1):
+        out.append(" ".join(current))
+    return out[:MAX_CHUNKS]
 
 
 def memory_text(m: Memory) -> str:

@@ -53,4 +53,6 @@ class Hit:
             "title": self.title,
             "text": self.text,
             "sources": [s.to_json() for s in self.sources],
-        }
+        } | (  # near-duplicate screens folded into this hit (memory.search.moments)
+            {"span": [iso(t) for t in self.extra["span"]]} if "span" in self.extra else {}
+        )

@@ -15,6 +15,7 @@ from memory.errors import BadQuery
 from memory.index.vectors import VectorIndex
 from memory.search import fts
 from memory.search.hits import Hit, Source
+from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
 from memory.search.timeparse import parse_time
 from memory.store import MEMORY_TYPES, MemoryStore
@@ -255,7 +256,7 @@ class Searcher:
             if soft is not None:
                 hit = replace(hit, in_time_range=soft[0] <= hit.ts < soft[1])
             hits.append(hit)
-        return hits
+        return collapse(hits, observations)
 
 
 def rrf(lists: list[tuple[float, list[str]]]) -> list[tuple[str, float]]:

@@ -258,6 +258,24 @@ class MemoryStore:
         )
         return Observation.from_row(row) if row else None
 
+    def observation_ids_between(self, since: float, until: float) -> list[int]:
+        """Ids of the observations with ``since <= ts_start < until``."""
+        rows = self.read().execute(
+            "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
+        )
+        return [int(r[0]) for r in rows]
+
+    def observation_contexts(self, ids: list[int]) -> dict[int, str]:
+        """The neighbouring-turn context stored with each of these observations (id -> text)."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.read().execute(
+                f"SELECT id, context FROM observations WHERE id IN ({marks})", chunk
+            )
+            out.update({int(i): str(c or "") for i, c in rows})
+        return out
+
     def observations_with_status(self, status: str, limit: int = 100) -> list[Observation]:
         """The oldest observations in a status (work queues)."""
         rows = (
