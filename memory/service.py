@@ -580,6 +580,19 @@ class MemoryService:
             return NO_ASSISTANT
         return None
 
+    def warm_assistant(self) -> float:
+        """Load the configured assistant and evaluate its fixed prompt prefix now (the app calls
+        this off the GUI thread at start, so the first question does not wait for them);
+        returns seconds spent. A model that cannot load is left for the chat to report."""
+        agents = self.agents()
+        if agents.llm is None:
+            return 0.0
+        try:
+            return float(agents.chat.prime())
+        except Exception as exc:  # reported again, with the reason, when a question is asked
+            logger.info("the assistant could not be warmed: %s", exc)
+            return 0.0
+
     def assistant_choices(self, detect: bool = True) -> list[AssistantChoice]:
         """The assistants to offer: detected local servers with their models, models on disk,
         recommended downloads, none."""

@@ -42,7 +42,7 @@ def search_via_server(args: argparse.Namespace) -> list[dict[str, object]] | Non
     return None if answer is None else hits_as_cli_json(answer)
 
 
-def ask_via_server(args: argparse.Namespace, llm_default: str) -> int | None:
+def ask_via_server(args: argparse.Namespace, llm_default: str | None) -> int | None:
     """Answer through a running server (its configured assistant); None to answer in-process.
 
     Only when no ``--llm``/``--now`` asks for something the server would not do.
