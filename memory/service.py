@@ -345,7 +345,7 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings/ and memory/agents/chat_log.py. Call them off the GUI thread.
+    # memory/settings/ and memory/store/chat_log.py. Call them off the GUI thread.
 
     def timeline_summary(self, start: float, end: float, bucket_s: float) -> Summary:
         """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
