@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -29,14 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import ops
+from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.views.assistant_box import AssistantBox
 from app.widgets.capture_control import CaptureControl
+from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
 BACKENDS = ("none", "local", "server")
-THEMES = ("system", "light", "dark")
+THEMES = theme.THEMES
 # (group, key, label, kind, extra): kind is bool | float | int | text | list | choice | monitors.
 # Keys are the dotted keys of memory/settings/model.py (`engram config show` lists them all).
 FORM: tuple[tuple[str, str, str, str, Any], ...] = (
@@ -128,6 +131,7 @@ class SettingsView(QWidget):
 
     settings_loaded = Signal(dict)
     settings_saved = Signal()
+    theme_applied = Signal(str)
     settings_failed = Signal(str)
     models_loaded = Signal(int)
     download_finished = Signal(str)
@@ -163,9 +167,14 @@ class SettingsView(QWidget):
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
+        self.assistant_box = AssistantBox(self._bridge)
+        self.assistant_box.assistant_changed.connect(lambda _label: self.reload())
+        body_lay.addWidget(self.assistant_box)
         body_lay.addWidget(self._models_box())
+        self.connections = ConnectionsPanel(self._bridge)
+        body_lay.addWidget(self.connections)
         body_lay.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True)
+        self.scroll = scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
         self.status = QLabel(objectName="muted")
         save = QPushButton("Save settings", objectName="primary")
@@ -203,10 +212,21 @@ class SettingsView(QWidget):
         )
 
     def _on_saved(self, _changes: Any, values: dict[str, Any]) -> None:
+        if values.get("ui.theme") not in (None, self._loaded.get("ui.theme")):
+            self.apply_theme(str(values["ui.theme"]))
         self._loaded.update(values)
         self.status.setText("Saved. Capture and the assistant use the new settings now.")
         self._capture.refresh()
         self.settings_saved.emit()
+
+    def apply_theme(self, choice: str) -> None:
+        """Restyle the running app for a theme choice (system, light or dark)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, theme.is_dark(choice))
+            for widget in app.topLevelWidgets():
+                widget.update()
+        self.theme_applied.emit(choice)
 
     def _on_save_failed(self, exc: Exception) -> None:
         self.status.setText(f"Not saved: {exc}")

@@ -167,3 +167,16 @@ def assistant_choices(
     out += downloads
     out.append(AssistantChoice("none", "None: answers quote the best matching passage"))
     return out
+
+
+def choice_settings(choice: AssistantChoice) -> dict[str, object]:
+    """The settings keys that make ``choice`` the assistant (for ``settings.update``)."""
+    if choice.kind == "none":
+        return {"assistant.backend": "none"}
+    if choice.kind == "server":
+        return {
+            "assistant.backend": "server",
+            "assistant.server_url": choice.server_url,
+            "assistant.model": choice.model or "default",
+        }
+    return {"assistant.backend": "local", "models.llm.model_id": choice.model_id or "auto"}
