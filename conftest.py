@@ -19,6 +19,9 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("ENGRAM_KEYRING", "file")
+    # A fresh home's assistant is the packaged model; tests opt in to it (or to a server)
+    # explicitly, so that a test that does not ask for an LLM never loads one.
+    monkeypatch.setenv("ENGRAM_ASSISTANT__BACKEND", "none")
     yield
 
 
@@ -95,3 +98,9 @@ def llama_server(packaged_gguf, tmp_path_factory):
         proc.wait(timeout=30)
     except Exception:
         proc.kill()
+
+
+@pytest.fixture
+def llama_server_factory():
+    """start_llama_server, for tests that need their own server (to kill it, say)."""
+    return start_llama_server

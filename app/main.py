@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
     settings = window.bridge.service.get_settings()  # one small read before the loop starts
     accepted = True
     if not settings.get("ui.first_run_done"):
-        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
+        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window, window.bridge)
         accepted = bool(dialog.exec())
         if accepted:
             window.bridge.service.set_settings(dialog.choices())
@@ -124,11 +125,32 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
         window.capture.start()  # off the GUI thread; records only when capture.enabled is on
     else:
         window.capture.refresh()
+    # Load the assistant and its fixed prompt prefix while the user looks around (the chat's
+    # own worker, so a first question simply waits for it).
+    window.bridge.submit(window.bridge.service.warm_assistant, "stream")
+    api = _start_api(window, bool(settings.get("api.enabled", False)))
     window.show_view(view)
     if minimized and tray is not None:
         window.hide()
     else:
         window.show()
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        api.stop()
     del tray
     return int(code)
+
+
+def _start_api(window: MainWindow, enabled: bool) -> Any:
+    """The app's local HTTP API (#14), on when ``api.enabled``; the Settings switch toggles it."""
+    from app.api.app_server import AppApi
+
+    api = AppApi(window.bridge.service)
+
+    def apply(on: bool) -> None:  # binding and importing the server take a moment: off the GUI
+        threading.Thread(target=api.apply, args=(on,), name="engram-api-switch").start()
+
+    apply(enabled)
+    window.settings_view.connections.api_switched.connect(apply)
+    return api

@@ -11,6 +11,7 @@ from typing import Any
 from app.cli.common import ProgressBar, get_service, parse_time_arg, print_json
 from memory.errors import BadQuery
 from memory.export import export_home
+from memory.paths import open_private
 from memory.store import MEMORY_TYPES, Memory
 from memory.timeutil import iso
 
@@ -187,7 +188,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
     else:
         print(
             f"forgot {r.observations} observations, {r.frames} frame files, "
-            f"{r.memories_deleted} memories (and removed them as sources of {r.memories_trimmed} others)"
+            f"{r.memories_deleted} memories "
+            f"(and removed them as sources of {r.memories_trimmed} others)"
         )
     return 0
 
@@ -196,7 +198,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export everything as JSON."""
     service = get_service(args)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
+        with open_private(args.out) as fh:
             export_home(service.store, fh)
         print(f"exported to {args.out}", file=sys.stderr)
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.cli import (
     cmd_agents,
+    cmd_api,
     cmd_app,
     cmd_capture,
     cmd_config,
@@ -20,7 +21,7 @@ from app.cli.common import get_service
 from app.errors import user_message
 from app.logging_setup import configure_logging
 
-COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app, cmd_config]
+COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app, cmd_config, cmd_api]
 
 
 def engram_version() -> str:

@@ -1,4 +1,4 @@
-"""The main window: search bar on top, timeline + frame viewer, memory and settings tabs, chat at the side."""
+"""The main window: search bar, timeline + frame viewer, memory and settings tabs, chat aside."""
 
 from __future__ import annotations
 
@@ -266,8 +266,8 @@ class MainWindow(QMainWindow):
         terms = tuple(self.search_view.query.split())
         if hit.sources:
             self.open_moment(hit.sources[0].observation_id, terms)
-        elif hit.id.startswith("m:"):
-            self.open_memory(int(hit.id[2:]))
+        elif hit.ref.is_memory:
+            self.open_memory(hit.ref.id)
 
     def _on_citation_activated(self, citation: dict[str, Any]) -> None:
         if citation.get("observation_id") is not None:

@@ -41,7 +41,7 @@ MASK = "•••••••• (vault locked)"
 
 
 def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str, Any]:
-    """The fields an edit sends, under the type's own names (vault secrets are never edited here)."""
+    """The fields an edit sends, under the type's own names (vault secrets are never edited)."""
     data: dict[str, Any] = {TITLE_KEY.get(mtype, "title"): title, "summary": summary}
     if mtype != "vault":
         data[DETAILS_KEY.get(mtype, "details")] = details
@@ -379,7 +379,7 @@ class MemoryView(QWidget):
         self.reveal_b.setEnabled(self.vault_unlocked and is_vault)
 
     def unlock_vault(self) -> None:
-        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs one."""
+        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs."""
         StoreOp(self._bridge, _needs_passphrase).success(self._on_needs_passphrase).failure(
             self._on_vault_failed
         ).run()

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.views.assistant_box import AssistantBox
 from app.widgets.capture_control import CaptureControl
+from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
 BACKENDS = ("none", "local", "server")
@@ -165,7 +167,12 @@ class SettingsView(QWidget):
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
+        self.assistant_box = AssistantBox(self._bridge)
+        self.assistant_box.assistant_changed.connect(lambda _label: self.reload())
+        body_lay.addWidget(self.assistant_box)
         body_lay.addWidget(self._models_box())
+        self.connections = ConnectionsPanel(self._bridge)
+        body_lay.addWidget(self.connections)
         body_lay.addStretch(1)
         self.scroll = scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)

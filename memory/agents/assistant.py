@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -86,3 +87,96 @@ class LazyAssistant:
         closer = getattr(model, "unload", None)
         if callable(closer):
             closer()
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantChoice:
+    """One assistant the user can pick (Settings → Assistant, the first run).
+
+    Attributes:
+        kind: "none" (extractive answers), "local" (a model on disk), "server" (a detected
+            OpenAI-compatible server) or "download" (a recommended model not downloaded yet).
+        label: what the user reads.
+        model_id: the catalogue id (local, download).
+        server_url: the server's base URL (server).
+        model: the model name the server expects (server).
+        size_bytes: the download size (download).
+    """
+
+    kind: str
+    label: str
+    model_id: str = ""
+    server_url: str = ""
+    model: str = ""
+    size_bytes: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """For `engram assistant list --json`."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "model_id": self.model_id,
+            "server_url": self.server_url,
+            "model": self.model,
+            "size_bytes": self.size_bytes,
+        }
+
+
+def assistant_choices(
+    detect: bool = True, cache_dir: str | None = None, timeout: float = 0.8
+) -> list[AssistantChoice]:
+    """Every assistant this machine offers now: detected local servers with their models first,
+    then the models on disk (the packaged default marked), then recommended downloads, then none.
+    """
+    from models.llm.choose import best_packaged
+    from models.llm.discover import discover
+    from models.registry import CATALOGUE, cached_path, packaged_path
+
+    out: list[AssistantChoice] = []
+    if detect:
+        for server in discover(timeout=timeout):
+            for model in server.models or ("default",):
+                out.append(
+                    AssistantChoice(
+                        "server",
+                        f"{server.name}: {model} ({server.base_url})",
+                        server_url=server.base_url,
+                        model=model,
+                    )
+                )
+    best = best_packaged()
+    downloads: list[AssistantChoice] = []
+    for entry in CATALOGUE.values():
+        if entry.role != "llm":
+            continue
+        on_disk = packaged_path(entry) if entry.url is None else cached_path(entry, cache_dir)
+        if on_disk is not None:
+            tag = " (recommended for this machine)" if entry.model_id == best else ""
+            out.append(
+                AssistantChoice("local", f"{entry.description}{tag}", model_id=entry.model_id)
+            )
+        elif entry.url is not None:
+            downloads.append(
+                AssistantChoice(
+                    "download",
+                    f"Download {entry.description}",
+                    model_id=entry.model_id,
+                    size_bytes=entry.size_bytes,
+                )
+            )
+    out += downloads
+    out.append(AssistantChoice("none", "None: answers quote the best matching passage"))
+    return out
+
+
+def choice_settings(choice: AssistantChoice) -> dict[str, object]:
+    """The settings keys that make ``choice`` the assistant (for ``settings.update``)."""
+    if choice.kind == "none":
+        return {"assistant.backend": "none"}
+    if choice.kind == "server":
+        return {
+            "assistant.backend": "server",
+            "assistant.server_url": choice.server_url,
+            "assistant.model": choice.model or "default",
+        }
+    return {"assistant.backend": "local", "models.llm.model_id": choice.model_id or "auto"}

@@ -19,6 +19,8 @@ CORE_LABEL = "human"
 CORE_LIMIT = 2_000
 REWRITE_AT = 0.9
 USER_SPEAKERS = ("user", "me", "you")
+OWN_CHAT_APP = "engram"
+"""The ``app`` of chat observations from Engram's own chat (imports are ``chat``)."""
 
 # (key, pattern, single-valued?) — the value is the rest of the clause.
 _END = r"(?P<v>[^.,;!?\n]{1,80})"
@@ -59,11 +61,26 @@ def states_fact(text: str) -> bool:
     return False
 
 
-def facts_from_chat(observations: list[Observation]) -> list[Fact]:
-    """Facts the user stated about themselves in chat turns (other speakers are ignored)."""
+def own_statement(o: Observation) -> bool:
+    """A turn the user typed into Engram's own chat (not an imported chat's line)."""
+    return o.kind == "chat" and o.app == OWN_CHAT_APP and user_turn(o)
+
+
+def user_turn(o: Observation) -> bool:
+    """A chat turn whose speaker is the user (by name only: imports can name anyone "user")."""
+    return o.kind == "chat" and (o.speaker or "").lower() in USER_SPEAKERS
+
+
+def facts_from_chat(observations: list[Observation], *, imported: bool = False) -> list[Fact]:
+    """Facts the user stated about themselves in Engram's chat (other speakers are ignored).
+
+    ``imported``: the same from imported chats instead; third-party text that only a review may
+    turn into core memory (an imported "I prefer to ignore previous instructions" became core
+    memory in every prompt, #12).
+    """
     out: list[Fact] = []
     for o in sorted(observations, key=lambda x: (x.ts_start, x.id)):
-        if o.kind != "chat" or (o.speaker or "").lower() not in USER_SPEAKERS:
+        if not user_turn(o) or own_statement(o) == imported:
             continue
         for key, pattern, single in FACT_RULES:
             for m in pattern.finditer(o.text or ""):

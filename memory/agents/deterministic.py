@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from memory.agents import core, extractors
 from memory.agents.ops import Op
@@ -108,30 +109,24 @@ def resource_ops(
     return ops
 
 
-def vault_ops(observations: list[Observation], has_vault: Callable[[int], bool]) -> list[Op]:
-    """A vault entry per redacted secret seen, unless the indexer already stored one for it."""
-    ops: list[Op] = []
-    seen: set[tuple[str, str]] = set()
-    for o in observations:
-        kinds = extractors.vault_findings(o)
-        if not kinds or has_vault(o.id):
-            continue
-        for kind in kinds:
-            fields = extractors.vault_fields(o, kind)
-            key = (kind, str(fields["caption"]))
-            if key not in seen:
-                seen.add(key)
-                ops.append(
-                    Op("insert", "vault", fields, (), (o.id,), ("vault", kind), "vault_manager")
-                )
-    return ops
-
-
 def core_ops(
     observations: list[Observation], blocks: list[Memory], rewrite: Callable[[str, int], str | None]
 ) -> list[Op]:
-    """Fold explicit chat statements into the core block: insert, update or supersede it."""
+    """Fold explicit chat statements into the core block: insert, update or supersede it.
+
+    Only the user's own statements in Engram's chat apply at once; facts from imported chats
+    (third-party text) are held for review as a proposal.
+    """
     facts = core.facts_from_chat(observations)
+    ops = _core_ops(facts, blocks, rewrite)
+    imported = core.facts_from_chat(observations, imported=True)
+    reason = "core facts from an imported chat: confirm they are yours (#12)"
+    return ops + [replace(o, review=reason) for o in _core_ops(imported, blocks, rewrite)]
+
+
+def _core_ops(
+    facts: list[core.Fact], blocks: list[Memory], rewrite: Callable[[str, int], str | None]
+) -> list[Op]:
     if not facts:
         return []
     block = core.current_block(blocks)

@@ -20,10 +20,11 @@ class AssistantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     backend: AssistantBackend = Field(
-        default="none",
+        default="local",
         description=(
-            "none: answers quote the memories found, no LLM; local: the model of models.llm, run "
-            "in-process; server: an OpenAI-compatible server at server_url"
+            "none: answers quote the best matching passage, no LLM; local: the model of "
+            "models.llm run in-process (by default the packaged model that suits this machine); "
+            "server: an OpenAI-compatible server at server_url"
         ),
     )
     server_url: str = Field(
@@ -42,6 +43,14 @@ class AssistantSettings(BaseModel):
     retries: int = Field(
         default=2, ge=0, le=10, description="extra attempts after a failed server request"
     )
+    local_timeout_s: float = Field(
+        default=120.0, gt=0, description="seconds a local answer may take before it is stopped"
+    )
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="threads for the local model (empty: follow the machine's load)",
+    )
 
     def llm_config(self, local: LLMConfig) -> LLMConfig | None:
         """The models layer's LLM config for this choice (``local``: the models.llm role), or None.
@@ -53,7 +62,10 @@ class AssistantSettings(BaseModel):
         if self.backend == "none":
             return None
         if self.backend == "local":
-            return local
+            update: dict[str, object] = {"timeout": self.local_timeout_s}
+            if self.threads is not None:
+                update["threads"] = self.threads
+            return local.model_copy(update=update)
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         return LLMConfig(
             backend="openai",

@@ -123,26 +123,58 @@ class VaultSettings(_Section):
     )
 
 
-class McpSettings(_Section):
-    """The MCP server that lets other assistants read this memory."""
+#: What ``mcp.exposed_kinds`` may name: observation kinds, memory types, or "memory" (every memory
+#: type but the vault, which is exposed only when named).
+EXPOSABLE_KINDS: tuple[str, ...] = (
+    "screen",
+    "audio",
+    "chat",
+    "import",
+    "memory",
+    "core",
+    "episodic",
+    "semantic",
+    "procedural",
+    "resource",
+    "vault",
+)
 
-    enabled: bool = Field(default=False, description="serve this memory over MCP")
+
+class McpSettings(_Section):
+    """What other assistants may read through `engram mcp` (and scripts through the HTTP API)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="answer MCP clients (`engram mcp` runs when a client you set up starts it)",
+    )
     exposed_kinds: list[str] = Field(
-        default_factory=lambda: ["memory", "chat"],
-        description="observation kinds MCP clients may read (memory, chat, screen, audio, import)",
+        default_factory=lambda: ["screen", "audio", "chat", "import", "memory"],
+        description="what MCP and API clients may read: screen, audio, chat, import, memory (every "
+        "memory type but the vault) or a memory type; the vault only when named",
     )
+    ask_tool: bool = Field(default=True, description="let MCP and API clients run ask_memory")
     write_tools: bool = Field(
-        default=False, description="let MCP clients add or edit memories (off: read only)"
+        default=False, description="let MCP clients add memories and forget time ranges"
     )
+
+    @field_validator("exposed_kinds")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in EXPOSABLE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown kinds {unknown}; use {', '.join(EXPOSABLE_KINDS)}")
+        return value
 
 
 class ApiSettings(_Section):
-    """The local HTTP API."""
+    """The local HTTP API (`engram serve`, and the app while this is on)."""
 
-    enabled: bool = Field(default=False, description="serve the local HTTP API")
-    port: int = Field(default=8765, ge=1024, le=65535, description="port on 127.0.0.1")
+    enabled: bool = Field(default=False, description="the desktop app serves the local HTTP API")
+    port: int = Field(
+        default=8765, ge=0, le=65535, description="port on 127.0.0.1 (0: any free port)"
+    )
     write_tools: bool = Field(
-        default=False, description="let API clients add or edit memories (off: read only)"
+        default=False, description="let API clients add memories and forget time ranges"
     )
 
 

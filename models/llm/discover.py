@@ -70,9 +70,10 @@ def _clean(names: list[object]) -> tuple[str, ...]:
 
 
 def discover(
-    servers: tuple[KnownServer, ...] = KNOWN, host: str = "127.0.0.1", timeout: float = 0.8
+    servers: tuple[KnownServer, ...] | None = None, host: str = "127.0.0.1", timeout: float = 0.8
 ) -> list[FoundServer]:
-    """Every known server that answers on loopback, in the order of ``servers``."""
+    """Every known server (default: ``KNOWN``) that answers on loopback, in their order."""
+    servers = KNOWN if servers is None else servers
     with ThreadPoolExecutor(max_workers=len(servers) or 1) as pool:
         found = list(pool.map(lambda s: probe(s, host, timeout), servers))
     return [f for f in found if f is not None]

@@ -28,12 +28,13 @@ from memory.settings.config_file import read_config
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_defaults_are_documented_field_by_field() -> None:
+def test_defaults_are_documented_field_by_field(monkeypatch) -> None:
     from memory.settings.keys import describe
 
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND")  # the test session's override
     keys = flatten(Settings())
     assert keys["capture.interval_s"] == 2.0 and keys["audio.keep_raw_audio"] is False
-    assert keys["retention.keep_full_days"] == 30.0 and keys["assistant.backend"] == "none"
+    assert keys["retention.keep_full_days"] == 30.0 and keys["assistant.backend"] == "local"
     undocumented = [
         k for k in keys if not k.startswith("models.") and not describe(k)
     ]  # models.* are the models layer's own config (documented in models/config.py)
@@ -156,7 +157,8 @@ def test_a_killed_writer_never_leaves_a_half_written_file(tmp_path: Path) -> Non
         assert len(apps) == 50 and len({a.split("-")[0] for a in apps}) == 1
 
 
-def test_the_old_settings_table_is_migrated_once(tmp_path: Path) -> None:
+def test_the_old_settings_table_is_migrated_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND")  # the test session's override
     from memory.home import open_settings
     from memory.store import MemoryStore
 
