@@ -88,7 +88,7 @@ def _agents(args: argparse.Namespace) -> Any:
         llm = build_llm(
             spec,
             model=getattr(args, "llm_model", "default"),
-            service=service,
+            home=service.home,
             progress=ProgressBar("downloading the model"),
         )
     except ModelError as exc:

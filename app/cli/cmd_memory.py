@@ -188,7 +188,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
     else:
         print(
             f"forgot {r.observations} observations, {r.frames} frame files, "
-            f"{r.memories_deleted} memories (and removed them as sources of {r.memories_trimmed} others)"
+            f"{r.memories_deleted} memories "
+            f"(and removed them as sources of {r.memories_trimmed} others)"
         )
     return 0
 
