@@ -33,7 +33,8 @@ SCREENS = [
         "Evince",
         "vantage_crm_msa.pdf — Document Viewer",
         "Vantage CRM Master Subscription Agreement 3.2 Fees are invoiced annually in advance "
-        "4.1 This Agreement renews automatically on 7 October 2026 unless either party gives notice "
+        "4.1 This Agreement renews automatically on 7 October 2026 unless either party gives "
+        "notice "
         "4.2 Either party may cancel with 60 days notice before renewal",
     ),
     ("Mail", "Inbox — Mail", "Maria: lunch on Friday at 12:30 at Cantina Lisboa"),
