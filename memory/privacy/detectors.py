@@ -104,10 +104,14 @@ def token_like(value: str) -> bool:
 def opaque(value: str) -> bool:
     """An unlabelled machine-made string: 24+ chars of upper, lower and digits, high entropy.
 
-    Ordinary identifiers fail it: hashes and UUIDs have no upper case, CamelCase names no digits.
+    Ordinary identifiers fail it: hashes and UUIDs have no upper case, CamelCase names no digits,
+    and words OCR ran together ("renewsautomaticallyon2October2026", "example/account/orders")
+    are mostly long lower-case runs, which random tokens rarely have.
     """
     core = value.strip("=")
     if len(core) < 24 or shannon_entropy(core) < 4.0:
+        return False
+    if sum(len(run) for run in re.findall(r"[a-z]{4,}", core)) > 0.4 * len(core):
         return False
     return all(re.search(p, core) for p in (r"[a-z]", r"[A-Z]", r"\d"))
 
