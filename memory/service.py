@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from memory.changes import Changes
 from memory.errors import NotFound
+from memory.health import guard_database
 from memory.importers.chat import ChatLine, read_chat_jsonl
 from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget_rows
+from memory.privacy.forget import ForgetReport, forget, settle_debts
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings.config_file import read_config, write_section
@@ -55,16 +56,17 @@ class MemoryService:
     ) -> None:
         self.paths = HomePaths(Path(home))
         self.paths.create()
+        guard_database(self.paths)  # never re-create an emptied database over a home's data
         self.store = MemoryStore(self.paths.db)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._index_lock = IndexLock(self.paths.root / "vectors.lock")
+        self._vectors_replaced = False
         try:
             if index is None:
-                with (
-                    self._index_lock
-                ):  # two processes creating the collections at once race in Chroma
-                    index = ChromaIndex(self.paths.vectors)
+                # two processes creating the collections at once race in Chroma
+                with self._index_lock:
+                    index, self._vectors_replaced = ChromaIndex.open_or_replace(self.paths.vectors)
             self.index = index
         except BaseException:
             self.store.close()
@@ -100,7 +102,12 @@ class MemoryService:
         write_section(self.paths.config, "models", config.model_dump(mode="json"))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
-        """Rebuild vectors if the model changed, index pending chat, fix index drift."""
+        """Settle what a crash left owed (files, vectors), rebuild vectors if the model changed,
+        index pending chat, fix index drift."""
+        settle_debts(self.store, self.vectors, self.paths.root)
+        if self._vectors_replaced:
+            self.reindex(progress)
+            return
         if self.vectors.ensure_model(progress):
             return
         self.index_pending()
@@ -110,6 +117,28 @@ class MemoryService:
             if added or removed:
                 logger.info("vector index reconciled: %d added, %d removed", added, removed)
         self._remember_vector_count()
+
+    def repair(self, progress: Progress | None = None, *, rebuild: bool = False) -> list[str]:
+        """Fix what can be fixed without losing rows (`engram repair`); returns what was done.
+
+        Carries out owed file deletions and vector work, rebuilds a replaced (damaged) vector
+        index (or any when ``rebuild``), else reconciles the vectors with the rows by id, and
+        truncates the WAL.
+        """
+        done = []
+        files, keys = settle_debts(self.store, self.vectors, self.paths.root)
+        if files or keys:
+            done.append(f"carried out {files} owed file deletions and {keys} owed vector updates")
+        if rebuild or self._vectors_replaced:
+            n = self.reindex(progress)
+            done.append(f"rebuilt the vector index from the database ({n} vectors)")
+        else:
+            added, removed = self.vectors.reconcile()
+            if added or removed:
+                done.append(f"vectors reconciled by id: {added} added, {removed} removed")
+        self._remember_vector_count()
+        self.store.checkpoint()
+        return done
 
     def _remember_vector_count(self) -> None:
         self.store.set_meta("vector_count", str(self.index.count()))
@@ -273,7 +302,7 @@ class MemoryService:
         mid = self.store.add_memory(
             mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), agent=agent
         )
-        self.vectors.add_memories([self.store.get_memory(mid)])
+        self.vectors.drain()
         self._remember_vector_count()
         return mid
 
@@ -286,14 +315,14 @@ class MemoryService:
         tree_path: list[str] | None = None,
     ) -> Changes:
         """Edit a memory (history kept) and re-index it."""
-        new = self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
-        self.vectors.add_memories([new])
+        self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
+        self.vectors.drain()
         return Changes(memories=True)
 
     def delete_memory(self, mid: int, *, agent: str = "user") -> Changes:
         """Soft-delete a memory and drop its vector."""
         self.store.delete_memory(mid, agent=agent)
-        self.vectors.delete_memories([mid])
+        self.vectors.drain()
         self._remember_vector_count()
         return Changes(memories=True)
 
@@ -312,13 +341,7 @@ class MemoryService:
                 "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
             )
         ]
-        report = self.store.write(lambda c: forget_rows(c, ids), "forget")
-        self.vectors.delete_observations(report.observation_ids)
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            path = self.paths.root / rel
-            if path.is_file():
-                path.unlink()
+        report = forget(self.store, self.vectors, self.paths.root, ids)
         self._remember_vector_count()
         return report
 
@@ -329,17 +352,14 @@ class MemoryService:
             NotFound: no observation has that id.
         """
         o = self.store.get_observation(obs_id)
-        report = self.store.write(lambda c: forget_rows(c, [o.id]), "forget")
-        self.vectors.delete_observations([o.id])
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            (self.paths.root / rel).unlink(missing_ok=True)
+        report = forget(self.store, self.vectors, self.paths.root, [o.id])
         self._remember_vector_count()
         return report
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite; returns the number of vectors."""
         written = self.vectors.rebuild(progress)
+        self._vectors_replaced = False
         emb = self.embedder()
         self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
         self._remember_vector_count()

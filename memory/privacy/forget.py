@@ -1,100 +1,76 @@
-"""Forgetting a time range: observations, their text, FTS rows, vectors, frames and derived memories."""
+"""Forgetting: the rows go in one transaction, then every copy outside it follows (#12).
+
+Order matters for a crash at any point: the transaction deletes the rows and records what is owed
+(``vector_outbox`` by trigger, ``pending_deletions`` explicitly); after the commit the vectors are
+settled, Chroma's write-ahead queue is scrubbed of the forgotten vectors, the files are unlinked
+and the WAL is checkpointed and truncated. ``settle_debts`` redoes the owed parts at start-up.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
-import time
-from dataclasses import dataclass, field
+from pathlib import Path
 
+from memory.index.sync import VectorSync
 from memory.pipeline.frames import stored_files
-from memory.store.store import log_event
+from memory.store import MemoryStore, journal
+from memory.store.forgetting import FORGOTTEN_ANSWER, ForgetReport
+from memory.store.forgetting import forget_rows as _forget_rows
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    """What a forget removed."""
-
-    observations: int = 0
-    frames: int = 0
-    memories_deleted: int = 0
-    memories_trimmed: int = 0
-    observation_ids: tuple[int, ...] = ()
-    memory_ids: tuple[int, ...] = ()
-    files: tuple[str, ...] = field(default=(), repr=False)
+__all__ = ["FORGOTTEN_ANSWER", "ForgetReport", "forget", "forget_rows", "settle_debts"]
 
 
-def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
-    """Delete observations and what derives only from them, inside the caller's transaction.
+def forget_rows(conn: object, obs_ids: list[int]) -> ForgetReport:
+    """Forget SQL with the home's stored-file rule (inside the caller's transaction)."""
+    return _forget_rows(conn, obs_ids, stored_files)  # type: ignore[arg-type]
 
-    Memories whose every source is forgotten are deleted with their audit text; memories with other
-    sources lose these ids from their provenance. Returns the files the caller must unlink (relative
-    to the home: stored frames, thumbnails and audio of every kind; never an import's original).
-    """
-    if not obs_ids:
-        return ForgetReport()
-    gone = set(obs_ids)
-    files: list[str] = []
-    for chunk in _chunks(obs_ids):
-        marks = ",".join("?" * len(chunk))
-        for kind, frame, thumb in conn.execute(
-            f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
-        ):
-            files += stored_files(kind, frame, thumb)
-    deleted, trimmed = [], 0
-    mem_ids = sorted(
-        {
-            r[0]
-            for chunk in _chunks(obs_ids)
-            for r in conn.execute(
-                f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        }
-    )
-    for mid in mem_ids:
-        row = conn.execute("SELECT source_ids FROM memories WHERE id = ?", (mid,)).fetchone()
-        if row is None:
-            continue
-        sources = [s for s in json.loads(row[0]) if s not in gone]
-        if sources:
-            conn.execute(
-                "UPDATE memories SET source_ids = ? WHERE id = ?", (json.dumps(sources), mid)
-            )
-            conn.execute(
-                f"DELETE FROM memory_sources WHERE memory_id = ? AND observation_id IN "
-                f"({','.join('?' * len(gone & set(json.loads(row[0]))))})",
-                (mid, *sorted(gone & set(json.loads(row[0])))),
-            )
-            trimmed += 1
-        else:
-            conn.execute("UPDATE memories SET superseded_by = NULL WHERE superseded_by = ?", (mid,))
-            conn.execute("DELETE FROM memories WHERE id = ?", (mid,))
-            conn.execute(
-                "UPDATE memory_events SET before = NULL, after = NULL WHERE memory_id = ?", (mid,)
-            )
-            log_event(conn, mid, "user", "forget", None, None)
-            deleted.append(mid)
-    for chunk in _chunks(obs_ids):
-        conn.execute(f"DELETE FROM observations WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-    conn.execute("INSERT INTO observations_fts (observations_fts) VALUES ('optimize')")
-    conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+
+def forget(store: MemoryStore, vectors: VectorSync, root: Path, ids: list[int]) -> ForgetReport:
+    """Forget observations and everything derived from them, on disk too."""
+    report = store.write(lambda c: forget_rows(c, ids), "forget")
+    if not report.observation_ids:
+        return report
+    vectors.drain()
+    vectors.scrub_log(report.observation_ids, report.memory_ids)
+    sweep_deletions(store, root)
+    store.checkpoint()
     logger.info(
-        "forgot %d observations and %d memories at %s", len(obs_ids), len(deleted), time.time()
+        "forgot %d observations, %d memories, %d answers",
+        report.observations,
+        report.memories_deleted,
+        report.answers_removed,
     )
-    return ForgetReport(
-        len(obs_ids),
-        len(files),
-        len(deleted),
-        trimmed,
-        tuple(obs_ids),
-        tuple(deleted),
-        tuple(files),
-    )
+    return report
 
 
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+def sweep_deletions(store: MemoryStore, root: Path) -> int:
+    """Unlink the files committed forgets still owe; returns how many were removed."""
+    removed = 0
+    base = root.resolve()
+    while True:
+        owed = journal.pending_deletions(store.read(), 2000)
+        if not owed:
+            return removed
+        for rel in owed:
+            path = (root / rel).resolve()
+            if not path.is_relative_to(base):  # a journal entry never points outside the home
+                logger.warning("ignoring a pending deletion outside the home: %s", rel)
+                continue
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        store.write(lambda c, done=owed: journal.deletions_done(c, done), "pending deletions")
+
+
+def settle_debts(store: MemoryStore, vectors: VectorSync, root: Path) -> tuple[int, int]:
+    """Start-up: unlink owed files and carry out owed vector work; (files, vector keys)."""
+    files = sweep_deletions(store, root)
+    keys = vectors.drain()
+    if files:
+        logger.info("start-up: unlinked %d files an interrupted forget left", files)
+        store.checkpoint()
+    return files, keys
