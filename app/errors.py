@@ -24,11 +24,13 @@ EXIT_ENV = 4
 
 def user_message(exc: BaseException) -> tuple[str, int]:
     """A message and an exit code for an exception the user can act on."""
+    from app.api.policy import Refused
+
     if isinstance(exc, ImportFailed | BadQuery | BadInput):
         return str(exc), EXIT_USAGE
     if isinstance(exc, NotFound):
         return str(exc), EXIT_DATA
-    env = SchemaTooNewError | DiskFull | StoreLocked | StoreDamaged
+    env = SchemaTooNewError | DiskFull | StoreLocked | StoreDamaged | Refused
     if isinstance(exc, env | ModelUnavailable | CaptureUnavailable):
         return str(exc), EXIT_ENV
     if isinstance(exc, StoreError | ModelError | CaptureError):

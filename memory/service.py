@@ -18,17 +18,20 @@ from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget, settle_debts
+from memory.privacy.forget import ForgetReport, forget, settle_debts, sweep_deletions
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
-from memory.settings.config_file import read_config, write_section
+from memory.settings import LiveSettings, flatten
+from memory.settings.migrate import migrate_settings_table
 from memory.store import Memory, MemoryStore, NewObservation
+from memory.store.legacy_settings import read_legacy_settings
 from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from memory.modelhub import ModelHub
+    from models.config import ModelConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,23 +61,65 @@ class MemoryService:
         self.paths.create()
         guard_database(self.paths)  # never re-create an emptied database over a home's data
         self.store = MemoryStore(self.paths.db)
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
-        self._index_lock = IndexLock(self.paths.root / "vectors.lock")
-        self._vectors_replaced = False
         try:
-            if index is None:
-                # two processes creating the collections at once race in Chroma
-                with self._index_lock:
-                    index, self._vectors_replaced = ChromaIndex.open_or_replace(self.paths.vectors)
-            self.index = index
+            migrate_settings_table(self.paths.root, lambda: read_legacy_settings(self.store.read()))
+            self.settings = LiveSettings(self.paths.root)
         except BaseException:
             self.store.close()
             raise
-        self.vectors = VectorSync(self.store, self.index, self.embedder, self._index_lock)
-        self.searcher = Searcher(self.store, self.index, self.embedder, lock=self._index_lock)
-        if reconcile:
-            self.startup_repair()
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._index_lock = IndexLock(self.paths.root / "vectors.lock")
+        self._open_lock = threading.RLock()
+        self._reconcile = reconcile
+        self._vectors_replaced = False
+        if reconcile:  # files a killed forget still owes go now; its vector work when it opens
+            sweep_deletions(self.store, self.paths.root)
+        if index is not None:
+            self.__dict__["_index"] = index
+
+    # -- lazy parts: Chroma and the models load on first use, so `engram status`, `memory list`
+    # and an argument error answer without importing chromadb or torch (#13) --------------------
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index, opened (and reconciled with SQLite) on first use."""
+        self._open_vectors()
+        return self.__dict__["_index"]  # type: ignore[no-any-return]
+
+    @property
+    def vectors(self) -> VectorSync:
+        """Writes and repairs vectors; opening it opens the index."""
+        self._open_vectors()
+        return self.__dict__["_vectors"]  # type: ignore[no-any-return]
+
+    @property
+    def searcher(self) -> Searcher:
+        """The hybrid searcher; opening it opens the index."""
+        self._open_vectors()
+        return self.__dict__["_searcher"]  # type: ignore[no-any-return]
+
+    def _open_vectors(self) -> None:
+        if "_searcher" in self.__dict__:
+            return
+        with self._open_lock:
+            if "_searcher" in self.__dict__:
+                return
+            if "_index" not in self.__dict__:
+                # two processes creating the collections at once race in Chroma
+                with self._index_lock:
+                    self.__dict__["_index"], self._vectors_replaced = ChromaIndex.open_or_replace(
+                        self.paths.vectors
+                    )
+            index = self.__dict__["_index"]
+            self.__dict__["_vectors"] = VectorSync(
+                self.store, index, self.embedder, self._index_lock
+            )
+            self.__dict__["_searcher"] = Searcher(
+                self.store, index, self.embedder, lock=self._index_lock
+            )
+            if self._reconcile:
+                self.startup_repair()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -87,19 +132,20 @@ class MemoryService:
 
     @property
     def models(self) -> ModelHub:
-        """The on-device models, configured by the ``[models]`` table of config.toml."""
+        """The on-device models, configured by the ``models`` section of the settings."""
         hub = self.__dict__.get("_models")
         if hub is None:
             from memory.modelhub import ModelHub
-            from models.config import ModelConfig
 
-            section = read_config(self.paths.config).get("models", {})
-            hub = self.__dict__["_models"] = ModelHub(ModelConfig.model_validate(section))
+            hub = self.__dict__["_models"] = ModelHub(
+                self.settings.current.models.model_copy(deep=True)
+            )
         return hub
 
-    def save_model_config(self, config: Any) -> None:
-        """Persist a ModelConfig into config.toml (``engram models use``, the settings dialog)."""
-        write_section(self.paths.config, "models", config.model_dump(mode="json"))
+    def save_model_config(self, config: ModelConfig) -> None:
+        """Persist the models section (``engram models use``, the settings dialog)."""
+        current = self.settings.current
+        self.settings.save(current.model_copy(update={"models": config.model_copy(deep=True)}))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
         """Settle what a crash left owed (files, vectors), rebuild vectors if the model changed,
@@ -204,7 +250,7 @@ class MemoryService:
         )
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
-        """Embed pending text observations (chat, imports) and mark them indexed; returns how many."""
+        """Embed pending text observations (chat, imports), mark them indexed; returns how many."""
         done = 0
         total = self.store.counts()["by_status"].get("pending", 0)
         while True:
@@ -366,9 +412,17 @@ class MemoryService:
         return written
 
     def status(self) -> dict[str, Any]:
-        """Counts and locations for `engram status` and the GUI."""
+        """Counts and locations for `engram status` and the GUI.
+
+        ``vectors`` is the index's count when it is open, else the count remembered at the last
+        write (opening Chroma costs seconds; `engram status` answers without it).
+        """
         counts = self.store.counts()
-        return {"home": str(self.paths.root), "vectors": self.index.count(), **counts}
+        if "_index" in self.__dict__:
+            vectors = self.__dict__["_index"].count()
+        else:
+            vectors = int(self.store.get_meta("vector_count") or 0)
+        return {"home": str(self.paths.root), "vectors": vectors, **counts}
 
     def observation(self, obs_id: int) -> Any:
         """One observation.
@@ -383,7 +437,7 @@ class MemoryService:
     # memory/settings/table.py and memory/agents/chat_log.py. Call them off the GUI thread.
 
     def timeline_summary(self, start: float, end: float, bucket_s: float) -> Any:
-        """Bands, gaps, episodes and representative frames of ``[start, end)`` (a timeline.Summary)."""
+        """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
         from memory.timeline import load_summary
 
         return load_summary(self.store.read(), start, end, bucket_s)
@@ -395,6 +449,13 @@ class MemoryService:
         oid = nearest_observation_id(self.store.read(), ts, kinds)
         return None if oid is None else self.store.get_observation(oid)
 
+    def latest_observation(self, start: float, end: float) -> Any:
+        """The last observation in ``[start, end)`` (a day the user moved to), or None."""
+        from memory.timeline import latest_observation_id
+
+        oid = latest_observation_id(self.store.read(), start, end)
+        return None if oid is None else self.store.get_observation(oid)
+
     def neighbour(self, obs_id: int, step: int) -> Any:
         """The observation after (step=1) or before (step=-1) this one, or None."""
         return self.store.neighbour(obs_id, step)
@@ -404,7 +465,7 @@ class MemoryService:
         return self.store.memories_from([obs_id])
 
     def frame_file(self, obs: Any) -> Path | None:
-        """The stored image of an observation: its full frame, else its thumbnail (thinned), or None.
+        """The stored image of an observation: its full frame, else its thumbnail, or None.
 
         The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
         path of the user's original, and a thinned screen's points at the thumbnail. Audio has none.
@@ -427,21 +488,18 @@ class MemoryService:
             return self.paths.root / obs.thumb_path
         return self.frame_file(obs)
 
-    def get_settings(self) -> dict[str, Any]:
-        """Every user setting (stored values over defaults)."""
-        from memory.settings.table import read_settings
+    def get_settings(self) -> dict[str, object]:
+        """Every setting by dotted key (``capture.interval_s``): config.toml over the defaults."""
+        return flatten(self.settings.current)
 
-        return read_settings(self.store.read())
-
-    def set_settings(self, values: dict[str, Any]) -> Changes:
-        """Store some settings.
+    def set_settings(self, values: dict[str, object]) -> Changes:
+        """Validate and save some settings by dotted key; a running recorder and the agents
+        apply them at once (``settings.changed``).
 
         Raises:
-            BadQuery: an unknown key.
+            SettingsKeyError: an unknown key or a refused value (named); nothing was saved.
         """
-        from memory.settings.table import write_settings
-
-        self.store.write(lambda c: write_settings(c, values), "settings")
+        self.settings.update(values)
         return Changes(settings=True)
 
     def chat_sessions(self) -> list[Any]:
@@ -473,7 +531,7 @@ class MemoryService:
     # -- pipeline (capture, indexing, vault) --
 
     def pipeline(self, options: Any = None) -> Any:
-        """The capture pipeline of this home (``memory.pipeline.core.Pipeline``), built on first use.
+        """The capture pipeline of this home (``memory.pipeline.core.Pipeline``), built once.
 
         ``options`` (a ``PipelineOptions``) only counts on the first call.
         """
@@ -495,7 +553,7 @@ class MemoryService:
         return self.pipeline().import_frames(path, skip_bad=skip_bad, progress=progress)
 
     def index_frames(self, progress: Progress | None = None) -> int:
-        """Index pending screen, import and audio observations now; returns how many were indexed."""
+        """Index pending screen, import and audio observations now; returns how many."""
         done = self.pipeline().indexer.process_pending(progress)
         self._remember_vector_count()
         return done
@@ -519,22 +577,21 @@ class MemoryService:
         return self.__dict__.setdefault("_capture_lock", threading.Lock())  # type: ignore[no-any-return]
 
     def start_capture(self) -> dict[str, Any]:
-        """Start screen/audio capture, indexing and memorising in background threads (no-op if running).
+        """Start screen/audio capture, indexing and memorising in background threads (idempotent).
 
         Built from the saved settings; pending frames and audio left by a crash are indexed first
         by the indexing worker. Returns ``capture_status()``.
         """
-        from memory.pipeline.recorder import Recorder, config_from_settings
+        from memory.pipeline.recorder import Recorder
 
         with self._capture_guard():
             if self.__dict__.get("_capture") is None:
                 self.__dict__["_capture_error"] = None
                 try:
-                    config, policy = config_from_settings(self.get_settings())
-                except ValueError as exc:  # a bad monitor list or title pattern in the settings
+                    recorder = Recorder(self, self.settings, housekeeping=True)
+                except ValueError as exc:  # a title pattern the capture layer refuses
                     self.__dict__["_capture_error"] = f"bad capture settings: {exc}"
                     return self.capture_status()
-                recorder = Recorder(self, config, policy=policy, housekeeping=True)
                 self.__dict__["_capture"] = recorder
                 for note in recorder.start():
                     logger.info("capture: %s", note)
@@ -548,7 +605,7 @@ class MemoryService:
         return self.capture_status()
 
     def resume_capture(self) -> dict[str, Any]:
-        """Resume capture after ``pause_capture`` (a no-op when not started); returns ``capture_status()``."""
+        """Resume capture after ``pause_capture`` (no-op when not started); ``capture_status()``."""
         recorder = self.__dict__.get("_capture")
         if recorder is not None:
             recorder.resume()
@@ -558,7 +615,7 @@ class MemoryService:
         """Apply changed capture settings: stop, then start again when ``capture.enabled`` is on."""
         was_paused = getattr(self.__dict__.get("_capture"), "user_paused", False)
         self.stop_capture()
-        if self.get_settings().get("capture.enabled", True):
+        if self.settings.current.capture.enabled:
             self.start_capture()
             if was_paused:
                 self.pause_capture()
@@ -576,6 +633,7 @@ class MemoryService:
             "reason": error or "not started",
             "frames_kept": 0,
             "frames_skipped": 0,
+            "frames_private": 0,
             "pending": 0,
             "indexed": 0,
             "errors": 0,
@@ -583,7 +641,7 @@ class MemoryService:
         }
 
     def stop_capture(self) -> None:
-        """Stop capture, flush the indexing backlog and join every capture thread (no-op if stopped)."""
+        """Stop capture, flush the indexing backlog and join every capture thread (idempotent)."""
         if "_capture_lock" not in self.__dict__:
             return
         with self._capture_guard():
@@ -598,16 +656,51 @@ class MemoryService:
 
         ``llm`` (an object with ``chat``/``stream``/``json``; None = no LLM, deterministic memories
         and extractive answers) and ``config`` (``AgentConfig``) count on the first call, or pass
-        them again to rebuild.
+        them again to rebuild. Built with neither, they use the assistant of the settings
+        (loaded on first use).
         """
         existing = self.__dict__.get("_agents")
         if existing is None or llm is not None or config is not None:
             from memory.agents import Agents
 
+            if existing is None and llm is None and config is None:
+                from memory.agents.llm_factory import configured_llm
+
+                llm = configured_llm(self)
             if existing is not None:
                 existing.worker.stop()
             existing = self.__dict__["_agents"] = Agents(self, llm, config)
         return existing
+
+    def assistant_choices(self, detect: bool = True) -> list[Any]:
+        """The assistants to offer (``memory.agents.assistant.AssistantChoice``): detected local
+        servers with their models, models on disk, recommended downloads, none."""
+        from memory.agents.assistant import assistant_choices
+
+        return assistant_choices(detect, self.models.config.cache_dir)
+
+    def use_assistant(self, choice: Any, progress: Progress | None = None) -> Changes:
+        """Make ``choice`` the assistant: download it first if it is a recommended model (with
+        ``progress``), save it in the settings and rebuild the agents with it.
+
+        Raises:
+            ModelUnavailable, DownloadError: the download failed (nothing was changed).
+        """
+        from memory.agents.assistant import choice_settings
+
+        if choice.kind == "download":
+            from models.download import pull
+
+            pull(choice.model_id, cache_dir=self.models.config.cache_dir, progress=progress)
+        self.settings.update(choice_settings(choice))
+        self.__dict__.pop("_models", None)  # the models section may have changed
+        old = self.__dict__.pop("_agents", None)
+        if old is not None:
+            running = old.worker.state().running
+            old.worker.stop()
+            if running:
+                self.agents().worker.start()
+        return Changes(settings=True)
 
     def memorize_pending(self, progress: Progress | None = None) -> list[Any]:
         """Memorise every indexed observation now, batch by batch.
@@ -646,7 +739,7 @@ class MemoryService:
         )
 
     def start_memorizing(self) -> None:
-        """Start the background memorising worker (call ``notify_indexed`` from the indexer hook)."""
+        """Start the background memorising worker (``notify_indexed`` is the indexer's hook)."""
         self.agents().worker.start()
 
     def notify_indexed(self, n: int = 0) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from app.cli.common import ProgressBar, get_service, parse_time_arg, print_json
 from memory.errors import BadQuery
 from memory.export import export_home
+from memory.paths import open_private
 from memory.store import MEMORY_TYPES, Memory
 from memory.timeutil import iso
 
@@ -200,7 +201,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export everything as JSON."""
     service = get_service(args)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
+        with open_private(args.out) as fh:
             export_home(service.store, fh)
         print(f"exported to {args.out}", file=sys.stderr)
     else:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.cli.common import ProgressBar, get_service, parse_now, parse_time_arg, print_json
+from app.cli.fast_path import add_local_option, search_via_server
 from memory.errors import BadQuery
 
 
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--now", help="the time 'yesterday' is relative to (ISO; default: now)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_local_option(p)
     p.set_defaults(func=cmd_search)
 
     imp = sub.add_parser("import", help="import chat messages or frames")
@@ -50,6 +52,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Run one search or a batch."""
     if args.k < 1 or args.k > 1000:
         raise BadQuery("--k must be between 1 and 1000")
+    remote = search_via_server(args)
+    if remote is not None:
+        return _print_hits(args, remote)
     service = get_service(args)
     if args.queries:
         return _batch(args, service)
@@ -64,14 +69,18 @@ def cmd_search(args: argparse.Namespace) -> int:
         apps=tuple(args.apps),
         now=parse_now(args.now),
     )
+    return _print_hits(args, [h.to_json() for h in hits])
+
+
+def _print_hits(args: argparse.Namespace, hits: list[dict[str, object]]) -> int:
     if args.json:
-        print_json([h.to_json() for h in hits])
+        print_json(hits)
         return 0
     if not hits:
         print("no results")
     for n, h in enumerate(hits, 1):
-        print(f"{n:2}. [{h.kind}] {h.title}  ({h.to_json()['ts']})")
-        print(f"    {h.text[:160].replace(chr(10), ' ')}")
+        print(f"{n:2}. [{h['kind']}] {h['title']}  ({h['ts']})")
+        print(f"    {str(h['text'])[:160].replace(chr(10), ' ')}")
     return 0
 
 

@@ -6,8 +6,8 @@ import logging
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from app.bridge import CoreBridge
 
@@ -24,6 +24,25 @@ def load_image(path: Path, max_size: QSize | None = None) -> QImage:
     if image.isNull():
         logger.debug("cannot read image %s: %s", path, reader.errorString())
     return image
+
+
+def draw_cover(p: QPainter, pix: QPixmap | None, rect: QRectF, placeholder: QColor) -> bool:
+    """Fill ``rect`` with ``pix`` scaled to cover it (cropped), or with ``placeholder`` when None.
+
+    Leaves the painter clipped to ``rect`` (call between ``save()`` and ``restore()``); returns
+    whether a picture was drawn.
+    """
+    p.setClipRect(rect)
+    if pix is None:
+        p.fillRect(rect, placeholder)
+        return False
+    scaled = pix.scaled(
+        rect.size().toSize(),
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    p.drawPixmap(rect.topLeft(), scaled)
+    return True
 
 
 class ThumbnailCache(QObject):

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from memory.privacy.redaction import scrub, scrub_data
+
 
 @dataclass(frozen=True, slots=True)
 class ChatSession:
@@ -58,7 +60,7 @@ def create_session(conn: sqlite3.Connection, title: str) -> int:
     now = time.time()
     cur = conn.execute(
         "INSERT INTO chat_sessions (title, created_at, updated_at) VALUES (?, ?, ?)",
-        (title[:120], now, now),
+        (scrub(title)[:120], now, now),
     )
     return int(cur.lastrowid)
 
@@ -75,7 +77,7 @@ def add_message(
     cur = conn.execute(
         "INSERT INTO chat_messages (session_id, role, content, citations, ts) "
         "VALUES (?, ?, ?, ?, ?)",
-        (session_id, role, content, json.dumps(list(citations)), now),
+        (session_id, role, scrub(content), json.dumps(scrub_data(list(citations))), now),
     )
     conn.execute("UPDATE chat_sessions SET updated_at = ? WHERE id = ?", (now, session_id))
     return int(cur.lastrowid)

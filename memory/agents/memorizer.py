@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memory.agents import deterministic, extractors, meta
+from memory.agents import core, deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import dedupe_inserts, drop_conflicts
@@ -59,8 +59,12 @@ class CountingLLM:
 
     def __init__(self, llm: AgentLLM) -> None:
         self.inner = llm
-        self.model_id = getattr(llm, "model_id", "llm")
         self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (a lazily loaded one names itself once loaded)."""
+        return str(getattr(self.inner, "model_id", "llm"))
 
     def chat(self, messages: Any, **kw: Any) -> str:
         self.calls += 1
@@ -73,6 +77,12 @@ class CountingLLM:
     def json(self, messages: Any, schema: dict[str, Any], **kw: Any) -> dict[str, Any]:
         self.calls += 1
         return self.inner.json(messages, schema, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (count_tokens, context_tokens, prime, get) is the model's own."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 class Memorizer:
@@ -117,10 +127,6 @@ class Memorizer:
         )
         return self.store.get_memory(row[0]) if row else None
 
-    def has_vault(self, obs_id: int) -> bool:
-        """Whether a vault entry already cites this observation (e.g. stored by the indexer)."""
-        return any(m.type == "vault" for m in self.store.memories_from([obs_id]))
-
     def _log(self, agent: str, outcome: str, detail: str, ids: list[int]) -> None:
         log_run(self.store, agent, outcome, detail, ids)
 
@@ -141,9 +147,7 @@ class Memorizer:
             if is_transient(exc):
                 raise LLMUnavailable(exc) from exc
             raise
-        allow_delete = any(
-            o.kind == "chat" and (o.speaker or "").lower() == "user" for o in observations
-        )
+        allow_delete = any(core.own_statement(o) for o in observations)
         report = apply_ops(
             self.store,
             ops,
@@ -191,8 +195,6 @@ class Memorizer:
             ops += deterministic.episode_ops(segs, self.find, self._summaries(segs))
         if "resource" in types:
             ops += deterministic.resource_ops(observations, self.by_uri)
-        if "vault" in types:
-            ops += deterministic.vault_ops(observations, self.has_vault)
         if "core" in types:
             rewrite = (
                 (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)
@@ -214,15 +216,16 @@ class Memorizer:
             )
         return kept
 
-    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, tuple[str, list[str]]]:
+    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, deterministic.Summary]:
         if self.llm is None:
             return {}
-        out: dict[str, tuple[str, list[str]]] = {}
+        out: dict[str, deterministic.Summary] = {}
         biggest = sorted(segs, key=lambda s: -sum(len(t) for t in s.texts))[:MAX_SUMMARIES]
         for seg in biggest:
             if sum(len(t) for t in seg.texts) < 80:
                 continue
-            got = summarise(self._call(), f"{seg.app} — {seg.title}", list(seg.texts))
+            where = extractors.where_title(seg.app, seg.title)
+            got = summarise(self._call(), where, list(seg.texts))
             if got:
                 out[seg.key + str(seg.start)] = got
         return out

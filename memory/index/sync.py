@@ -232,3 +232,17 @@ class VectorSync:
             with self._lock:
                 self._index.delete(extra)
         return added, len(extra)
+
+
+class DeferredVectors:
+    """Stands in for a VectorSync until first used: ``get`` opens it (Chroma, a reconcile).
+
+    Lets a pipeline be built for a command that never writes a vector (``engram vault list``)
+    without opening the index (#13). Attribute lookup resolves outside any index lock.
+    """
+
+    def __init__(self, get: Callable[[], VectorSync]) -> None:
+        self._get = get
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._get(), name)

@@ -1,4 +1,4 @@
-"""The capture pipeline of one home: frames, audio, inbox, indexer, vault and retention, wired once."""
+"""The capture pipeline of one home: frames, audio, inbox, indexer and vault, wired once."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from capture.config import DedupConfig
 from memory.importers.frames import read_folder, read_manifest
+from memory.index.sync import DeferredVectors, VectorSync
 from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
@@ -44,7 +45,8 @@ class PipelineOptions:
 
     Attributes:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
-        keep_audio: keep each audio chunk's file after transcription (False deletes it).
+        keep_audio: keep each audio chunk's file after transcription, with redacted words
+            silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
     """
 
     ocr: OcrEngine | None = None
@@ -56,21 +58,7 @@ class PipelineOptions:
     vault_passphrase: str | None = None
     image_hook: ImageHook | None = None
     speech: Any = None
-    keep_audio: bool = True
-
-
-def _default_ocr() -> OcrEngine:
-    try:
-        from memory import modelhub  # type: ignore[attr-defined]
-
-        hub_ocr = getattr(modelhub, "get_ocr", None)
-        if callable(hub_ocr):
-            return hub_ocr()  # type: ignore[no-any-return]
-    except ImportError:
-        pass
-    from models.ocr import RapidOcrEngine
-
-    return RapidOcrEngine()
+    keep_audio: bool | None = None
 
 
 class Pipeline:
@@ -83,19 +71,24 @@ class Pipeline:
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
         self.inbox = Inbox(service.store, self.frames)
+        # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
+        vectors = cast(VectorSync, DeferredVectors(lambda: service.vectors))
         self.vault = Vault(
             service.store,
-            service.vectors,
+            vectors,
             root,
             backend=self.options.vault_backend,
             passphrase=self.options.vault_passphrase,
         )
         self._reader: RegionReader | None = None
-        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=self.options.keep_audio)
+        keep = self.options.keep_audio
+        if keep is None:
+            keep = service.settings.current.audio.keep_raw_audio
+        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=keep)
         self.indexer = Indexer(
             service.store,
             self.frames,
-            service.vectors,
+            vectors,
             self.inbox,
             self.reader,
             vault=self.vault,
@@ -106,9 +99,13 @@ class Pipeline:
         )
 
     def reader(self) -> RegionReader:
-        """The OCR reader, loading the model on first use."""
+        """The OCR reader, loading the configured OCR model (``models.ocr``) on first use.
+
+        Raises:
+            ModelUnavailable: the configured OCR model cannot be loaded.
+        """
         if self._reader is None:
-            self._reader = RegionReader(self.options.ocr or _default_ocr())
+            self._reader = RegionReader(self.options.ocr or self.service.models.ocr())
         return self._reader
 
     def speech(self) -> Any:

@@ -4,7 +4,7 @@ Pending work left by an earlier run resumes first. Without a display the run goe
 capture (indexing, memorising, audio); without a microphone it goes on without audio; the status
 line says which and why. Stops cleanly on Ctrl-C, SIGTERM or after ``duration`` seconds: capture
 stops first, then the indexer flushes what is pending, so everything captured is searchable when
-the command returns. The desktop app runs the same ``Recorder`` through ``MemoryService.start_capture``.
+the command returns. The desktop app runs the same ``Recorder`` (``MemoryService.start_capture``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from capture.config import CaptureConfig
 from memory.pipeline.recorder import Recorder, RunStatus, screen_problem
-from memory.pipeline.retention import RetentionPolicy
 
 if TYPE_CHECKING:
     from memory.service import MemoryService
@@ -32,8 +30,11 @@ __all__ = ["HeadlessRun", "RunStatus", "run_headless", "screen_problem"]
 class HeadlessRun(Recorder):
     """A recorder run in the foreground; ``run`` blocks until stopped.
 
+    It reads the home's settings (config.toml) like the app, and follows changes saved while it
+    runs (``engram config set`` in another terminal) at its next housekeeping tick.
+
     Args:
-        audio: record the microphone (when one exists); ``audio_device`` names it (None: default).
+        overrides: dotted settings keys that win for this run only (the command's flags).
         memorize: run the memorising worker on what gets indexed.
     """
 
@@ -41,15 +42,10 @@ class HeadlessRun(Recorder):
         self,
         service: MemoryService,
         *,
-        interval: float | None = None,
-        policy: RetentionPolicy | None = None,
-        audio: bool = True,
-        audio_device: str | int | None = None,
+        overrides: dict[str, object] | None = None,
         memorize: bool = True,
     ) -> None:
-        timing = {"interval_s": interval} if interval else {}
-        cfg = CaptureConfig(**timing, audio_enabled=audio, audio_device=audio_device)
-        super().__init__(service, cfg, policy=policy, memorize=memorize)
+        super().__init__(service, service.settings, overrides=overrides, memorize=memorize)
         self.stop_event = threading.Event()
 
     def run(self, duration: float | None, out: TextIO) -> RunStatus:
@@ -92,16 +88,17 @@ def run_headless(
     service: MemoryService,
     *,
     duration: float | None = None,
-    interval: float | None = None,
-    audio: bool = True,
-    audio_device: str | int | None = None,
+    overrides: dict[str, object] | None = None,
     memorize: bool = True,
     out: TextIO,
 ) -> int:
-    """Run capture and indexing in this process; returns the exit code (0, or 3 after errors)."""
-    run = HeadlessRun(
-        service, interval=interval, audio=audio, audio_device=audio_device, memorize=memorize
-    )
+    """Run capture and indexing in this process; returns the exit code (0, or 3 after errors).
+
+    Raises:
+        SettingsKeyError: an override the settings refuse (named).
+        ValueError: settings the capture layer refuses.
+    """
+    run = HeadlessRun(service, overrides=overrides, memorize=memorize)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: run.stop_event.set())

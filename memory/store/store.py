@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from memory.errors import NotFound, StoreError
+from memory.privacy.redaction import scrub_optional
 from memory.store import db
 from memory.store import memories as mem
 from memory.store.records import MEMORY_TYPES, Memory, NewObservation, Observation
@@ -20,6 +21,8 @@ from memory.store.records import MEMORY_TYPES, Memory, NewObservation, Observati
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_TEXT_COLUMNS = frozenset({"app", "window_title", "url", "speaker", "text", "context", "error"})
+"""Observation columns that carry captured or typed text: redacted on every write (#12)."""
 _OBS_COLUMNS = (
     "kind",
     "ext_id",
@@ -191,7 +194,7 @@ class MemoryStore:
         def _do(conn: sqlite3.Connection) -> list[int | None]:
             ids: list[int | None] = []
             for item in items:
-                values = [getattr(item, c) for c in _OBS_COLUMNS]
+                values = [_scrub_column(c, getattr(item, c)) for c in _OBS_COLUMNS]
                 cur = conn.execute(
                     f"INSERT OR IGNORE INTO observations ({', '.join(_OBS_COLUMNS)}, created_at) "
                     f"VALUES ({', '.join('?' * len(_OBS_COLUMNS))}, ?)",
@@ -208,6 +211,7 @@ class MemoryStore:
         bad = set(changes) - allowed
         if bad:
             raise StoreError(f"unknown observation column(s): {', '.join(sorted(bad))}")
+        changes = {k: _scrub_column(k, v) for k, v in changes.items()}
         sets = ", ".join(f"{k} = ?" for k in changes)
         self.write(
             lambda c: c.execute(
@@ -222,7 +226,7 @@ class MemoryStore:
         self.write(
             lambda c: c.executemany(
                 "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? WHERE id = ?",
-                [(status, error, bump, i) for i in ids],
+                [(status, scrub_optional(error), bump, i) for i in ids],
             ),
             "set status",
         )
@@ -533,6 +537,10 @@ def log_event(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (mid, time.time(), agent, op, before, after),
     )
+
+
+def _scrub_column(column: str, value: Any) -> Any:
+    return scrub_optional(value) if column in _TEXT_COLUMNS and isinstance(value, str) else value
 
 
 def _live(conn: sqlite3.Connection, mid: int) -> Memory:
