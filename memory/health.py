@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from memory.errors import StoreDamaged, StoreError
 from memory.paths import HomePaths
@@ -37,9 +38,17 @@ def _evidence(paths: HomePaths) -> list[str]:
     chroma = paths.vectors / "chroma.sqlite3"
     if chroma.is_file() and chroma.stat().st_size > 0:
         out.append("a vector index")
-    if paths.frames.is_dir() and next((p for p in paths.frames.rglob("*") if p.is_file()), None):
+    if _stored_frame(paths.frames):
         out.append("stored frames")
     return out
+
+
+def _stored_frame(frames: Path) -> bool:
+    """Whether Engram stored any frame (under ``frames/YYYY/``; other files may be the user's)."""
+    if not frames.is_dir():
+        return False
+    years = (d for d in frames.iterdir() if d.is_dir() and d.name.isdigit() and len(d.name) == 4)
+    return any(p.is_file() for d in years for p in d.rglob("*"))
 
 
 def guard_database(paths: HomePaths) -> None:

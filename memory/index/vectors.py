@@ -89,7 +89,9 @@ class ChromaIndex:
             index.count()  # reads Chroma's metadata segment: damage there shows now
             return index, False
         except StoreError as exc:
-            logger.warning("the vector index cannot be opened (%s): rebuilding it", exc)
+            if not _is_damage(exc):  # busy, racing, read-only: not ours to move aside
+                raise
+            logger.warning("the vector index is damaged (%s): rebuilding it", exc)
         _forget_clients()
         move_aside(folder)
         return cls(folder), True
@@ -233,8 +235,10 @@ class ChromaIndex:
             for src, label in self.NAMES.items():
                 self._client.delete_collection(f"{self._name}-{label}")
                 self._cols[src] = self._open(f"{self._name}-{label}")
-        except Exception as exc:  # noqa: BLE001 - any chromadb failure here means damage
-            logger.warning("cannot reset the vector index (%s): replacing it", exc)
+        except Exception as exc:
+            if not _is_damage(exc):
+                raise
+            logger.warning("cannot reset the damaged vector index (%s): replacing it", exc)
             self.replace()
 
 
@@ -246,13 +250,18 @@ def _damage_as_error(folder: Path) -> Iterator[None]:
     except StoreError:
         raise
     except Exception as exc:
-        text = str(exc).lower()
-        if "malformed" in text or "not a database" in text or "corrupt" in text:
+        if _is_damage(exc):
             raise StoreDamaged(
                 f"the vector index in {folder} is damaged ({exc}); it is derived data: run "
                 "`engram repair` (or `engram reindex`) to rebuild it from the database"
             ) from exc
         raise
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Whether an error says Chroma's SQLite file is damaged (not busy or racing)."""
+    text = str(exc).lower()
+    return any(w in text for w in ("malformed", "not a database", "corrupt", "is encrypted"))
 
 
 def _forget_clients() -> None:
