@@ -9,6 +9,7 @@ and the WAL is checkpointed and truncated. ``settle_debts`` redoes the owed part
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from memory.index.sync import VectorSync
@@ -22,9 +23,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["FORGOTTEN_ANSWER", "ForgetReport", "forget", "forget_rows", "settle_debts"]
 
 
-def forget_rows(conn: object, obs_ids: list[int]) -> ForgetReport:
+def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
     """Forget SQL with the home's stored-file rule (inside the caller's transaction)."""
-    return _forget_rows(conn, obs_ids, stored_files)  # type: ignore[arg-type]
+    return _forget_rows(conn, obs_ids, stored_files)
 
 
 def forget(store: MemoryStore, vectors: VectorSync, root: Path, ids: list[int]) -> ForgetReport:
