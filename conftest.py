@@ -98,3 +98,9 @@ def llama_server(packaged_gguf, tmp_path_factory):
         proc.wait(timeout=30)
     except Exception:
         proc.kill()
+
+
+@pytest.fixture
+def llama_server_factory():
+    """start_llama_server, for tests that need their own server (to kill it, say)."""
+    return start_llama_server

@@ -125,6 +125,9 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
         window.capture.start()  # off the GUI thread; records only when capture.enabled is on
     else:
         window.capture.refresh()
+    # Load the assistant and its fixed prompt prefix while the user looks around (the chat's
+    # own worker, so a first question simply waits for it).
+    window.bridge.submit(window.bridge.service.warm_assistant, "stream")
     api = _start_api(window, bool(settings.get("api.enabled", False)))
     window.show_view(view)
     if minimized and tray is not None:

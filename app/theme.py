@@ -173,7 +173,8 @@ def stylesheet(c: Colors) -> str:
         selection-background-color: {c.accent}; }}
     QLineEdit#searchBar {{ font-size: 13pt; padding: 7px 12px; border-radius: 9px; }}
     QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {c.accent}; }}
-    QPushButton, QToolButton {{ background: {c.alt}; border: 1px solid {c.border}; border-radius: 6px;
+    QPushButton, QToolButton {{ background: {c.alt}; border: 1px solid {c.border};
+        border-radius: 6px;
         padding: 5px 10px; }}
     QPushButton:hover, QToolButton:hover {{ border-color: {c.accent}; }}
     QPushButton#primary {{ background: {c.accent}; color: white; border: none; }}
@@ -182,7 +183,8 @@ def stylesheet(c: Colors) -> str:
     QTabBar::tab:selected {{ color: {c.text}; border-bottom: 2px solid {c.accent}; }}
     QTabWidget::pane {{ border: none; }}
     QListWidget::item {{ padding: 4px; border-radius: 6px; }}
-    QListWidget::item:selected, QTreeWidget::item:selected {{ background: {c.accent}; color: white; }}
+    QListWidget::item:selected, QTreeWidget::item:selected {{
+        background: {c.accent}; color: white; }}
     QLabel#muted {{ color: {c.muted}; }}
     QLabel#heading {{ font-size: 12pt; font-weight: 600; }}
     QLabel#emptyState {{ color: {c.muted}; font-size: 11pt; background: {c.base};

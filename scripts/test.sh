@@ -32,5 +32,9 @@ CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_
     $PIP install -q 'llama-cpp-python[server]==0.3.36'
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# Quality gates first (#10): lint, formatting, strict types on memory/ and models/, layers.
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest "$@"

@@ -88,6 +88,7 @@ class Operations:
         self._service: MemoryService | None = None
         self._lock = threading.Lock()
         self.owns_service = service_factory is None
+        self._assistant_ready = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -124,6 +125,27 @@ class Operations:
             if self._service is not None and self.owns_service:
                 self._service.close()
             self._service = None
+
+    def _assistant_service(self) -> MemoryService:
+        """The service, its agents answering with the configured assistant (as `engram ask` does).
+
+        In the app the agents are the app's own (already configured); they are left alone.
+        """
+        service = self.service()
+        with self._lock:
+            if self.owns_service and not self._assistant_ready:
+                from memory.agents.llm_factory import build_llm
+                from models.errors import ModelError
+
+                try:
+                    llm = build_llm(None, service=service)
+                except ModelError as exc:  # answers stay extractive; the reason goes to the log
+                    logger.warning("the assistant is unavailable (%s); extractive answers", exc)
+                    llm = None
+                if llm is not None:
+                    service.agents(llm=llm)
+                self._assistant_ready = True
+        return service
 
     def policy(self) -> Policy:
         """The exposure policy of the saved settings (read at every call: a switch acts at once).
@@ -178,7 +200,7 @@ class Operations:
         if asks_for_secret(text):
             # the chat agent reveals vault entries to such questions when the vault is unlocked
             raise Refused("questions about secrets are answered only in Engram's own window")
-        answer = self.service().ask(text, keep=keep)
+        answer = self._assistant_service().ask(text, keep=keep)
         cites = []
         for c in answer.citations:
             sources = self._sources([int(s["observation_id"]) for s in c["sources"]], policy)

@@ -88,7 +88,7 @@ def _agents(args: argparse.Namespace) -> Any:
         llm = build_llm(
             spec,
             model=getattr(args, "llm_model", "default"),
-            service=service,
+            home=service.home,
             progress=ProgressBar("downloading the model"),
         )
     except ModelError as exc:
@@ -101,7 +101,7 @@ def _agents(args: argparse.Namespace) -> Any:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question (through a running server when there is one, #14)."""
-    done = ask_via_server(args, os.environ.get("ENGRAM_LLM", "none"))
+    done = ask_via_server(args)
     if done is not None:
         return done
     agents = _agents(args)

@@ -148,10 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.require_screen:
         probe_display()  # no display: exit 4 before any model loads
-    service = get_service(args)
-    return run_headless(
-        service, duration=args.duration, overrides=run_overrides(args), out=sys.stderr
-    )
+    run = get_service(args).headless_run(run_overrides(args))
+    return run_headless(run, duration=args.duration, out=sys.stderr)
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -222,13 +220,14 @@ def _item_json(i: Any) -> dict[str, Any]:
 def cmd_vault_show(args: argparse.Namespace) -> int:
     """One entry; its secret only when the vault unlocks."""
     vault = _vault(args)
+    passphrase = None
     if (
         not vault.keys.is_unlocked
         and not vault.locked_by_user
         and vault.keys.backend == "passphrase"
     ):
-        vault._passphrase = _passphrase()
-    item, problem = vault.show(args.id)
+        passphrase = _passphrase()
+    item, problem = vault.show(args.id, passphrase)
     if args.json:
         print_json({**_item_json(item), **({"locked": problem} if problem else {})})
         return 0

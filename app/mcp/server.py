@@ -83,9 +83,13 @@ class EngramMCP(FastMCP):  # type: ignore[type-arg]
 
 
 async def _run(ops: Operations, fn: Callable[[], T]) -> T:
-    """Run a blocking operation on a worker thread; refusals and bad input keep their message."""
+    """Run a blocking operation on a worker thread; refusals and bad input keep their message.
+
+    A call the client cancels returns at once (the thread's late result is dropped): waiting for
+    it made the SDK (1.30) answer the request twice, an AssertionError that ended the session.
+    """
     try:
-        return await anyio.to_thread.run_sync(fn)
+        return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
     except Refused as exc:
         raise ValueError(f"refused: {exc}") from exc
 

@@ -48,7 +48,7 @@ def render_turns(turns: list[Turn]) -> str:
         body = html.escape(turn.text).replace("\n", "<br>")
         body = _BOLD.sub(r"<b>\1</b>", body)  # the answer span of an extractive answer
         body = _CITE.sub(
-            lambda m: (
+            lambda m, i=i, known=known: (
                 f'<a href="cite:{i}:{m.group(1)}">[{m.group(1)}]</a>'
                 if int(m.group(1)) in known
                 else m.group(0)

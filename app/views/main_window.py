@@ -1,4 +1,4 @@
-"""The main window: search bar on top, timeline + frame viewer, memory and settings tabs, chat at the side."""
+"""The main window: search bar, timeline + frame viewer, memory and settings tabs, chat aside."""
 
 from __future__ import annotations
 
@@ -218,6 +218,13 @@ class MainWindow(QMainWindow):
             lambda o: o is not None and self.open_moment(o.id, self.viewer.terms)
         ).run()
 
+    def show_results_column(self) -> None:
+        """Show the search results beside the moment, at a readable width (45 %, 560 px or more)."""
+        self.search_view.show()
+        total = max(self.moment_split.width(), 900)
+        left = max(560, int(total * 0.45))
+        self.moment_split.setSizes([left, total - left])
+
     def refresh_status(self) -> None:
         """Update the status bar counts (off the GUI thread; one request at a time)."""
         if self._status_in_flight or self.bridge.closed:
@@ -234,6 +241,8 @@ class MainWindow(QMainWindow):
     # -- slots -----------------------------------------------------------------------------------
 
     def _on_search_text_edited(self, text: str) -> None:
+        if text.strip() and not self.search_view.isVisible():
+            self.show_results_column()
         self.search_view.setVisible(bool(text.strip()))
         self.tabs.setCurrentIndex(0)
         self.search_view.search_debounced(text)
@@ -244,7 +253,8 @@ class MainWindow(QMainWindow):
             self.search_view.activate_current()
         elif text:
             self._open_first_result = True
-            self.search_view.show()
+            if not self.search_view.isVisible():
+                self.show_results_column()
             self.search_view.search(text)
 
     def _on_results_shown(self, count: int) -> None:
@@ -256,8 +266,8 @@ class MainWindow(QMainWindow):
         terms = tuple(self.search_view.query.split())
         if hit.sources:
             self.open_moment(hit.sources[0].observation_id, terms)
-        elif hit.id.startswith("m:"):
-            self.open_memory(int(hit.id[2:]))
+        elif hit.ref.is_memory:
+            self.open_memory(hit.ref.id)
 
     def _on_citation_activated(self, citation: dict[str, Any]) -> None:
         if citation.get("observation_id") is not None:

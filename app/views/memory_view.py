@@ -41,7 +41,7 @@ MASK = "•••••••• (vault locked)"
 
 
 def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str, Any]:
-    """The fields an edit sends, under the type's own names (vault secrets are never edited here)."""
+    """The fields an edit sends, under the type's own names (vault secrets are never edited)."""
     data: dict[str, Any] = {TITLE_KEY.get(mtype, "title"): title, "summary": summary}
     if mtype != "vault":
         data[DETAILS_KEY.get(mtype, "details")] = details
@@ -105,8 +105,6 @@ class MemoryView(QWidget):
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
         self.type_bar.setExpanding(False)
-        left_lay.addWidget(self.type_bar)
-        left_lay.addWidget(self.description)
         left_lay.addWidget(self.tree_mode)
         left_lay.addWidget(self._vault_bar())
         left_lay.addWidget(self.list_stack)
@@ -115,7 +113,9 @@ class MemoryView(QWidget):
         split.addWidget(self._detail())
         split.setSizes([560, 560])
         lay = QVBoxLayout(self)
-        lay.addWidget(split)
+        lay.addWidget(self.type_bar)  # across the whole view: all six tabs and counts fit
+        lay.addWidget(self.description)
+        lay.addWidget(split, 1)
 
     def _vault_bar(self) -> QWidget:
         """Unlock / Lock / Reveal, shown on the vault tab only."""
@@ -280,7 +280,7 @@ class MemoryView(QWidget):
         self.details_edit.setPlainText(MASK if m.type == "vault" else m.details)
         path = " / ".join(m.tree_path) or "uncategorised"
         extra = ", ".join(
-            f"{k}: {_fmt(k, v)}"
+            f"{k.replace('_', ' ')}: {_fmt(k, v)}"
             for k, v in m.fields.items()
             if k != "secret_ct" and v not in ("", None)
         )
@@ -379,7 +379,7 @@ class MemoryView(QWidget):
         self.reveal_b.setEnabled(self.vault_unlocked and is_vault)
 
     def unlock_vault(self) -> None:
-        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs one."""
+        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs."""
         StoreOp(self._bridge, _needs_passphrase).success(self._on_needs_passphrase).failure(
             self._on_vault_failed
         ).run()

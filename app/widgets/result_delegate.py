@@ -37,10 +37,11 @@ def marked_html(text: str, spans: list[tuple[int, int]], mark: str) -> str:
 
 
 def hit_meta(hit: Any) -> str:
-    """ "Firefox · screen · Tue 03 Mar 2026, 09:23" for a result."""
+    """The result's app, time and kind ("Firefox · Tue 03 Mar 2026, 09:23 · screen"); the kind
+    comes last, so a narrow column cuts it first."""
     kind = hit.obs_kind if hit.kind == "observation" else f"{hit.kind} memory"
     when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %Y, %H:%M")
-    return " · ".join(x for x in (hit.app, kind, when) if x)
+    return " · ".join(x for x in (hit.app, when, kind) if x)
 
 
 class ResultDelegate(QStyledItemDelegate):
@@ -57,7 +58,7 @@ class ResultDelegate(QStyledItemDelegate):
         self._terms = terms
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
-        return QSize(option.rect.width(), ROW_H)
+        return QSize(0, ROW_H)  # as wide as the list: no sideways scrolling
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         hit = index.data(HIT_ROLE)

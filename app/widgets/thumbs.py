@@ -1,4 +1,4 @@
-"""Lazy thumbnails: decoded to QImage on a worker pool, turned into QPixmap on the GUI thread, LRU-cached."""
+"""Lazy thumbnails: QImage decoded on a worker pool, QPixmap made on the GUI thread, LRU-cached."""
 
 from __future__ import annotations
 
@@ -46,20 +46,20 @@ def draw_cover(p: QPainter, pix: QPixmap | None, rect: QRectF, placeholder: QCol
 
 
 class ThumbnailCache(QObject):
-    """Thumbnails by observation id; ``get`` never blocks, ``thumbnail_loaded`` says when one arrived."""
+    """Thumbnails by observation id; ``get`` never blocks, ``thumbnail_loaded`` says one arrived."""
 
     thumbnail_loaded = Signal(int)
 
     def __init__(
         self,
         bridge: CoreBridge,
-        size: QSize = QSize(240, 135),
+        size: QSize | None = None,
         capacity: int = 300,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._size = size
+        self._size = size if size is not None else QSize(240, 135)
         self._capacity = capacity
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._pending: set[int] = set()

@@ -15,15 +15,18 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memory.agents.config import AgentConfig
 from memory.agents.llm_protocol import AgentLLM
-from memory.agents.passage import best_passage
+from memory.agents.passage import best_passage, deglue
 from memory.errors import BadQuery
 from memory.search.fts import STOPWORDS, tokens
 from memory.search.hits import Hit
 from memory.search.hybrid import rrf
+
+if TYPE_CHECKING:
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +115,13 @@ class ChatAgent:
 
     def __init__(
         self,
-        service: Any,
+        home: Home,
         llm: AgentLLM | None = None,
         config: AgentConfig | None = None,
         vault_unlocked: Callable[[], bool] = lambda: False,
         reveal: Callable[[int], str | None] | None = None,
     ) -> None:
-        self.service = service
+        self.home = home
         self.llm = llm
         self.config = config or AgentConfig()
         self.vault_unlocked = vault_unlocked
@@ -138,7 +141,7 @@ class ChatAgent:
             types.append(("vault",))
         for group in types:
             try:
-                hits = self.service.search(query, k=k, types=group, now=now)
+                hits = self.home.search(query, k=k, types=group, now=now)
             except BadQuery:
                 hits = []
             hits = [h for h in hits if h.kind != "vault" or group == ("vault",)]
@@ -172,8 +175,8 @@ class ChatAgent:
             for t in list(history)[-4:]
             if t.get("role") in ("user", "assistant")
         ]
-        head = f"Now: {when.strftime('%A %d %B %Y %H:%M %Z').strip()}.\nMemory items:\n"
-        tail = f"\nQuestion: {question}"
+        head = "Memory items:\n"
+        tail = f"\nToday is {when.strftime('%A %d %B %Y, %H:%M %Z').strip()}.\nQuestion: {question}"
         used = count(system) + count(head) + count(tail) + sum(count(t["content"]) for t in turns)
         used += 12 * (len(turns) + 2)  # chat-template tokens around each message
         if used > budget:
@@ -230,17 +233,21 @@ class ChatAgent:
         return float(primer([{"role": "system", "content": self.system_prompt()}]))
 
     def _core_text(self) -> str:
-        blocks = self.service.list_memories("core", limit=20)
+        blocks = self.home.store.list_memories("core", limit=20)
         return "\n".join(f"[{m.title}]\n{m.details}" for m in blocks)
 
     def _item_line(self, n: int, hit: Hit, question: str) -> str:
-        text = best_passage(hit.text, question, ITEM_CHARS).text
+        passage = best_passage(hit.text, question, ITEM_CHARS)
+        text = deglue(passage.text)
+        if passage.answer:  # the value the question asks for, as the item writes it
+            text = f"{text} (mentions: {passage.answer})"
         if hit.kind == "vault" and self.reveal is not None:
-            secret = self.reveal(int(hit.id[2:]))
+            secret = self.reveal(hit.ref.id)
             text = f"{text} secret: {secret}" if secret else text
         label = (hit.obs_kind or "observation") if hit.kind == "observation" else hit.kind
         when = datetime.fromtimestamp(hit.ts).astimezone().strftime("%a %d %b %Y %H:%M")
-        return f"[{n}] {when}, {label}, {hit.title}: {text}"
+        # "seen" keeps the capture time apart from dates in the text (a small model mixes them)
+        return f"[{n}] (seen {when}; {label}; {hit.title}) {text}"
 
     def stream(self, prepared: Prepared) -> Iterator[str]:
         """Yield the answer's text pieces (extractive when there is no LLM)."""

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+from memory.agents.llm_protocol import AgentLLM
+
+if TYPE_CHECKING:
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +27,9 @@ def build_llm(
     *,
     model: str = "default",
     timeout: float = 60.0,
-    service: Any = None,
+    home: Home | None = None,
     progress: Progress | None = None,
-) -> Any | None:
+) -> AgentLLM | None:
     """The LLM for ``spec`` (see the module docstring); None means no LLM.
 
     Raises:
@@ -33,16 +38,16 @@ def build_llm(
         DownloadError: a download failed or did not verify.
     """
     if spec in (None, "", "config"):
-        if service is None:
+        if home is None:
             return None
-        return configured_llm(service)
+        return configured_llm(home)
     if spec == "none":
         return None
     from models.config import LLMConfig
     from models.llm import load_llm
     from models.registry import CATALOGUE
 
-    cache = _cache_dir(service)
+    cache = _cache_dir(home)
     if spec.startswith(("http://", "https://")):
         cfg = LLMConfig(backend="openai", base_url=spec.rstrip("/"), model=model, timeout=timeout)
     elif spec == "local":
@@ -60,7 +65,7 @@ def build_llm(
     return load_llm(cfg, cache)
 
 
-def configured_llm(service: Any) -> Any | None:
+def configured_llm(home: Home) -> AgentLLM | None:
     """The assistant configured in the home's settings, loaded on first use (None: extractive).
 
     The local model and a server client are both wrapped in a ``LazyAssistant``: nothing loads
@@ -69,15 +74,14 @@ def configured_llm(service: Any) -> Any | None:
     from memory.agents.assistant import LazyAssistant
     from models.llm import load_llm
 
-    settings = service.settings.current
+    settings = home.settings.current
     cfg = settings.assistant.llm_config(settings.models.llm)
     if cfg is None:
         return None
-    cache = _cache_dir(service)
+    cache = _cache_dir(home)
     label = cfg.model if cfg.backend == "openai" else cfg.model_id
     return LazyAssistant(lambda: load_llm(cfg, cache), label)
 
 
-def _cache_dir(service: Any) -> str | None:
-    hub = service.models if service is not None else None
-    return getattr(getattr(hub, "config", None), "cache_dir", None)
+def _cache_dir(home: Home | None) -> str | None:
+    return home.models.config.cache_dir if home is not None else None

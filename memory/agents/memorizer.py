@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memory.agents import core, deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
@@ -29,6 +29,9 @@ from memory.agents.managers import (
 from memory.agents.ops import Op
 from memory.errors import BadQuery
 from memory.store.records import Memory, Observation
+
+if TYPE_CHECKING:
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +96,10 @@ class Memorizer:
     """
 
     def __init__(
-        self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None
+        self, home: Home, llm: AgentLLM | None = None, config: AgentConfig | None = None
     ) -> None:
-        self.service = service
-        self.store = service.store
+        self.home = home
+        self.store = home.store
         self.config = config or AgentConfig()
         self.llm = CountingLLM(llm) if llm is not None else None
 
@@ -107,10 +110,10 @@ class Memorizer:
         if k <= 0 or not text.strip():
             return []
         try:
-            hits = self.service.search(text, k=k, types=(mtype,))
+            hits = self.home.search(text, k=k, types=(mtype,))
         except BadQuery:
             return []
-        ids = [int(h.id[2:]) for h in hits if h.id.startswith("m:")]
+        ids = [h.ref.id for h in hits if h.ref.is_memory]
         found = self.store.get_memories(ids)
         return [found[i] for i in ids if i in found and found[i].live]
 
@@ -200,7 +203,7 @@ class Memorizer:
                 (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)
             )
             ops += deterministic.core_ops(
-                observations, self.service.list_memories("core", limit=20), rewrite
+                observations, self.home.store.list_memories("core", limit=20), rewrite
             )
         for mtype in meta.LLM_TYPES:
             if mtype in types and self.llm is not None:
@@ -232,8 +235,8 @@ class Memorizer:
 
     def sync_vectors(self, report: ApplyReport) -> None:
         """Carry out the vector work the applied operations recorded (``vector_outbox``)."""
-        if self.service.vectors.drain() or report.changed or report.removed:
-            self.store.set_meta("vector_count", str(self.service.index.count()))
+        if self.home.vectors.drain() or report.changed or report.removed:
+            self.home.remember_vector_count()
 
     # -- queues ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The agents of one service: memoriser, background worker and chat, with the chat turn log."""
+"""The agents of one home: memoriser, background worker and chat, with the chat turn log."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from memory.agents.apply import apply_ops, pending_proposals, resolve_proposal
 from memory.agents.chat import Answer, ChatAgent, asks_for_secret
-from memory.agents.chat_log import add_message, create_session
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import duplicate_merges
 from memory.agents.core import states_fact
@@ -19,9 +18,26 @@ from memory.agents.llm_protocol import AgentLLM
 from memory.agents.memorizer import BatchResult, Memorizer
 from memory.agents.worker import MemoryWorker
 from memory.privacy.redaction import scrub
+from memory.store.chat_log import add_message, create_session
 from memory.store.records import NewObservation
 
+if TYPE_CHECKING:
+    from memory.home import Home
+
 logger = logging.getLogger(__name__)
+
+
+class VaultLike(Protocol):
+    """What chat needs from the vault (``memory.vault.store.Vault``)."""
+
+    @property
+    def locked_by_user(self) -> bool:
+        """Whether the user locked the vault."""
+        ...
+
+    def show(self, item_id: int) -> tuple[Any, str | None]:
+        """One entry and why its secret is hidden (None: shown)."""
+        ...
 
 
 class AnswerStream:
@@ -90,41 +106,59 @@ def redacted_stream(pieces: Iterator[str]) -> Iterator[str]:
     """
     text = ""
     shown = ""
-    for piece in pieces:
-        text += piece
-        clean = scrub(text)
-        cut = clean.rfind(" ", 0, max(0, len(clean) - HOLD_BACK)) + 1
-        if cut > len(shown) and clean.startswith(shown):
-            yield clean[len(shown) : cut]
-            shown = clean[:cut]
+    try:
+        for piece in pieces:
+            text += piece
+            clean = scrub(text)
+            cut = clean.rfind(" ", 0, max(0, len(clean) - HOLD_BACK)) + 1
+            if cut > len(shown) and clean.startswith(shown):
+                yield clean[len(shown) : cut]
+                shown = clean[:cut]
+    except GeneratorExit:
+        raise
+    except Exception:  # the model died mid-answer: what it said still shows (redacted)
+        yield _rest(text, shown)
+        raise
+    yield _rest(text, shown)
+
+
+def _rest(text: str, shown: str) -> str:
     clean = scrub(text)
     if clean.startswith(shown):
-        yield clean[len(shown) :]
-    else:  # a later piece made earlier text part of a secret: nothing of it was shown
-        yield "\n" + clean
+        return clean[len(shown) :]
+    return "\n" + clean  # a later piece changed how earlier text redacts: repeat it whole
 
 
 class Agents:
-    """Memorising and chat for one ``MemoryService`` (``service.agents()``)."""
+    """Memorising and chat for one home (``MemoryService.agents()``).
+
+    Args:
+        home: the home's store, index, search and settings.
+        vault: returns the home's vault, for chat to reveal a secret when it is unlocked.
+    """
 
     def __init__(
-        self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None
+        self,
+        home: Home,
+        llm: AgentLLM | None = None,
+        config: AgentConfig | None = None,
+        vault: Callable[[], VaultLike | None] | None = None,
     ) -> None:
-        self.service = service
+        self.home = home
         self.config = config or AgentConfig()
-        self.memorizer = Memorizer(service, llm, self.config)
+        self._vault_getter = vault
+        self.memorizer = Memorizer(home, llm, self.config)
         self.llm = self.memorizer.llm
         self.worker = MemoryWorker(self.memorizer)
-        self.chat = ChatAgent(service, self.llm, self.config, self._vault_unlocked, self._reveal)
+        self.chat = ChatAgent(home, self.llm, self.config, self._vault_unlocked, self._reveal)
 
     # -- vault access for chat (only when unlocked and asked) ---------------------------------
 
-    def _vault(self) -> Any:
-        getter = getattr(self.service, "vault", None)
-        if getter is None:
+    def _vault(self) -> VaultLike | None:
+        if self._vault_getter is None:
             return None
         try:
-            return getter()
+            return self._vault_getter()
         except Exception:  # no pipeline/vault configured in this home: nothing to reveal
             logger.debug("vault not available", exc_info=True)
             return None
@@ -199,7 +233,7 @@ class Agents:
         ("my name is ...", "remember that ...") also becomes a chat observation, which the
         worker memorises; the assistant's answers never do (they would cite themselves later).
         """
-        store = self.service.store
+        store = self.home.store
 
         def _do(conn: Any) -> tuple[int, tuple[int, ...]]:
             sid = session_id if session_id is not None else create_session(conn, question)
@@ -227,7 +261,7 @@ class Agents:
                 ),
                 "chat link",
             )
-        self.service.index_pending()
+        self.home.index_pending()
         self.worker.notify(urgent=True)
         return sid, mids
 
@@ -244,28 +278,28 @@ class Agents:
         items = [
             m
             for t in ("semantic", "procedural", "resource")
-            for m in self.service.list_memories(t, limit=limit)
+            for m in self.home.store.list_memories(t, limit=limit)
         ]
         ops = duplicate_merges(items, self.memorizer.find)
         if ops:
-            report = apply_ops(self.service.store, ops)
+            report = apply_ops(self.home.store, ops)
             self.memorizer.sync_vectors(report)
         return len(ops)
 
     def proposals(self) -> list[dict[str, Any]]:
         """Operations waiting for the user's confirmation."""
-        return pending_proposals(self.service.store)
+        return pending_proposals(self.home.store)
 
     def resolve(self, proposal_id: int, accept: bool) -> None:
         """Confirm or reject a proposal."""
-        report = resolve_proposal(self.service.store, proposal_id, accept)
+        report = resolve_proposal(self.home.store, proposal_id, accept)
         self.memorizer.sync_vectors(report)
 
     def status(self) -> dict[str, Any]:
         """Worker and queue state for ``engram status`` and the GUI."""
         st = self.worker.state()
         rows = (
-            self.service.store.read()
+            self.home.store.read()
             .execute("SELECT outcome, COUNT(*) FROM agent_log GROUP BY outcome")
             .fetchall()
         )

@@ -33,7 +33,7 @@ from memory.store.records import Observation
 logger = logging.getLogger(__name__)
 
 SpeechModel = Callable[[], Any]
-"""Returns an object with ``transcribe(path) -> Transcript`` (``models.speech.WhisperTranscriber``)."""
+"""Returns an object with ``transcribe(path) -> Transcript`` (``models.speech`` has one)."""
 
 
 def encode_audio(samples: np.ndarray, rate: int) -> tuple[bytes, str]:

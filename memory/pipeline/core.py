@@ -20,7 +20,7 @@ from memory.pipeline.regions import OcrEngine, RegionReader
 from memory.vault.store import Vault
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -64,29 +64,35 @@ class PipelineOptions:
 class Pipeline:
     """Everything between a captured or imported frame and a searchable observation."""
 
-    def __init__(self, service: MemoryService, options: PipelineOptions | None = None) -> None:
+    def __init__(self, home: Home, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
-        self.service = service
-        root: Path = service.paths.root
+        self.home = home
+        #: called with the number indexed after each indexing batch (the recorder's hooks)
+        self.after_index: list[Callable[[int], None]] = []
+        root: Path = home.paths.root
+        settings = home.settings.current
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
-        self.inbox = Inbox(service.store, self.frames)
+        self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
-        vectors = cast(VectorSync, DeferredVectors(lambda: service.vectors))
+        vectors = cast(VectorSync, DeferredVectors(lambda: home.vectors))
+        backend = self.options.vault_backend
+        if backend is None and settings.vault.key_backend != "auto":
+            backend = settings.vault.key_backend
         self.vault = Vault(
-            service.store,
+            home.store,
             vectors,
             root,
-            backend=self.options.vault_backend,
+            backend=backend,
             passphrase=self.options.vault_passphrase,
         )
         self._reader: RegionReader | None = None
         keep = self.options.keep_audio
         if keep is None:
-            keep = service.settings.current.audio.keep_raw_audio
+            keep = settings.audio.keep_raw_audio
         self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=keep)
         self.indexer = Indexer(
-            service.store,
+            home.store,
             self.frames,
             vectors,
             self.inbox,
@@ -105,7 +111,7 @@ class Pipeline:
             ModelUnavailable: the configured OCR model cannot be loaded.
         """
         if self._reader is None:
-            self._reader = RegionReader(self.options.ocr or self.service.models.ocr())
+            self._reader = RegionReader(self.options.ocr or self.home.models.ocr())
         return self._reader
 
     def speech(self) -> Any:
@@ -116,7 +122,7 @@ class Pipeline:
         """
         if self.options.speech is not None:
             return self.options.speech
-        return self.service.models.speech()
+        return self.home.models.speech()
 
     def import_frames(
         self,
@@ -139,7 +145,7 @@ class Pipeline:
         )
         before = self.indexer.stats.failed
         indexed = self.indexer.process_pending(_phase(progress, "indexing")) if index else 0
-        self.service._remember_vector_count()
+        self.home.remember_vector_count()
         return FrameImportReport(
             result.new,
             result.existing,

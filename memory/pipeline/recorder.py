@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from capture.config import CaptureConfig
 from capture.errors import CaptureUnavailable
@@ -26,14 +26,31 @@ from memory.pipeline.retention import GIB, RetentionPolicy, apply_retention, low
 from memory.settings.keys import set_keys
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
-    from memory.settings import LiveSettings, Settings
+    from memory.home import Home
+    from memory.pipeline.core import Pipeline
+    from memory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DISK_CHECK_S = 10.0
 RETENTION_EVERY_S = 600.0
 HOUSEKEEPING_TICK_S = 1.0
+
+
+class Memorizing(Protocol):
+    """The agents' hooks a recorder drives (``memory.agents.handle.AgentsHandle``)."""
+
+    def start_memorizing(self) -> None:
+        """Start the memorising worker."""
+        ...
+
+    def notify_indexed(self, n: int = 0) -> None:
+        """Observations were indexed."""
+        ...
+
+    def stop_memorizing(self) -> None:
+        """Stop the memorising worker (joins it)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +155,10 @@ class Recorder:
     sections is applied to the running recorder at once (``_on_settings_changed``).
 
     Args:
-        settings: the home's live settings (``LiveSettings``).
+        home: the home (its live settings, store and index).
+        pipeline: the home's capture pipeline (inbox, indexer, frames).
+        memorizing: the agents' hooks; None runs no memorising worker.
         overrides: dotted keys that win over the settings for this run only (CLI flags).
-        memorize: run the memorising worker on what gets indexed.
         housekeeping: run disk checks and retention in a thread of its own (the app); a caller
             with its own loop (``engram run``) calls ``housekeep`` instead.
 
@@ -150,18 +168,19 @@ class Recorder:
 
     def __init__(
         self,
-        service: MemoryService,
-        settings: LiveSettings,
+        home: Home,
+        pipeline: Pipeline,
         *,
+        memorizing: Memorizing | None = None,
         overrides: dict[str, object] | None = None,
-        memorize: bool = True,
         housekeeping: bool = False,
     ) -> None:
-        self.service = service
-        self.pipeline = service.pipeline()
-        self.live = settings
+        self.home = home
+        self.pipeline = pipeline
+        self.live = home.settings
+        self._memorizing = memorizing
         self.overrides = dict(overrides or {})
-        effective = self._effective(settings.current)
+        effective = self._effective(home.settings.current)
         self.config = capture_config(effective)
         self.policy = retention_policy(effective)
         self.screen_enabled = effective.capture.enabled
@@ -172,14 +191,13 @@ class Recorder:
         self.sink = ScreenSink(self.pipeline.inbox, on_added=lambda _id: self.worker.wake())
         self.screen_problem = screen_problem()
         self.audio_sink = AudioSink(
-            service.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
+            home.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
         )
         self.recorder: Any = None
         self.mic: Any = None
         self._retired = (0, 0, 0)  # skipped, private, sink errors of recorders swapped out
         self.audio = "off"
         self._build_capture()
-        self.memorize = memorize
         self.memorizing = False
         self.user_paused = False
         self._housekeeping = housekeeping
@@ -266,14 +284,11 @@ class Recorder:
             self.recorder.resume()
 
     def _pipeline_hooks(self) -> list[Any]:
-        hooks = getattr(self.pipeline, "after_index", None)
-        if hooks is None:
-            hooks = self.pipeline.after_index = []
-        return hooks  # type: ignore[no-any-return]
+        return self.pipeline.after_index
 
     def _resume_chat(self) -> None:
         """Index chat text left pending (runs first on the indexing worker's thread)."""
-        self.service.index_pending()
+        self.home.index_pending()
         backlog = self.pipeline.indexer.backlog()
         if backlog:
             logger.info("resuming %d frame/audio observations left pending", backlog)
@@ -287,8 +302,8 @@ class Recorder:
         """
         notes: list[str] = []
         self._started = True
-        if self.memorize:
-            self._start_memorizing()
+        if self._memorizing is not None:
+            self._start_memorizing(self._memorizing)
         self.worker.start()
         with self._swap_lock:
             notes.extend(self._start_screen())
@@ -326,14 +341,14 @@ class Recorder:
         self.audio = "recording"
         return []
 
-    def _start_memorizing(self) -> None:
+    def _start_memorizing(self, hooks: Memorizing) -> None:
         try:
-            self.service.start_memorizing()
+            hooks.start_memorizing()
         except Exception:  # memorising is a bonus here: capture and search go on without it
             logger.exception("memorising could not start")
             return
         self.memorizing = True
-        self.worker.after_batch.append(self.service.notify_indexed)
+        self.worker.after_batch.append(hooks.notify_indexed)
 
     def pause(self) -> None:
         """Pause screen and microphone capture (indexing and memorising go on)."""
@@ -367,9 +382,9 @@ class Recorder:
         if self.mic is not None:
             self.mic.stop()
         self.worker.stop(flush=True)
-        self.service._remember_vector_count()
-        if self.memorizing:
-            self.service.stop_memorizing()
+        self.home.remember_vector_count()
+        if self.memorizing and self._memorizing is not None:
+            self._memorizing.stop_memorizing()
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -381,7 +396,7 @@ class Recorder:
             self._check_disk()
             self._next_disk = now + DISK_CHECK_S
         if now >= self._next_retention:
-            apply_retention(self.service.store, self.pipeline.frames, self.policy)
+            apply_retention(self.home.store, self.pipeline.frames, self.policy)
             self._next_retention = now + RETENTION_EVERY_S
 
     def _housekeeping_loop(self) -> None:
@@ -392,7 +407,7 @@ class Recorder:
                 logger.exception("capture housekeeping failed")
 
     def _check_disk(self) -> None:
-        reason = low_disk(self.service.paths.root, self.policy)
+        reason = low_disk(self.home.paths.root, self.policy)
         if reason is not None and self.sink.paused_reason is None:
             logger.warning("%s", reason)
             if self.recorder is not None:

@@ -15,10 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from memory.pipeline.recorder import Recorder, RunStatus, screen_problem
+from memory.pipeline.recorder import Memorizing, Recorder, RunStatus, screen_problem
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
+    from memory.home import Home
+    from memory.pipeline.core import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +35,19 @@ class HeadlessRun(Recorder):
     runs (``engram config set`` in another terminal) at its next housekeeping tick.
 
     Args:
+        memorizing: the agents' hooks; None runs no memorising worker.
         overrides: dotted settings keys that win for this run only (the command's flags).
-        memorize: run the memorising worker on what gets indexed.
     """
 
     def __init__(
         self,
-        service: MemoryService,
+        home: Home,
+        pipeline: Pipeline,
         *,
+        memorizing: Memorizing | None = None,
         overrides: dict[str, object] | None = None,
-        memorize: bool = True,
     ) -> None:
-        super().__init__(service, service.settings, overrides=overrides, memorize=memorize)
+        super().__init__(home, pipeline, memorizing=memorizing, overrides=overrides)
         self.stop_event = threading.Event()
 
     def run(self, duration: float | None, out: TextIO) -> RunStatus:
@@ -85,20 +87,13 @@ def _note(out: TextIO, line: str) -> None:
 
 
 def run_headless(
-    service: MemoryService,
+    run: HeadlessRun,
     *,
     duration: float | None = None,
-    overrides: dict[str, object] | None = None,
-    memorize: bool = True,
     out: TextIO,
 ) -> int:
-    """Run capture and indexing in this process; returns the exit code (0, or 3 after errors).
-
-    Raises:
-        SettingsKeyError: an override the settings refuse (named).
-        ValueError: settings the capture layer refuses.
-    """
-    run = HeadlessRun(service, overrides=overrides, memorize=memorize)
+    """Run capture and indexing in this process until stopped (SIGTERM too); returns the exit
+    code (0, or 3 after errors)."""
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: run.stop_event.set())

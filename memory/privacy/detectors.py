@@ -313,6 +313,7 @@ def detect_secrets_rules() -> tuple[Rule, ...]:
     from detect_secrets.plugins.base import RegexBasedDetector
 
     rules: list[Rule] = []
+    cls: type
     for cls in get_mapping_from_secret_type_to_class().values():
         if not issubclass(cls, RegexBasedDetector) or cls.__name__ in _SKIP_PLUGINS:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memory.index.sync import VectorSync
 from memory.pipeline.frames import stored_files
@@ -18,9 +19,19 @@ from memory.store import MemoryStore, journal
 from memory.store.forgetting import FORGOTTEN_ANSWER, ForgetReport
 from memory.store.forgetting import forget_rows as _forget_rows
 
+if TYPE_CHECKING:
+    from memory.home import Home
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORGOTTEN_ANSWER", "ForgetReport", "forget", "forget_rows", "settle_debts"]
+__all__ = [
+    "FORGOTTEN_ANSWER",
+    "ForgetReport",
+    "forget",
+    "forget_observations",
+    "forget_rows",
+    "settle_debts",
+]
 
 
 def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
@@ -75,3 +86,10 @@ def settle_debts(store: MemoryStore, vectors: VectorSync, root: Path) -> tuple[i
         logger.info("start-up: unlinked %d files an interrupted forget left", files)
         store.checkpoint()
     return files, keys
+
+
+def forget_observations(home: Home, obs_ids: list[int]) -> ForgetReport:
+    """Forget these observations in a home (every caller: a time range, one moment)."""
+    report = forget(home.store, home.vectors, home.paths.root, obs_ids)
+    home.remember_vector_count()
+    return report

@@ -3,9 +3,56 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from memory.errors import BadQuery
 from memory.timeutil import iso
+
+RefKind = Literal["o", "m"]
+
+
+@dataclass(frozen=True, slots=True)
+class HitRef:
+    """What a hit or an index key points at: an observation (``o:12``) or a memory (``m:7``)."""
+
+    kind: RefKind
+    id: int
+
+    @classmethod
+    def parse(cls, text: str) -> HitRef:
+        """``"o:12"`` or ``"m:7"`` (a vector key's ``:chunk`` suffix is ignored).
+
+        Raises:
+            BadQuery: not a hit reference.
+        """
+        kind, _, rest = text.partition(":")
+        number = rest.split(":", 1)[0]
+        if kind not in ("o", "m") or not number.isdigit():
+            raise BadQuery(f"not a hit reference: {text!r} (expected o:N or m:N)")
+        return cls("o" if kind == "o" else "m", int(number))
+
+    @classmethod
+    def memory(cls, mid: int) -> HitRef:
+        """The reference of a memory."""
+        return cls("m", mid)
+
+    @classmethod
+    def observation(cls, oid: int) -> HitRef:
+        """The reference of an observation."""
+        return cls("o", oid)
+
+    @property
+    def is_memory(self) -> bool:
+        """Whether it points at a memory."""
+        return self.kind == "m"
+
+    @property
+    def is_observation(self) -> bool:
+        """Whether it points at an observation."""
+        return self.kind == "o"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +90,11 @@ class Hit:
     in_time_range: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def ref(self) -> HitRef:
+        """The typed reference of ``id``."""
+        return HitRef.parse(self.id)
+
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (README documents it)."""
         return {
@@ -53,4 +105,6 @@ class Hit:
             "title": self.title,
             "text": self.text,
             "sources": [s.to_json() for s in self.sources],
-        }
+        } | (  # near-duplicate screens folded into this hit (memory.search.moments)
+            {"span": [iso(t) for t in self.extra["span"]]} if "span" in self.extra else {}
+        )

@@ -45,7 +45,9 @@ def write_config(path: Path, data: TomlData) -> None:
     A file that cannot be parsed is kept beside it as ``config.toml.bad-<time>`` first, so a save
     never loses what the user wrote. A crash leaves the old file or the new one, never half of one.
     """
-    text = tomli_w.dumps(_drop_none(data))
+    cleaned = _drop_none(data)
+    assert isinstance(cleaned, dict)
+    text = tomli_w.dumps(cleaned)
     if path.exists():
         try:
             read_config(path)

@@ -61,7 +61,7 @@ def validate_leniently(raw: TomlData, *, source: str) -> Loaded:
     """Settings from ``raw``, dropping each entry pydantic refuses (named in ``problems``)."""
     data, problems = clean(raw, source=source)
     try:
-        return Loaded(Settings(**data), problems)
+        return Loaded(Settings.model_validate(data), problems)
     except ValidationError as exc:  # the environment is wrong, not the file
         env = f"environment override refused ({exc.errors()[0]['msg']}); ignored"
         return Loaded(_without_env(data), (*problems, env))
@@ -73,7 +73,7 @@ def clean(raw: TomlData, *, source: str) -> tuple[TomlData, tuple[str, ...]]:
     problems: list[str] = []
     for _ in range(_MAX_PASSES):
         try:
-            _FileOnly(**data)
+            _FileOnly.model_validate(data)
         except ValidationError as exc:
             dropped = False
             for error in exc.errors():
@@ -146,7 +146,7 @@ class _FileOnly(Settings):
 
 def _without_env(data: TomlData) -> Settings:
     """Settings from the file alone (an environment variable the model refuses is ignored)."""
-    checked = _FileOnly(**data)
+    checked = _FileOnly.model_validate(data)
     return Settings.model_construct(
         **{name: getattr(checked, name) for name in Settings.model_fields}
     )

@@ -95,7 +95,9 @@ def split_fields(
     return base, typed
 
 
-def _check_typed(mtype: str, typed: dict[str, Any], base: dict[str, Any], now: float) -> None:
+def _check_typed(  # noqa: C901 - one short rule per memory type, read top to bottom
+    mtype: str, typed: dict[str, Any], base: dict[str, Any], now: float
+) -> None:
     if mtype == "core" and not base["title"]:
         raise InvalidMemory("a core block needs a label")
     if mtype == "episodic":
@@ -132,11 +134,12 @@ def insert(
     tree_path: list[str],
     now: float,
 ) -> int:
-    """Insert one memory (shared row, typed row, provenance); return its id. Caller holds the transaction."""
+    """Insert one memory (shared row, typed row, provenance); its id (caller's transaction)."""
     base, typed = split_fields(mtype, scrub_fields(data), now)
     tree_path = scrub_data(list(tree_path))
     cur = conn.execute(
-        "INSERT INTO memories (type, title, summary, details, ts, tree_path, source_ids, created_at, "
+        "INSERT INTO memories "
+        "(type, title, summary, details, ts, tree_path, source_ids, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             mtype,
@@ -186,7 +189,7 @@ def update(
     tree_path: list[str] | None,
     now: float,
 ) -> None:
-    """Overwrite a memory's fields with ``data`` merged over its current fields; bump its version."""
+    """Overwrite a memory's fields with ``data`` merged over its current ones; bump its version."""
     merged = public_fields(memory)
     merged.update(data)
     base, typed = split_fields(memory.type, scrub_fields(merged), now)

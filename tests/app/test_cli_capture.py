@@ -144,8 +144,10 @@ def test_run_records_the_fake_microphone_and_search_finds_the_words(
     env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONPATH=str(ROOT))
     home = tmp_path / "home"
     home.mkdir()
-    # The headless run obeys the home's config file (audio is off by default).
-    (home / "config.toml").write_text('[audio]\nenabled = true\ndevice = "wavmic"\n')
+    # The headless run obeys the home's config file (audio is off and not kept by default).
+    (home / "config.toml").write_text(
+        '[audio]\nenabled = true\ndevice = "wavmic"\nkeep_raw_audio = true\n'
+    )
     run = subprocess.run(
         [
             sys.executable,

@@ -173,7 +173,7 @@ def test_headless_run_without_display_records_the_fake_microphone_with_whisper(
         svc.set_settings(
             {"audio.enabled": True, "audio.device": "wavmic"}
         )  # the headless run obeys
-        run = HeadlessRun(svc, memorize=False)
+        run = HeadlessRun(svc.home, svc.pipeline())  # no memorising
         started = time.monotonic()
         final = run.run(6.0, out)
     finally:

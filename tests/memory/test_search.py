@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from memory.errors import BadQuery, ImportFailed
+from memory.errors import BadQuery, ImportFailed, NotFound
 from memory.search.fts import quote_fts
 from memory.timeutil import parse_ts
 from tests.memory.conftest import write_jsonl
@@ -131,7 +131,7 @@ def test_forget_cascades(service, chat_file):
         for h in service.search("TP1234 Lisbon flight hotel")
     )
     assert service.get_memory(shared).source_ids == (3,)
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         service.get_memory(only)
     raw = (
         service.store.read()
@@ -207,3 +207,14 @@ def test_sequence_phrase_parsing():
     assert q.anchor == "A field guide" and q.step == 1
     assert parse_sequence("what did I see just before I opened the budget sheet").step == -1
     assert parse_sequence("when after lunch did the build fail") is None
+
+
+def test_hit_refs_parse_and_format() -> None:
+    from memory.search.hits import HitRef
+
+    assert HitRef.parse("m:7") == HitRef.memory(7) and str(HitRef.memory(7)) == "m:7"
+    ref = HitRef.parse("o:12:3")  # a vector key's chunk suffix
+    assert ref.is_observation and ref.id == 12 and not ref.is_memory
+    for bad in ("x:1", "m:", "m:seven", ""):
+        with pytest.raises(BadQuery, match="hit reference"):
+            HitRef.parse(bad)

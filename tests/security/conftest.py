@@ -24,6 +24,9 @@ def load_corpus() -> ModuleType:
     return sys.modules[name]
 
 
+load_corpus()  # before the test modules, which read it from sys.modules
+
+
 class EchoLLM:
     """An LLM that answers every question with a fixed text (a model repeating a secret)."""
 

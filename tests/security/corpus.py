@@ -12,7 +12,7 @@ import random
 import string
 from dataclasses import dataclass
 
-from memory.privacy.detectors import luhn_ok
+from memory.privacy.redaction import luhn_ok
 
 ALNUM = string.ascii_letters + string.digits
 B64 = ALNUM + "+/"

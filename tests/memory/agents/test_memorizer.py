@@ -326,7 +326,7 @@ def test_restart_resumes_pending_work(tmp_path, kit):
 
 def test_worker_batches_by_count_age_and_chat(service, kit):
     cfg = AgentConfig(batch_frames=3, batch_seconds=300)
-    worker = MemoryWorker(Memorizer(service, None, cfg))
+    worker = MemoryWorker(Memorizer(service.home, None, cfg))
     kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Inbox", "a")])
     assert worker.due(now=kit.T0 + 10) is False
     assert worker.due(now=kit.T0 + 301) is True  # old enough
