@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from capture.errors import CaptureError, CaptureUnavailable
 from memory.errors import (
     BadQuery,
@@ -9,6 +11,7 @@ from memory.errors import (
     ImportFailed,
     NotFound,
     SchemaTooNewError,
+    StoreDamaged,
     StoreError,
     StoreLocked,
 )
@@ -27,14 +30,17 @@ def user_message(exc: BaseException) -> tuple[str, int]:
         return str(exc), EXIT_USAGE
     if isinstance(exc, NotFound):
         return str(exc), EXIT_DATA
-    if isinstance(exc, SchemaTooNewError | DiskFull | StoreLocked | Refused):
+    env = SchemaTooNewError | DiskFull | StoreLocked | StoreDamaged | Refused
+    if isinstance(exc, env | ModelUnavailable | CaptureUnavailable):
         return str(exc), EXIT_ENV
-    if isinstance(exc, ModelUnavailable):
-        return f"{exc}", EXIT_ENV
-    if isinstance(exc, CaptureUnavailable):
-        return f"{exc}", EXIT_ENV
     if isinstance(exc, StoreError | ModelError | CaptureError):
         return str(exc), EXIT_DATA
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (
+            f"the database is damaged ({exc}); nothing more was written. Run `engram doctor` to "
+            "see what is wrong and `engram repair` to fix what can be fixed without losing rows",
+            EXIT_ENV,
+        )
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}", EXIT_ENV
     if isinstance(exc, FileNotFoundError):

@@ -23,6 +23,11 @@ class StoreLocked(StoreError):
     """Another process held the database too long."""
 
 
+class StoreDamaged(StoreError):
+    """A file of the home is damaged or was truncated; nothing was changed (the message says how
+    to restore or repair)."""
+
+
 class DiskFull(StoreError):
     """The disk is full or read-only; the transaction was rolled back."""
 

@@ -12,10 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memory.health import guard_database
 from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
+from memory.privacy.forget import settle_debts, sweep_deletions
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, Settings
@@ -69,6 +71,7 @@ class Home:
     ) -> None:
         self.paths = HomePaths(Path(root))
         self.paths.create()
+        guard_database(self.paths)  # never re-create an emptied database over a home's data
         self.store = MemoryStore(self.paths.db)
         self.index_lock = IndexLock(self.paths.root / "vectors.lock")
         try:
@@ -82,6 +85,9 @@ class Home:
         self._vectors: VectorSync | None = None
         self._searcher: Searcher | None = None
         self._reconcile = reconcile
+        self.vectors_replaced = False
+        if reconcile:  # files a killed forget still owes go now; its vector work when it opens
+            sweep_deletions(self.store, self.paths.root)
         self._open_lock = threading.RLock()
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -121,7 +127,9 @@ class Home:
         with self._open_lock:
             if self._index is None:
                 with self.index_lock:  # two processes creating the collections race in Chroma
-                    self._index = ChromaIndex(self.paths.vectors)
+                    self._index, self.vectors_replaced = ChromaIndex.open_or_replace(
+                        self.paths.vectors
+                    )
             if self._vectors is None or self._searcher is None:
                 self._vectors = VectorSync(self.store, self._index, self.embedder, self.index_lock)
                 self._searcher = Searcher(
@@ -132,7 +140,12 @@ class Home:
             return self._index, self._vectors, self._searcher
 
     def startup_repair(self, progress: Progress | None = None) -> None:
-        """Rebuild vectors if the model changed, index pending chat, fix index drift."""
+        """Settle what a crash left owed (files, vectors), rebuild a replaced (damaged) index or
+        one of another model, index pending chat, fix index drift."""
+        settle_debts(self.store, self.vectors, self.paths.root)
+        if self.vectors_replaced:
+            self.rebuild_vectors(progress)
+            return
         if self.vectors.ensure_model(progress):
             return
         self.index_pending()
@@ -172,6 +185,37 @@ class Home:
         logger.info("model settings changed: models reload on next use")
 
     # -- index bookkeeping --------------------------------------------------------------------
+
+    def rebuild_vectors(self, progress: Progress | None = None) -> int:
+        """Rebuild the vector index from SQLite; returns the number of vectors."""
+        written = self.vectors.rebuild(progress)
+        self.vectors_replaced = False
+        emb = self.embedder()
+        self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
+        self.remember_vector_count()
+        return written
+
+    def repair(self, progress: Progress | None = None, *, rebuild: bool = False) -> list[str]:
+        """Fix what can be fixed without losing rows (`engram repair`); returns what was done.
+
+        Carries out owed file deletions and vector work, rebuilds a replaced (damaged) vector
+        index (or any when ``rebuild``), else reconciles the vectors with the rows by id, and
+        truncates the WAL.
+        """
+        done = []
+        files, keys = settle_debts(self.store, self.vectors, self.paths.root)
+        if files or keys:
+            done.append(f"carried out {files} owed file deletions and {keys} owed vector updates")
+        if rebuild or self.vectors_replaced:
+            n = self.rebuild_vectors(progress)
+            done.append(f"rebuilt the vector index from the database ({n} vectors)")
+        else:
+            added, removed = self.vectors.reconcile()
+            if added or removed:
+                done.append(f"vectors reconciled by id: {added} added, {removed} removed")
+        self.remember_vector_count()
+        self.store.checkpoint()
+        return done
 
     def remember_vector_count(self) -> None:
         """Note the index's size, so the next start can tell whether it drifted from SQLite."""

@@ -129,16 +129,12 @@ class MemoryService:
         self.settings.save(current.model_copy(update={"models": config.model_copy(deep=True)}))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
-        """Rebuild vectors if the model changed, index pending chat, fix index drift."""
-        if self.vectors.ensure_model(progress):
-            return
-        self.index_pending()
-        expected = self.store.get_meta("vector_count")
-        if expected is None or int(expected) != self.index.count():
-            added, removed = self.vectors.reconcile()
-            if added or removed:
-                logger.info("vector index reconciled: %d added, %d removed", added, removed)
-        self.home.remember_vector_count()
+        """Settle crash debts, rebuild a damaged or outdated index, index chat, fix drift."""
+        self.home.startup_repair(progress)
+
+    def repair(self, progress: Progress | None = None, *, rebuild: bool = False) -> list[str]:
+        """Fix what can be fixed without losing rows (`engram repair`); see ``Home.repair``."""
+        return self.home.repair(progress, rebuild=rebuild)
 
     def close(self) -> None:
         """Stop background workers, flush and close everything; joins their threads."""
@@ -274,7 +270,7 @@ class MemoryService:
         mid = self.store.add_memory(
             mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), agent=agent
         )
-        self.vectors.add_memories([self.store.get_memory(mid)])
+        self.vectors.drain()  # its vector, by the outbox entry the insert recorded (#12)
         self.home.remember_vector_count()
         return mid
 
@@ -287,14 +283,14 @@ class MemoryService:
         tree_path: list[str] | None = None,
     ) -> Changes:
         """Edit a memory (history kept) and re-index it."""
-        new = self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
-        self.vectors.add_memories([new])
+        self.store.edit_memory(mid, data, agent=agent, tree_path=tree_path)
+        self.vectors.drain()
         return Changes(memories=True)
 
     def delete_memory(self, mid: int, *, agent: str = "user") -> Changes:
         """Soft-delete a memory and drop its vector."""
         self.store.delete_memory(mid, agent=agent)
-        self.vectors.delete_memories([mid])
+        self.vectors.drain()
         self.home.remember_vector_count()
         return Changes(memories=True)
 
@@ -320,11 +316,7 @@ class MemoryService:
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite; returns the number of vectors."""
-        written = self.vectors.rebuild(progress)
-        emb = self.embedder()
-        self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
-        self.home.remember_vector_count()
-        return written
+        return self.home.rebuild_vectors(progress)
 
     def status(self) -> dict[str, object]:
         """Counts and locations for `engram status` and the GUI.

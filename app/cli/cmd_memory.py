@@ -182,14 +182,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
         "frames": r.frames,
         "memories_deleted": r.memories_deleted,
         "memories_trimmed": r.memories_trimmed,
+        "answers_removed": r.answers_removed,
+        "contexts_rewritten": r.contexts_rewritten,
     }
     if args.json:
         print_json(out)
     else:
         print(
             f"forgot {r.observations} observations, {r.frames} frame files, "
-            f"{r.memories_deleted} memories "
-            f"(and removed them as sources of {r.memories_trimmed} others)"
+            f"{r.memories_deleted} memories (and removed them as sources of "
+            f"{r.memories_trimmed} others); "
+            f"removed {r.answers_removed} assistant answers that quoted them"
         )
     return 0
 

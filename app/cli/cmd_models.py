@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from memory.errors import StoreError
 from memory.modelhub import (
     BadInput,
     ModelError,
@@ -25,10 +26,10 @@ ROLE_CHOICES = ("text_embedding", "ocr", "speech", "clip", "llm")
 def register(sub: argparse._SubParsersAction, get_service: GetService | None = None) -> None:
     """Add the model commands; ``get_service(args).models`` must be a ModelHub."""
     get = get_service or _standalone_service
-    p = sub.add_parser("doctor", help="check devices and models")
+    p = sub.add_parser("doctor", help="check the store, devices and models")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-load", action="store_true", help="only say where weights come from")
-    p.set_defaults(func=_guarded(lambda a: cmd_doctor(a, get(a))))
+    p.set_defaults(func=_guarded(lambda a: cmd_doctor(a, get)))
 
     m = sub.add_parser("models", help="list, download or choose models")
     msub = m.add_subparsers(dest="models_command", required=True)
@@ -70,13 +71,33 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     return run
 
 
-def cmd_doctor(args: argparse.Namespace, service: Any) -> int:
-    """Print the doctor report; exit 0 even when optional roles (clip) are unavailable."""
+def cmd_doctor(args: argparse.Namespace, get: GetService) -> int:
+    """Print the doctor report: the store first (read-only), then devices and models.
+
+    Exit 0 even when optional roles (clip) are unavailable; 3 when a store check fails (the
+    models are then not checked if the store cannot be opened).
+    """
+    from app.cli.cmd_store import format_checks, store_checks
     from models.doctor import format_report
 
-    report = service.models.doctor(quick_check=not args.no_load)
-    _emit(args, report, format_report(report))
-    return 0
+    store = store_checks(args)
+    sound = all(c["ok"] for c in store)
+    # the models are checked through the store: not when opening it would already repair it
+    opens = all(
+        c["ok"] for c in store if c["name"] in ("database", "vector index file", "vector index")
+    )
+    report: dict[str, Any] = {}
+    text = format_checks(store)
+    if opens:
+        try:
+            report = dict(get(args).models.doctor(quick_check=not args.no_load))
+            text += "\n" + format_report(report)
+        except StoreError as exc:  # a damaged vector index: the store checks above say so
+            text += f"\nmodels not checked: {exc}"
+            sound = False
+    report["store"] = store
+    _emit(args, report, text)
+    return 0 if sound else 3
 
 
 def cmd_models_list(args: argparse.Namespace, service: Any) -> int:

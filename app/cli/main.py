@@ -16,12 +16,22 @@ from app.cli import (
     cmd_memory,
     cmd_models,
     cmd_search,
+    cmd_store,
 )
 from app.cli.common import get_service
 from app.errors import user_message
 from app.logging_setup import configure_logging
 
-COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app, cmd_config, cmd_api]
+COMMAND_MODULES = [
+    cmd_search,
+    cmd_memory,
+    cmd_store,
+    cmd_capture,
+    cmd_agents,
+    cmd_app,
+    cmd_config,
+    cmd_api,
+]
 
 
 def engram_version() -> str:

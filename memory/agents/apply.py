@@ -62,15 +62,21 @@ def op_from_json(data: dict[str, Any]) -> Op:
     )
 
 
-def apply_ops(
+def apply_ops(  # noqa: PLR0913 - keyword-only options of one transaction
     store: MemoryStore,
     ops: list[Op],
     *,
     allow_delete: bool = False,
     delete_limit: int = DELETE_LIMIT,
     reason: str = "",
+    memorized: tuple[int, ...] | list[int] = (),
 ) -> ApplyReport:
     """Apply ``ops`` in ONE store transaction; any failure rolls all of them back.
+
+    The same transaction moves the batch's observations (``memorized``) to ``memorized`` and, by
+    trigger, records the vector work in ``vector_outbox``: a kill at any point leaves either
+    nothing applied (the batch runs again) or all of it with its vectors owed, never a batch
+    applied twice or a memory without a vector for good (#12).
 
     Args:
         allow_delete: deletes may be applied (a user's chat turn asked for them); otherwise every
@@ -103,6 +109,11 @@ def apply_ops(
         )
         if held:
             counts["proposed"] = len(held)
+        if memorized:
+            conn.executemany(
+                "UPDATE observations SET status = 'memorized', error = NULL WHERE id = ?",
+                [(i,) for i in memorized],
+            )
         return ApplyReport(
             tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(removed)), proposal, counts
         )

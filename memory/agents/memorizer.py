@@ -157,9 +157,12 @@ class Memorizer:
             allow_delete=allow_delete,
             delete_limit=self.config.delete_limit,
             reason="",
+            memorized=ids,
         )
-        self.sync_vectors(report)
-        self.store.set_status(ids, "memorized")
+        try:
+            self.sync_vectors(report)
+        except Exception:  # committed: the vectors stay owed in the outbox, never re-applied
+            logger.exception("indexing the memories of a batch failed; retried at the next drain")
         calls = (self.llm.calls - calls_before) if self.llm else 0
         self._log(
             "meta_manager",
@@ -231,13 +234,8 @@ class Memorizer:
         return out
 
     def sync_vectors(self, report: ApplyReport) -> None:
-        """Re-index changed memories and drop the vectors of removed ones."""
-        if report.changed:
-            live = [m for m in self.store.get_memories(list(report.changed)).values() if m.live]
-            self.home.vectors.add_memories(live)
-        if report.removed:
-            self.home.vectors.delete_memories(list(report.removed))
-        if report.changed or report.removed:
+        """Carry out the vector work the applied operations recorded (``vector_outbox``)."""
+        if self.home.vectors.drain() or report.changed or report.removed:
             self.home.remember_vector_count()
 
     # -- queues ---------------------------------------------------------------------------------

@@ -64,8 +64,14 @@ def parse_line(raw: bytes, number: int) -> ChatLine:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:  # "[[[[..." 200,000 deep: a hostile line, not a crash (#12)
+        raise ValueError("the JSON is nested too deeply to be a chat message") from exc
     if not isinstance(obj, dict):
         raise ValueError("a line must be a JSON object")
+    try:  # "\\udcff" in JSON decodes to a lone surrogate, which no UTF-8 store can hold
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("the line holds an invalid \\u escape (a lone surrogate)") from exc
     msg = _field(obj, "text", str)
     assert isinstance(msg, str)
     if len(msg) > MAX_MESSAGE_CHARS:

@@ -68,8 +68,14 @@ def parse_manifest_line(raw: bytes, number: int, base: Path) -> FrameEntry:
         raise ValueError(f"not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:  # "[[[[..." 200,000 deep: a hostile line, not a crash (#12)
+        raise ValueError("the JSON is nested too deeply to be a manifest line") from exc
     if not isinstance(obj, dict):
         raise ValueError("a line must be a JSON object")
+    try:  # "\\udcff" in JSON decodes to a lone surrogate, which no UTF-8 store can hold
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("the line holds an invalid \\u escape (a lone surrogate)") from exc
     for key in ("id", "path", "ts"):
         if obj.get(key) in (None, ""):
             raise ValueError(f'missing field "{key}"')
@@ -171,8 +177,28 @@ def read_folder(
             progress(number, len(files))
         rel = file.relative_to(folder).as_posix()
         try:
+            _utf8_name(rel)
             check_image(file)
             entries.append(FrameEntry(number, rel, file, rel, os.stat(file).st_mtime))
         except ValueError as exc:
-            _fail_or_keep(folder / rel, number, exc, skip_bad, bad)
+            _fail_or_keep(folder / _printable(rel), number, exc, skip_bad, bad)
     return entries, bad
+
+
+def _utf8_name(rel: str) -> None:
+    """A file name must be text to be stored (ids, paths and messages are UTF-8).
+
+    Raises:
+        ValueError: the name holds bytes that are not UTF-8 (Python keeps them as surrogates).
+    """
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"the file name {_printable(rel)!r} is not valid UTF-8; rename the file"
+        ) from exc
+
+
+def _printable(rel: str) -> str:
+    """A file name with undecodable bytes shown as \\xNN escapes (safe to print and store)."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")

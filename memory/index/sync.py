@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from memory.index.locks import IndexLock
 from memory.index.vectors import Metadata, VectorIndex
-from memory.store import MemoryStore
+from memory.store import MemoryStore, journal
 from memory.store.records import Memory, Observation
 from models.protocols import TextEmbedder
 
@@ -140,6 +140,52 @@ class VectorSync:
         with self._lock:
             self._index.delete([f"m:{i}" for i in mem_ids])
 
+    def drain(self) -> int:
+        """Carry out the vector work committed changes recorded in ``vector_outbox``.
+
+        Each key is brought in line with what its row holds now (re-embedded, or dropped when the
+        row is gone or no longer live), so running it twice, or after a crash, is harmless.
+        Returns the number of keys handled.
+        """
+        handled = 0
+        while True:
+            upto, keys = journal.outbox_batch(self._store.read())
+            if not keys:
+                return handled
+            self._settle_observations([int(k[2:]) for k in keys if k.startswith("o:")])
+            self._settle_memories([int(k[2:]) for k in keys if k.startswith("m:")])
+            self._store.write(lambda c, u=upto: journal.outbox_done(c, u), "vector outbox")
+            handled += len(keys)
+
+    def _settle_observations(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        found = self._store.get_observations(ids)
+        # chunk counts change with the text: drop every old chunk before writing the new ones
+        self.delete_observations(ids)
+        live = [o for o in found.values() if o.status != "pending"]
+        if live:
+            self.add_observations(live, self._contexts(live))
+
+    def _settle_memories(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        found = self._store.get_memories(ids)
+        gone = [i for i in ids if i not in found or not found[i].live]
+        self.delete_memories(gone)
+        self.add_memories([m for m in found.values() if m.live])
+
+    def scrub_log(self, obs_ids: Iterable[int], mem_ids: Iterable[int]) -> int:
+        """Blank forgotten vectors in the index's write-ahead log when it keeps one (Chroma's
+        ``embeddings_queue``); returns how many log entries were blanked."""
+        scrub = getattr(self._index, "scrub_log", None)
+        if scrub is None:
+            return 0
+        keys = [f"o:{i}:{n}" for i in obs_ids for n in range(MAX_CHUNKS)]
+        keys += [f"m:{i}" for i in mem_ids]
+        with self._lock:
+            return int(scrub(keys))
+
     def ensure_model(self, progress: Progress | None = None) -> bool:
         """Rebuild the index when the embedding model changed since it was built (True if so)."""
         emb = self._embedder()
@@ -216,8 +262,8 @@ class VectorSync:
         ]
         added = 0
         for i in range(0, len(missing_obs), 500):
-            chunk = self._store.get_observations(missing_obs[i : i + 500])
-            added += self.add_observations(chunk.values())
+            chunk = list(self._store.get_observations(missing_obs[i : i + 500]).values())
+            added += self.add_observations(chunk, self._contexts(chunk) if chunk else {})
         added += self.add_memories(self._store.get_memories(missing_mem).values())
         if extra:
             with self._lock:

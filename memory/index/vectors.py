@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from memory.errors import StoreError
+from memory.errors import StoreDamaged, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +53,56 @@ class ChromaIndex:
     NAMES = {"o": "observations", "m": "memories"}
 
     def __init__(self, folder: Path, name: str = "engram") -> None:
+        self._name = name
+        self._folder = folder
+        self._connect()
+
+    def _connect(self) -> None:
         import chromadb
         from chromadb.config import Settings
 
-        folder.mkdir(parents=True, exist_ok=True)
+        self._folder.mkdir(parents=True, exist_ok=True)
         try:
             self._client = chromadb.PersistentClient(
-                path=str(folder), settings=Settings(anonymized_telemetry=False, allow_reset=True)
+                path=str(self._folder),
+                settings=Settings(anonymized_telemetry=False, allow_reset=True),
             )
-            self._cols = {src: self._open(f"{name}-{label}") for src, label in self.NAMES.items()}
+            self._cols = {
+                src: self._open(f"{self._name}-{label}") for src, label in self.NAMES.items()
+            }
         except Exception as exc:  # chromadb raises many kinds; report one clear error
-            raise StoreError(f"cannot open the vector index in {folder}: {exc}") from exc
-        self._name = name
+            _forget_clients()
+            raise StoreError(f"cannot open the vector index in {self._folder}: {exc}") from exc
+
+    @classmethod
+    def open_or_replace(cls, folder: Path) -> tuple[ChromaIndex, bool]:
+        """Open the index; a damaged one is moved aside (kept) and a new, empty one opened.
+
+        The index is derived data: the caller rebuilds it from SQLite when the second value
+        (replaced) is True (#12).
+
+        Raises:
+            StoreError: even a new index cannot be created there.
+        """
+        try:
+            index = cls(folder)
+            index.count()  # reads Chroma's metadata segment: damage there shows now
+            return index, False
+        except StoreError as exc:
+            if not _is_damage(exc):  # busy, racing, read-only: not ours to move aside
+                raise
+            logger.warning("the vector index is damaged (%s): rebuilding it", exc)
+        _forget_clients()
+        move_aside(folder)
+        return cls(folder), True
+
+    def replace(self) -> None:
+        """Move this (damaged) index aside and start a new, empty one in its place."""
+        self._cols = {}
+        _forget_clients()
+        if self._folder.exists():
+            move_aside(self._folder)
+        self._connect()
 
     def _open(self, name: str) -> Any:
         return self._client.get_or_create_collection(
@@ -69,7 +111,10 @@ class ChromaIndex:
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
         """Upsert vectors in batches Chroma accepts, each into its source's collection."""
-        vectors = np.asarray(vectors, dtype=np.float32)
+        with _damage_as_error(self._folder):
+            self._add(ids, np.asarray(vectors, dtype=np.float32), metadatas)
+
+    def _add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
         for src, col in self._cols.items():
             rows = [i for i, vid in enumerate(ids) if vid.startswith(src + ":")]
             for lo in range(0, len(rows), self.BATCH):
@@ -83,33 +128,51 @@ class ChromaIndex:
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
-        """Nearest neighbours as (id, 1 - cosine distance); ``src`` of ``where``: the collection."""
+        """Nearest ids with 1 - cosine distance; ``src`` in ``where`` picks the collection."""
         src, rest = _pop_src(where)
         out: list[tuple[str, float]] = []
-        for name, col in self._cols.items():
-            if src not in (None, name) or k <= 0 or col.count() == 0:
-                continue
-            res = col.query(
-                query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
-                n_results=k,
-                where=rest,
-                include=["distances"],
-            )
-            out += [
-                (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
-            ]
+        with _damage_as_error(self._folder):
+            for name, col in self._cols.items():
+                out += self._query_one(name, col, src, rest, vector, k)
         return sorted(out, key=lambda x: -x[1])[:k]
+
+    @staticmethod
+    def _query_one(  # noqa: PLR0913 - one collection's share of query()
+        name: str,
+        col: Any,
+        src: str | None,
+        rest: dict[str, Any] | None,
+        vector: np.ndarray,
+        k: int,
+    ) -> list[tuple[str, float]]:
+        if src not in (None, name) or k <= 0 or col.count() == 0:
+            return []
+        res = col.query(
+            query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
+            n_results=k,
+            where=rest,
+            include=["distances"],
+        )
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete by id in batches."""
-        for src, col in self._cols.items():
-            mine = [i for i in ids if i.startswith(src + ":")]
-            for lo in range(0, len(mine), self.BATCH):
-                col.delete(ids=mine[lo : lo + self.BATCH])
+        with _damage_as_error(self._folder):
+            for src, col in self._cols.items():
+                mine = [i for i in ids if i.startswith(src + ":")]
+                for lo in range(0, len(mine), self.BATCH):
+                    col.delete(ids=mine[lo : lo + self.BATCH])
 
     def count(self) -> int:
-        """Number of vectors."""
-        return sum(int(c.count()) for c in self._cols.values())
+        """Number of vectors.
+
+        Raises:
+            StoreDamaged: Chroma's files are damaged (`engram repair` rebuilds them).
+        """
+        with _damage_as_error(self._folder):
+            return sum(int(c.count()) for c in self._cols.values())
 
     def all_ids(self) -> set[str]:
         """Every id in the index (start-up reconciliation)."""
@@ -124,11 +187,101 @@ class ChromaIndex:
                 offset += len(got)
         return out
 
+    def scrub_log(self, ids: Sequence[str]) -> int:
+        """Overwrite the vectors and metadata of ``ids`` in Chroma's ``embeddings_queue``.
+
+        Chroma keeps every write in that table until its HNSW segment persists (up to its sync
+        threshold), so a deleted vector stays readable there. The entries are not removed (a
+        replay after a crash must still see the add and its delete): the vector becomes a fixed
+        unit vector and the metadata empty, with ``secure_delete`` zeroing the old bytes.
+        """
+        db = self._folder / "chroma.sqlite3"
+        if not ids or not db.is_file():
+            return 0
+        conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("BEGIN IMMEDIATE")
+            done = 0
+            for lo in range(0, len(ids), 500):
+                part = list(ids[lo : lo + 500])
+                marks = ",".join("?" * len(part))
+                rows = conn.execute(
+                    f"SELECT seq_id, length(vector) FROM embeddings_queue "
+                    f"WHERE id IN ({marks}) AND vector IS NOT NULL",
+                    part,
+                ).fetchall()
+                for seq, size in rows:
+                    blank = np.zeros(max(int(size) // 4, 1), dtype=np.float32)
+                    blank[0] = 1.0
+                    conn.execute(
+                        "UPDATE embeddings_queue SET vector = ?, metadata = NULL WHERE seq_id = ?",
+                        (blank.tobytes(), seq),
+                    )
+                done += len(rows)
+            conn.execute("COMMIT")
+            return done
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"cannot scrub the vector index's log in {db}: {exc}") from exc
+        finally:
+            conn.close()
+
     def reset(self) -> None:
-        """Drop every vector (the index is rebuilt from SQLite afterwards)."""
-        for src, label in self.NAMES.items():
-            self._client.delete_collection(f"{self._name}-{label}")
-            self._cols[src] = self._open(f"{self._name}-{label}")
+        """Drop every vector (the index is rebuilt from SQLite afterwards); a damaged index is
+        moved aside and replaced by a new one."""
+        try:
+            for src, label in self.NAMES.items():
+                self._client.delete_collection(f"{self._name}-{label}")
+                self._cols[src] = self._open(f"{self._name}-{label}")
+        except Exception as exc:
+            if not _is_damage(exc):
+                raise
+            logger.warning("cannot reset the damaged vector index (%s): replacing it", exc)
+            self.replace()
+
+
+@contextmanager
+def _damage_as_error(folder: Path) -> Iterator[None]:
+    """Turn Chroma's errors about its own files into one clear StoreDamaged."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:
+        if _is_damage(exc):
+            raise StoreDamaged(
+                f"the vector index in {folder} is damaged ({exc}); it is derived data: run "
+                "`engram repair` (or `engram reindex`) to rebuild it from the database"
+            ) from exc
+        raise
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Whether an error says Chroma's SQLite file is damaged (not busy or racing)."""
+    text = str(exc).lower()
+    return any(w in text for w in ("malformed", "not a database", "corrupt", "is encrypted"))
+
+
+def _forget_clients() -> None:
+    """Drop chromadb's per-path client cache (it would hand back the broken client)."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def move_aside(folder: Path) -> Path:
+    """Rename a damaged index folder to ``<name>.damaged-<time>`` (kept for inspection)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = folder.with_name(f"{folder.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        target = folder.with_name(f"{folder.name}.damaged-{stamp}-{n}")
+        n += 1
+    shutil.move(str(folder), str(target))
+    logger.warning("moved the damaged vector index %s aside to %s", folder, target)
+    return target
 
 
 def _pop_src(where: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:

@@ -1,61 +1,95 @@
-"""Forgetting: observations, their text, FTS rows, vectors, frames and derived memories, one policy
-for every caller (a time range, one moment). The queries live in ``memory.store.forget``.
+"""Forgetting: the rows go in one transaction, then every copy outside it follows (#12).
+
+Order matters for a crash at any point: the transaction deletes the rows and records what is owed
+(``vector_outbox`` by trigger, ``pending_deletions`` explicitly); after the commit the vectors are
+settled, Chroma's write-ahead queue is scrubbed of the forgotten vectors, the files are unlinked
+and the WAL is checkpointed and truncated. ``settle_debts`` redoes the owed parts at start-up.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memory.index.sync import VectorSync
 from memory.pipeline.frames import stored_files
-from memory.store.forget import delete_observations
+from memory.store import MemoryStore, journal
+from memory.store.forgetting import FORGOTTEN_ANSWER, ForgetReport
+from memory.store.forgetting import forget_rows as _forget_rows
 
 if TYPE_CHECKING:
     from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "FORGOTTEN_ANSWER",
+    "ForgetReport",
+    "forget",
+    "forget_observations",
+    "forget_rows",
+    "settle_debts",
+]
 
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    """What a forget removed."""
 
-    observations: int = 0
-    frames: int = 0
-    memories_deleted: int = 0
-    memories_trimmed: int = 0
-    observation_ids: tuple[int, ...] = ()
-    memory_ids: tuple[int, ...] = ()
-    files: tuple[str, ...] = field(default=(), repr=False)
+def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
+    """Forget SQL with the home's stored-file rule (inside the caller's transaction)."""
+    return _forget_rows(conn, obs_ids, stored_files)
+
+
+def forget(store: MemoryStore, vectors: VectorSync, root: Path, ids: list[int]) -> ForgetReport:
+    """Forget observations and everything derived from them, on disk too."""
+    report = store.write(lambda c: forget_rows(c, ids), "forget")
+    if not report.observation_ids:
+        return report
+    vectors.drain()
+    vectors.scrub_log(report.observation_ids, report.memory_ids)
+    sweep_deletions(store, root)
+    store.checkpoint()
+    logger.info(
+        "forgot %d observations, %d memories, %d answers",
+        report.observations,
+        report.memories_deleted,
+        report.answers_removed,
+    )
+    return report
+
+
+def sweep_deletions(store: MemoryStore, root: Path) -> int:
+    """Unlink the files committed forgets still owe; returns how many were removed."""
+    removed = 0
+    base = root.resolve()
+    while True:
+        owed = journal.pending_deletions(store.read(), 2000)
+        if not owed:
+            return removed
+        for rel in owed:
+            path = (root / rel).resolve()
+            if not path.is_relative_to(base):  # a journal entry never points outside the home
+                logger.warning("ignoring a pending deletion outside the home: %s", rel)
+                continue
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        store.write(lambda c, done=owed: journal.deletions_done(c, done), "pending deletions")
+
+
+def settle_debts(store: MemoryStore, vectors: VectorSync, root: Path) -> tuple[int, int]:
+    """Start-up: unlink owed files and carry out owed vector work; (files, vector keys)."""
+    files = sweep_deletions(store, root)
+    keys = vectors.drain()
+    if files:
+        logger.info("start-up: unlinked %d files an interrupted forget left", files)
+        store.checkpoint()
+    return files, keys
 
 
 def forget_observations(home: Home, obs_ids: list[int]) -> ForgetReport:
-    """Delete these observations and what derives only from them (one transaction), then their
-    vectors and stored files (frames, thumbnails, audio; never an import's original)."""
-    rows = home.store.write(lambda c: delete_observations(c, obs_ids), "forget")
-    files = tuple(
-        f for kind, frame, thumb in rows.file_rows for f in stored_files(kind, frame, thumb)
-    )
-    if rows.observation_ids or rows.memories_deleted:
-        home.vectors.delete_observations(list(rows.observation_ids))
-        home.vectors.delete_memories(list(rows.memories_deleted))
-    for rel in files:
-        path = home.paths.root / rel
-        if path.is_file():
-            path.unlink()
+    """Forget these observations in a home (every caller: a time range, one moment)."""
+    report = forget(home.store, home.vectors, home.paths.root, obs_ids)
     home.remember_vector_count()
-    logger.info(
-        "forgot %d observations and %d memories",
-        len(rows.observation_ids),
-        len(rows.memories_deleted),
-    )
-    return ForgetReport(
-        len(rows.observation_ids),
-        len(files),
-        len(rows.memories_deleted),
-        rows.memories_trimmed,
-        rows.observation_ids,
-        rows.memories_deleted,
-        files,
-    )
+    return report

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from memory.errors import DiskFull, SchemaTooNewError, StoreError, StoreLocked
+from memory.errors import DiskFull, SchemaTooNewError, StoreDamaged, StoreError, StoreLocked
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,12 @@ def translate_error(exc: sqlite3.Error, what: str) -> StoreError:
         return DiskFull(f"{what}: the data folder is read-only; nothing was written")
     if "locked" in msg or "busy" in msg:
         return StoreLocked(f"{what}: another Engram process kept the database busy; try again")
+    if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+        return StoreDamaged(
+            f"{what}: the database is damaged ({exc}); nothing more was written. Run "
+            "`engram doctor` to see what is wrong and `engram repair` to fix what can be fixed "
+            "without losing rows"
+        )
     if "unable to open" in msg:
         return StoreError(f"{what}: the database file cannot be opened ({exc})")
     return StoreError(f"{what}: {exc}")

@@ -66,7 +66,11 @@ class MemoryStore:
 
     def _open_writer(self) -> None:
         self._conn = db.connect(self.path)
-        db.migrate(self._conn)
+        try:
+            db.migrate(self._conn)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise db.translate_error(exc, f"cannot open the database {self.path}") from exc
         try:
             os.chmod(self.path, 0o600)
         except OSError:
@@ -108,6 +112,31 @@ class MemoryStore:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             logger.debug("rollback after a failed write had nothing to undo")
+
+    def checkpoint(self, attempts: int = 20) -> bool:
+        """Copy the WAL into the database and truncate it to zero bytes (after a forget).
+
+        A reader in the middle of a statement holds the WAL; the busy timeout waits for it, and a
+        few retries cover readers that start again. Returns whether the WAL was fully truncated.
+        """
+
+        def _do() -> bool:
+            conn = self._conn
+            assert conn is not None
+            for n in range(attempts):
+                try:
+                    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                except sqlite3.OperationalError:
+                    busy = 1
+                if not busy:
+                    return True
+                time.sleep(0.05 * (n + 1))
+            logger.warning("the WAL could not be truncated: a reader kept it busy")
+            return False
+
+        if self._closed:
+            raise StoreError("the store is closed")
+        return self._writer.submit(_do).result()
 
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (opened on first use)."""

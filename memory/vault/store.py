@@ -144,7 +144,7 @@ class Vault:
         mid = self._store.add_memory(
             "vault", data, source_ids=[source_id] if source_id else [], agent="indexer"
         )
-        self._vectors.add_memories([self._store.get_memory(mid)])
+        self._vectors.drain()  # its vector, by the outbox entry the insert recorded (#12)
         return mid
 
     def _exists(self, source_id: int, placeholder: str) -> bool:

@@ -88,26 +88,26 @@ def test_passphrase_lifecycle(tmp_path: Path) -> None:
 
 def test_change_passphrase_keeps_secrets_readable(tmp_path: Path) -> None:
     store = KeyStore(tmp_path / "vault.key", scrypt_n=FAST_N)
-    store.unlock("old pass")
+    store.unlock("old pass phrase")
     blob = store.encrypt("token-123")
     with pytest.raises(VaultKeyError, match="wrong vault passphrase"):
-        store.change_passphrase("not it", "new pass")
-    store.change_passphrase("old pass", "new pass")
+        store.change_passphrase("not it", "new pass phrase")
+    store.change_passphrase("old pass phrase", "new pass phrase")
     again = KeyStore(tmp_path / "vault.key")
     with pytest.raises(VaultKeyError):
-        again.unlock("old pass")
-    again.unlock("new pass")
+        again.unlock("old pass phrase")
+    again.unlock("new pass phrase")
     assert again.decrypt(blob) == "token-123"
 
 
 def test_lost_key_file_means_a_new_key_that_cannot_read_old_secrets(tmp_path: Path) -> None:
     path = tmp_path / "vault.key"
     store = KeyStore(path, scrypt_n=FAST_N)
-    store.unlock("pw")
+    store.unlock("pw, pw and pw!")
     blob = store.encrypt("old secret")
     path.unlink()
     fresh = KeyStore(path, scrypt_n=FAST_N)
-    fresh.unlock("pw")  # same passphrase, new salt, new random key
+    fresh.unlock("pw, pw and pw!")  # same passphrase, new salt, new random key
     with pytest.raises(VaultKeyError, match="not the one it was written with"):
         fresh.decrypt(blob)
 
@@ -129,7 +129,7 @@ def test_default_scrypt_cost_is_recorded_and_used(tmp_path: Path) -> None:
     store.unlock("pass phrase!")
     meta = json.loads((tmp_path / "vault.key").read_text())
     raw = (tmp_path / "vault.key").read_text()
-    assert meta["n"] == 2**15 and meta["kdf"] == "scrypt" and "pass phrase!" not in raw
+    assert meta["n"] == 2**17 and meta["kdf"] == "scrypt" and "pass phrase!" not in raw
 
 
 class MemoryKeyring(KeyringBackend):
@@ -209,3 +209,30 @@ def test_no_keyring_available_is_a_clear_error(tmp_path: Path) -> None:
             KeyStore(tmp_path / "vault.key", backend="keyring").unlock()
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize(
+    "n", ['"3"', "3", "0", "-1024", "1.5", "null", "true", '"x"', str(2**40), str(2**15 + 1)]
+)
+def test_a_malformed_scrypt_cost_is_refused_before_scrypt_runs(tmp_path: Path, n: str) -> None:
+    path = tmp_path / "vault.key"
+    KeyStore(path, scrypt_n=FAST_N).unlock("correct horse")
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps(meta).replace(f'"n": {FAST_N}', f'"n": {n}'))
+    with pytest.raises(VaultKeyError, match="damaged"):
+        KeyStore(path).unlock("correct horse")
+
+
+@pytest.mark.parametrize("weak", ["a", "hunter2", "aaaaaaaaaaaaaaaa", "abababababab"])
+def test_weak_passphrases_are_refused_for_new_vaults_and_new_passphrases(
+    tmp_path: Path, weak: str
+) -> None:
+    path = tmp_path / "vault.key"
+    with pytest.raises(VaultKeyError, match="passphrase"):
+        KeyStore(path, scrypt_n=FAST_N).unlock(weak)
+    assert not path.exists()
+    store = KeyStore(path, scrypt_n=FAST_N)
+    store.unlock("correct horse")
+    with pytest.raises(VaultKeyError, match="passphrase"):
+        store.change_passphrase("correct horse", weak)
+    KeyStore(path).unlock("correct horse")  # unchanged
