@@ -17,7 +17,8 @@ from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget_rows
+from memory.pipeline.progress import phase as _phase
+from memory.privacy.forget import ForgetPreview, ForgetReport, forget_preview, forget_rows
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings.config_file import read_config, write_section
@@ -85,6 +86,15 @@ class MemoryService:
         self._open_vectors()
         return self.__dict__["_searcher"]  # type: ignore[no-any-return]
 
+    def warm_up(self) -> None:
+        """Load the text model and open (and reconcile) the vector index now, not on first use.
+
+        For long-running work (`engram run`, the app's recorder) that would otherwise pay for it
+        in the middle of its first batch.
+        """
+        self.embedder()
+        self._open_vectors()
+
     def _open_vectors(self) -> None:
         if "_searcher" in self.__dict__:
             return
@@ -143,6 +153,8 @@ class MemoryService:
         self._remember_vector_count()
 
     def _remember_vector_count(self) -> None:
+        if "_searcher" not in self.__dict__:
+            return  # the index was never opened, so its count did not change
         self.store.set_meta("vector_count", str(self.index.count()))
 
     def close(self) -> None:
@@ -169,7 +181,13 @@ class MemoryService:
         Raises:
             ImportFailed: a bad line, naming it; nothing was written.
         """
+        _phase(progress, "reading")
         lines, bad = read_chat_jsonl(path, skip_bad=skip_bad)
+        # seconds on a cold start: a phase of its own, not a silent wait (#13); opening the index
+        # first also keeps its start-up repair from indexing these rows without progress
+        _phase(progress, "loading the text model")
+        self.warm_up()
+        _phase(progress, "storing")
         items = [
             self._chat_observation(
                 line, lines[i - 1] if i else None, lines[i + 1] if i + 1 < len(lines) else None
@@ -177,6 +195,8 @@ class MemoryService:
             for i, line in enumerate(lines)
         ]
         ids = self.store.add_observations(items)
+        if progress:
+            progress(len(ids), len(ids))
         new = [i for i in ids if i is not None]
         self.index_pending(progress)
         return ImportReport(len(new), len(ids) - len(new), tuple(bad))
@@ -203,12 +223,15 @@ class MemoryService:
             session=line.session,
             context="\n".join(parts),
             app="chat",
+            origin="import",
         )
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
         """Embed pending text observations (chat, imports) and mark them indexed; returns how many."""
         done = 0
         total = self.store.counts()["by_status"].get("pending", 0)
+        if total:
+            _phase(progress, "embedding and indexing")
         while True:
             pending = [
                 o for o in self.store.observations_with_status("pending", batch) if o.kind == "chat"
@@ -283,6 +306,13 @@ class MemoryService:
             mtype, limit=limit, offset=offset, include_inactive=include_inactive
         )
 
+    def memory_types(self) -> list[Any]:
+        """The six memory types with label, description, empty-state hint and live count
+        (``memory.memory_types.TypeSummary``), for the memory browser and `engram memory list`."""
+        from memory.memory_types import type_overview
+
+        return type_overview(self.store.read())
+
     def get_memory(self, mid: int) -> Memory:
         """One memory.
 
@@ -352,6 +382,10 @@ class MemoryService:
                 path.unlink()
         self._remember_vector_count()
         return report
+
+    def forget_preview(self, since: float, until: float) -> ForgetPreview:
+        """What ``forget(since, until)`` would remove (counts per kind, span, derived memories)."""
+        return forget_preview(self.store.read(), since, until)
 
     def forget_observation(self, obs_id: int) -> ForgetReport:
         """Forget one moment.
@@ -435,7 +469,7 @@ class MemoryService:
             full = self.paths.root / full_for_thumb(thumb)
             return full if full.is_file() else self.paths.root / thumb
         rel = obs.frame_path
-        if obs.kind == "screen" and rel and not Path(rel).is_absolute():
+        if obs.kind == "screen" and obs.origin == "capture" and rel and not Path(rel).is_absolute():
             return self.paths.root / rel
         return None
 

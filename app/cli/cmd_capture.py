@@ -6,10 +6,17 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import ProgressBar, get_service, print_json
+from app.cli.common import (
+    get_service,
+    import_progress,
+    parse_time_option,
+    print_json,
+)
+from memory.errors import BadQuery
 from memory.timeutil import iso
 
 
@@ -83,6 +90,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     psub = prune.add_subparsers(dest="frames_cmd", required=True)
     pr = psub.add_parser("prune", help="thin old frames to thumbnails and enforce the quota now")
     pr.add_argument("--keep-days", type=float, default=None)
+    pr.add_argument(
+        "--before",
+        metavar="T",
+        help="thin frames older than this time ('last week', '3 days ago', ISO)",
+    )
     pr.add_argument("--quota-mb", type=float, default=None)
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_frames_prune)
@@ -90,8 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_import_frames(args: argparse.Namespace) -> int:
     """Import screenshots through the capture pipeline."""
-    bar = ProgressBar("importing")
-    report = get_service(args).import_frames(args.source, skip_bad=args.skip_bad, progress=bar)
+    service = get_service(args)
+    with import_progress(service, args.source) as progress:
+        report = service.import_frames(args.source, skip_bad=args.skip_bad, progress=progress)
     if args.json:
         print_json(
             {
@@ -133,6 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         device = int(device)
     service = get_service(args)
     service.pipeline(PipelineOptions(keep_audio=not args.discard_audio))
+    service.warm_up()  # the index and the text model load before recording starts, not during
+
     return run_headless(
         service,
         duration=args.duration,
@@ -235,6 +250,12 @@ def cmd_frames_prune(args: argparse.Namespace) -> int:
     """Apply retention and the disk quota now."""
     from memory.pipeline.retention import RetentionPolicy, apply_retention
 
+    if args.before is not None:
+        if args.keep_days is not None:
+            raise BadQuery("give --before or --keep-days, not both")
+        before = parse_time_option(args.before, "--before")
+        assert before is not None
+        args.keep_days = max(0.0, (time.time() - before) / 86400)
     service = get_service(args)
     policy = RetentionPolicy()
     if args.keep_days is not None:

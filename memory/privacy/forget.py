@@ -40,10 +40,10 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
     files: list[str] = []
     for chunk in _chunks(obs_ids):
         marks = ",".join("?" * len(chunk))
-        for kind, frame, thumb in conn.execute(
-            f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
+        for origin, frame, thumb in conn.execute(
+            f"SELECT origin, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
         ):
-            files += stored_files(kind, frame, thumb)
+            files += stored_files(origin, frame, thumb)
     deleted, trimmed = [], 0
     mem_ids = sorted(
         {
@@ -98,3 +98,42 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPreview:
+    """What forgetting ``[since, until)`` would remove, before anything is removed."""
+
+    since: float
+    until: float
+    by_kind: dict[str, int]
+    first_ts: float | None
+    last_ts: float | None
+    memories: int
+
+    @property
+    def observations(self) -> int:
+        """How many observations the range holds."""
+        return sum(self.by_kind.values())
+
+
+def forget_preview(conn: sqlite3.Connection, since: float, until: float) -> ForgetPreview:
+    """Count what ``[since, until)`` holds: observations per kind, their span, derived memories."""
+    by_kind = dict(
+        conn.execute(
+            "SELECT kind, COUNT(*) FROM observations WHERE ts_start >= ? AND ts_start < ? "
+            "GROUP BY kind ORDER BY kind",
+            (since, until),
+        ).fetchall()
+    )
+    first, last = conn.execute(
+        "SELECT MIN(ts_start), MAX(ts_start) FROM observations "
+        "WHERE ts_start >= ? AND ts_start < ?",
+        (since, until),
+    ).fetchone()
+    (memories,) = conn.execute(
+        "SELECT COUNT(DISTINCT s.memory_id) FROM memory_sources s JOIN observations o "
+        "ON o.id = s.observation_id WHERE o.ts_start >= ? AND o.ts_start < ?",
+        (since, until),
+    ).fetchone()
+    return ForgetPreview(since, until, by_kind, first, last, int(memories))

@@ -40,8 +40,11 @@ class Hit:
     sources: tuple[Source, ...] = ()
     app: str | None = None
     obs_kind: str | None = None
+    origin: str | None = None
     in_time_range: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    spans: tuple[tuple[int, int], ...] = ()
+    """Character offsets of the query's words in ``text`` (the passage around the best match)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (README documents it)."""
@@ -52,5 +55,6 @@ class Hit:
             "ts": iso(self.ts),
             "title": self.title,
             "text": self.text,
+            "spans": [list(s) for s in self.spans],
             "sources": [s.to_json() for s in self.sources],
         }

@@ -37,6 +37,7 @@ _OBS_COLUMNS = (
     "thumb_path",
     "phash",
     "status",
+    "origin",
 )
 
 

@@ -1,0 +1,52 @@
+"""Terminal output shared by the commands: rich consoles, search hits with their passage marked."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from memory.search.snippets import Snippet, build_snippet
+from memory.timeutil import to_local
+
+SNIPPET_WIDTH = 200
+MARK = "bold yellow"
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console on stdout or stderr (plain text when it is not a terminal)."""
+    from rich.console import Console
+
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+
+
+def marked(snippet: Snippet) -> str:
+    """Rich markup of a snippet with its spans in bold (the text itself escaped)."""
+    from rich.markup import escape
+
+    out, pos = [], 0
+    for start, end in snippet.spans:
+        out.append(escape(snippet.text[pos:start]))
+        out.append(f"[{MARK}]{escape(snippet.text[start:end])}[/]")
+        pos = end
+    out.append(escape(snippet.text[pos:]))
+    return "".join(out)
+
+
+def when(ts: float) -> str:
+    """A local time as a person reads it: 'Mon 16 Feb 2026 09:57'."""
+    return to_local(ts).strftime("%a %d %b %Y %H:%M")
+
+
+def print_hits(hits: Sequence[Any], query: str) -> None:
+    """Numbered hits: kind, title, app and time, then the passage around the best match."""
+    from rich.markup import escape
+
+    out = console()
+    for n, h in enumerate(hits, 1):
+        kind = (h.obs_kind or "observation") if h.kind == "observation" else h.kind
+        if h.obs_kind == "screen" and h.origin == "import":
+            kind += ", imported"
+        app = f"  ·  {escape(h.app)}" if h.app and h.app not in h.title else ""
+        out.print(f"{n:2}. [dim]\\[{kind}][/] [bold]{escape(h.title)}[/]{app}  ·  {when(h.ts)}")
+        out.print(f"    {marked(build_snippet(h.text, query, SNIPPET_WIDTH))}")
