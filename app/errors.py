@@ -21,11 +21,13 @@ EXIT_ENV = 4
 
 def user_message(exc: BaseException) -> tuple[str, int]:
     """A message and an exit code for an exception the user can act on."""
+    from app.api.policy import Refused
+
     if isinstance(exc, ImportFailed | BadQuery | BadInput):
         return str(exc), EXIT_USAGE
     if isinstance(exc, NotFound):
         return str(exc), EXIT_DATA
-    if isinstance(exc, SchemaTooNewError | DiskFull | StoreLocked):
+    if isinstance(exc, SchemaTooNewError | DiskFull | StoreLocked | Refused):
         return str(exc), EXIT_ENV
     if isinstance(exc, ModelUnavailable):
         return f"{exc}", EXIT_ENV

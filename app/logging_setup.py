@@ -7,6 +7,8 @@ import logging.handlers
 import os
 from pathlib import Path
 
+from memory.paths import private_umask
+
 
 def configure_logging(home: Path | None, verbose: bool = False) -> None:
     """Send warnings (or everything with ``verbose``) to stderr and INFO+ to ``home/logs``."""
@@ -23,6 +25,7 @@ def configure_logging(home: Path | None, verbose: bool = False) -> None:
     err.setFormatter(logging.Formatter("engram: %(levelname)s: %(message)s"))
     root.addHandler(err)
     if home is not None:
+        private_umask()  # the log folder and file are created before the home is opened
         try:
             (home / "logs").mkdir(parents=True, exist_ok=True)
             fh = logging.handlers.RotatingFileHandler(

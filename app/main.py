@@ -1,9 +1,10 @@
-"""Starting the desktop app, and ``--snapshot``: render the main window on a home's data to a PNG."""
+"""Starting the desktop app, and ``--snapshot``: render the main window on a home's data to PNG."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,20 +15,22 @@ from PySide6.QtWidgets import QApplication
 
 from app import theme
 from app.bridge import CoreBridge
-from app.ops import StoreOp
 from app.views.main_window import VIEWS, MainWindow
 
 logger = logging.getLogger(__name__)
 ICON = Path(__file__).resolve().parent.parent / "assets" / "engram.svg"
 
 
-def application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (created once), themed."""
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+def application(argv: list[str] | None = None, theme_choice: str = "system") -> QApplication:
+    """The QApplication (created once), themed (``theme_choice``: system, light or dark)."""
+    existing = QApplication.instance()
+    if existing is None:
+        theme.avoid_gtk_platform_theme()  # before Qt loads its platform theme plugin
+    app = existing or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Engram")
     app.setOrganizationName("Engram")
     app.setQuitOnLastWindowClosed(True)
-    theme.apply(app)
+    theme.apply(app, theme.is_dark(theme_choice))
     return app
 
 
@@ -50,13 +53,6 @@ def wait_until_idle(bridge: CoreBridge, timeout_s: float = 15.0, settle_s: float
     return False
 
 
-def open_latest(window: MainWindow) -> None:
-    """Show the most recent moment (so the window opens on the user's latest day)."""
-    StoreOp(window.bridge, lambda s: s.nearest_observation(time.time())).success(
-        lambda o: o is not None and window.open_moment(o.id)
-    ).run()
-
-
 def snapshot(window: MainWindow, path: Path, view: str = "timeline") -> Path:
     """Render the window once its data has loaded and save a PNG."""
     window.show()
@@ -72,7 +68,7 @@ def build_window(service: Any, *, chat_backend: Any = None) -> MainWindow:
     """The main window over a service (the bridge owns and closes it)."""
     bridge = CoreBridge(service)
     window = MainWindow(bridge, chat_backend=chat_backend, icon=app_icon())
-    open_latest(window)
+    window.open_latest()
     return window
 
 
@@ -92,6 +88,8 @@ def run_app(
         from memory.service import MemoryService
 
         service = MemoryService(home)
+    choice = str(service.get_settings().get("ui.theme", "system"))  # one small read at start-up
+    theme.apply(app, theme.is_dark(choice))
     window = build_window(service)
     try:
         if snapshot_path is not None:
@@ -100,7 +98,7 @@ def run_app(
         return _run_interactive(app, window, view, minimized)
     finally:
         window.close()
-        window.bridge.close()  # joins the GUI workers, then service.close() stops capture (joins it)
+        window.bridge.close()  # joins the GUI workers, then service.close() stops capture
 
 
 def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
@@ -116,20 +114,43 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
         app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
     settings = window.bridge.service.get_settings()  # one small read before the loop starts
     accepted = True
-    if not settings.get("first_run_done"):
-        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window)
+    if not settings.get("ui.first_run_done"):
+        dialog = FirstRunDialog(str(window.bridge.service.paths.root), window, window.bridge)
         accepted = bool(dialog.exec())
         if accepted:
             window.bridge.service.set_settings(dialog.choices())
+            if dialog.lock_vault():
+                window.bridge.service.vault().lock()
     if accepted:
         window.capture.start()  # off the GUI thread; records only when capture.enabled is on
     else:
         window.capture.refresh()
+    # Load the assistant and its fixed prompt prefix while the user looks around (the chat's
+    # own worker, so a first question simply waits for it).
+    window.bridge.submit(window.bridge.service.warm_assistant, "stream")
+    api = _start_api(window, bool(settings.get("api.enabled", False)))
     window.show_view(view)
     if minimized and tray is not None:
         window.hide()
     else:
         window.show()
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        api.stop()
     del tray
     return int(code)
+
+
+def _start_api(window: MainWindow, enabled: bool) -> Any:
+    """The app's local HTTP API (#14), on when ``api.enabled``; the Settings switch toggles it."""
+    from app.api.app_server import AppApi
+
+    api = AppApi(window.bridge.service)
+
+    def apply(on: bool) -> None:  # binding and importing the server take a moment: off the GUI
+        threading.Thread(target=api.apply, args=(on,), name="engram-api-switch").start()
+
+    apply(enabled)
+    window.settings_view.connections.api_switched.connect(apply)
+    return api

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class StoreOp(Generic[T]):
-    """Run ``op(service)`` on a worker thread; ``success``/``failure`` callbacks run on the GUI thread."""
+    """Run ``op(service)`` on a worker thread; ``success``/``failure`` run on the GUI thread."""
 
     def __init__(self, bridge: CoreBridge, op: Callable[[Any], T], *, pool: str = "ops") -> None:
         self._bridge = bridge
@@ -160,10 +160,17 @@ def edit_memory(
 
 
 def set_settings(
-    *, bridge: CoreBridge, values: dict[str, Any], on_done: Callable[[Changes], None] | None = None
+    *,
+    bridge: CoreBridge,
+    values: dict[str, Any],
+    on_done: Callable[[Changes], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
 ) -> None:
-    """Store settings off the GUI thread."""
-    StoreOp(bridge, lambda s: s.set_settings(values)).success(on_done or (lambda _c: None)).run()
+    """Validate and save settings off the GUI thread (a refused value calls ``on_error``)."""
+    op = StoreOp(bridge, lambda s: s.set_settings(values)).success(on_done or (lambda _c: None))
+    if on_error is not None:
+        op = op.failure(on_error)
+    op.run()
 
 
 def forget_range(

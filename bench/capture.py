@@ -38,7 +38,9 @@ root.geometry("1900x1060+0+0")
 label = tkinter.Label(root, font=("DejaVu Sans Mono", 18), bg="white", justify="left", anchor="nw")
 label.pack(fill="both", expand=True)
 static = sys.argv[1] == "static"
-lines = [f"{i:03d} compiling module_{i} ... ok   checksum {i * 7919 % 100000:05d}" for i in range(40)]
+lines = [
+    f"{i:03d} compiling module_{i} ... ok   checksum {i * 7919 % 100000:05d}" for i in range(40)
+]
 counter = itertools.count(1)
 def tick():
     n = next(counter)

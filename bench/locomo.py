@@ -50,7 +50,7 @@ def bm25_baseline(lines: list[dict]) -> callable:  # type: ignore[valid-type]
     db.execute("CREATE VIRTUAL TABLE t USING fts5(body)")
     db.executemany(
         "INSERT INTO t (rowid, body) VALUES (?, ?)",
-        [(i, item_text(l)) for i, l in enumerate(lines)],
+        [(i, item_text(line)) for i, line in enumerate(lines)],
     )
 
     def rank(q: str) -> list[list[str]]:
@@ -67,7 +67,7 @@ def bm25_baseline(lines: list[dict]) -> callable:  # type: ignore[valid-type]
 
 def dense_baseline(lines: list[dict], emb: SentenceTransformerEmbedder) -> callable:  # type: ignore[valid-type]
     """Plain cosine similarity of all-MiniLM-L6-v2 over the items."""
-    mat = emb.embed_texts([item_text(l) for l in lines])
+    mat = emb.embed_texts([item_text(line) for line in lines])
 
     def rank(q: str) -> list[list[str]]:
         sims = mat @ emb.embed_texts([q])[0]
@@ -91,7 +91,7 @@ def run_conv(
 ) -> int:
     """Import one conversation and score every question with evidence; returns question count."""
     chat = tmp / f"{conv.sample_id}.jsonl"
-    chat.write_text("\n".join(json.dumps(l) for l in conv.lines), encoding="utf-8")
+    chat.write_text("\n".join(json.dumps(line) for line in conv.lines), encoding="utf-8")
     service = MemoryService(tmp / conv.sample_id, embedder=emb)
     service.import_chat(chat)
     rankers = {

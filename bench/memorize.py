@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -79,6 +80,11 @@ def run_backend(spec: str, template: Path, work: Path, data: Path, batch: int) -
             "memory_bytes": memory_bytes(service),
             "stored_frame_bytes": folder_bytes(home / "frames"),
             "raw_frame_bytes": folder_bytes(data / "frames"),
+            "examples": {
+                t: [m.title for m in service.list_memories(t, limit=6)]
+                for t in ("episodic", "semantic", "procedural", "resource", "core")
+            },
+            "load_average": [round(x, 1) for x in os.getloadavg()],
         }
 
 
@@ -86,7 +92,12 @@ def main() -> None:
     """Command line entry point."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, default=DEFAULT)
-    p.add_argument("--llm", action="append", help="none, local or a URL (repeatable; default none)")
+    p.add_argument(
+        "--llm",
+        action="append",
+        help="none, local (the packaged default), a catalogue id or a URL (repeatable; "
+        "default none)",
+    )
     p.add_argument("--batch", type=int, default=20)
     p.add_argument(
         "--template", type=Path, help="keep the imported home here and reuse it next time"

@@ -54,9 +54,10 @@ def grow(service: MemoryService, start: int, stop: int, batch: int = 20_000) -> 
         texts = words(30, n)
         t = time.perf_counter()
 
-        def _ins(conn, lo=lo, ts=ts, texts=texts):  # noqa: ANN001, ANN202
+        def _ins(conn, lo=lo, ts=ts, texts=texts, n=n):  # noqa: ANN001, ANN202
             conn.executemany(
-                "INSERT INTO observations (id, kind, ts_start, app, window_title, text, status, created_at) "
+                "INSERT INTO observations "
+                "(id, kind, ts_start, app, window_title, text, status, created_at) "
                 "VALUES (?, 'screen', ?, ?, ?, ?, 'indexed', ?)",
                 [
                     (
@@ -74,7 +75,8 @@ def grow(service: MemoryService, start: int, stop: int, batch: int = 20_000) -> 
             mtexts = words(12, m)
             for j in range(m):
                 cur = conn.execute(
-                    "INSERT INTO memories (type, title, summary, details, ts, created_at, updated_at) "
+                    "INSERT INTO memories "
+                    "(type, title, summary, details, ts, created_at, updated_at) "
                     "VALUES ('semantic', ?, ?, '', ?, ?, ?)",
                     (mtexts[j][:20], mtexts[j], float(ts[j]), T0, T0),
                 )
@@ -144,7 +146,8 @@ def main() -> None:
     ]
     latency(service, queries[:5], False)  # load the model before timing
     print(
-        "| observations | rows/s | vectors/s | p50 ms | p95 ms | p50 ms (1-week filter) | p95 ms (filter) |"
+        "| observations | rows/s | vectors/s | p50 ms | p95 ms "
+        "| p50 ms (1-week filter) | p95 ms (filter) |"
     )
     print("|---|---|---|---|---|---|---|")
     done = 0
@@ -154,7 +157,8 @@ def main() -> None:
         p50, p95 = latency(service, queries, False)
         f50, f95 = latency(service, queries, True)
         print(
-            f"| {size:,} | {rows:,.0f} | {vecs:,.0f} | {p50:.1f} | {p95:.1f} | {f50:.1f} | {f95:.1f} |",
+            f"| {size:,} | {rows:,.0f} | {vecs:,.0f} | {p50:.1f} | {p95:.1f} "
+            f"| {f50:.1f} | {f95:.1f} |",
             flush=True,
         )
     service.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from models.config import ROLES, ModelConfig
 from models.errors import BadInput, ModelError, ModelUnavailable
@@ -34,15 +34,15 @@ class ModelHub:
 
     def text_embedder(self) -> SentenceTransformerEmbedder:
         """Return the text embedder. Raises ModelUnavailable if its weights are missing."""
-        return self._lazy["text_embedding"].get()
+        return cast("SentenceTransformerEmbedder", self._lazy["text_embedding"].get())
 
     def ocr(self) -> RapidOcrEngine:
         """Return the OCR engine. Raises ModelUnavailable if rapidocr is missing."""
-        return self._lazy["ocr"].get()
+        return cast("RapidOcrEngine", self._lazy["ocr"].get())
 
     def speech(self) -> WhisperTranscriber:
         """Return the speech-to-text model. Raises ModelUnavailable if its weights are missing."""
-        return self._lazy["speech"].get()
+        return cast("WhisperTranscriber", self._lazy["speech"].get())
 
     def clip(self, required: bool = False) -> ClipEmbedder | None:
         """Return the CLIP embedder, or None when it is unavailable (search runs on text).
@@ -51,7 +51,7 @@ class ModelHub:
             ModelUnavailable: only when ``required`` is true.
         """
         try:
-            return self._lazy["clip"].get()
+            return cast("ClipEmbedder", self._lazy["clip"].get())
         except ModelUnavailable as exc:
             if required:
                 raise
@@ -60,7 +60,7 @@ class ModelHub:
 
     def llm(self) -> LLM:
         """Return the configured LLM (local model or server client)."""
-        return self._lazy["llm"].get()
+        return cast("LLM", self._lazy["llm"].get())
 
     def lazy(self, role: str) -> LazyModel[Any]:
         """Return the LazyModel of a role (for load state and timings)."""
@@ -107,7 +107,7 @@ def catalogue_rows(hub: ModelHub | None = None) -> list[dict[str, Any]]:
         local = (
             packaged_path(entry)
             if entry.package
-            else cached_path(entry, hub and hub.config.cache_dir)
+            else cached_path(entry, hub.config.cache_dir if hub else None)
         )
         in_use = hub is not None and hub.config.role(entry.role).model_id == entry.model_id
         rows.append(
@@ -136,4 +136,4 @@ def pull_model(model_id: str, hub: ModelHub | None = None, progress: Any = None)
     """
     from models.download import pull
 
-    return str(pull(model_id, cache_dir=hub and hub.config.cache_dir, progress=progress))
+    return str(pull(model_id, cache_dir=hub.config.cache_dir if hub else None, progress=progress))

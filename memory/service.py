@@ -4,31 +4,60 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from memory.agents.handle import FROM_SETTINGS, AgentsHandle, FromSettings
 from memory.changes import Changes
 from memory.errors import NotFound
+from memory.home import Home
 from memory.importers.chat import ChatLine, read_chat_jsonl
-from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
-from memory.index.vectors import ChromaIndex, VectorIndex
+from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
 from memory.pipeline.progress import phase as _phase
 from memory.privacy.forget import ForgetPreview, ForgetReport, forget_preview, forget_rows
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
-from memory.settings.config_file import read_config, write_section
-from memory.store import Memory, MemoryStore, NewObservation
+from memory.settings import LiveSettings, flatten
+from memory.store import Memory, MemoryStore, NewObservation, Observation
 from models.protocols import TextEmbedder
+
+if TYPE_CHECKING:
+    from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
+    from memory.agents.assistant import AssistantChoice
+    from memory.agents.chat_log import ChatMessage, ChatSession
+    from memory.agents.llm_protocol import AgentLLM
+    from memory.memory_types import TypeSummary
+    from memory.modelhub import ModelHub
+    from memory.pipeline.core import FrameImportReport, Pipeline, PipelineOptions
+    from memory.pipeline.recorder import Recorder
+    from memory.pipeline.runner import HeadlessRun
+    from memory.timeline import Summary
+    from memory.vault.store import Vault
+    from models.config import ModelConfig
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from memory.modelhub import ModelHub
+#: What ``capture_status`` says when no recorder runs in this process.
+_STOPPED: dict[str, object] = {
+    "frames_kept": 0,
+    "frames_skipped": 0,
+    "frames_private": 0,
+    "pending": 0,
+    "indexed": 0,
+    "errors": 0,
+    "audio": "off",
+}
+
+
+NO_ASSISTANT = (
+    "No assistant model is set: answers quote the memories found. Choose one under "
+    "Settings → Assistant (or `engram config set assistant.backend local`)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +70,10 @@ class ImportReport:
 
 
 class MemoryService:
-    """Everything a user can do with one Engram home.
+    """Everything a user can do with one Engram home: the typed door for the app and the CLI.
 
+    The pieces live in a ``Home`` (paths, settings, store, vector index, models) that the
+    subsystems share; this class only wires them and keeps the long-lived workers.
     Thread-safety: methods may be called from any thread; writes are serialised on the store thread.
     """
 
@@ -54,91 +85,59 @@ class MemoryService:
         index: VectorIndex | None = None,
         reconcile: bool = True,
     ) -> None:
-        self.paths = HomePaths(Path(home))
-        self.paths.create()
-        self.store = MemoryStore(self.paths.db)
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
-        self._index_lock = IndexLock(self.paths.root / "vectors.lock")
-        self._open_lock = threading.RLock()
-        self._reconcile = reconcile
-        if index is not None:
-            self.__dict__["_index"] = index
+        self.home = Home(Path(home), embedder=embedder, index=index, reconcile=reconcile)
+        self.paths: HomePaths = self.home.paths
+        self.store: MemoryStore = self.home.store
+        self.settings: LiveSettings = self.home.settings
+        self._pipeline: Pipeline | None = None
+        self._pipeline_lock = threading.Lock()
+        self._agents = AgentsHandle(self.home, self.vault)
+        self._capture: Recorder | None = None
+        self._capture_error: str | None = None
+        self._capture_lock = threading.Lock()
 
-    # -- lazy parts: Chroma and the models load on first use, so `engram status`, `memory list`
-    # and an argument error answer without importing chromadb or torch (#13) --------------------
+    # -- the index opens on first use, so `engram status`, `memory list` and an argument error
+    # answer without importing chromadb or torch (#13) --------------------------------------------
 
     @property
     def index(self) -> VectorIndex:
         """The vector index, opened (and reconciled with SQLite) on first use."""
-        self._open_vectors()
-        return self.__dict__["_index"]  # type: ignore[no-any-return]
+        return self.home.index
 
     @property
     def vectors(self) -> VectorSync:
-        """Writes and repairs vectors; opening it opens the index."""
-        self._open_vectors()
-        return self.__dict__["_vectors"]  # type: ignore[no-any-return]
+        """Writes and repairs vectors; using it opens the index."""
+        return self.home.vectors
 
     @property
     def searcher(self) -> Searcher:
-        """The hybrid searcher; opening it opens the index."""
-        self._open_vectors()
-        return self.__dict__["_searcher"]  # type: ignore[no-any-return]
+        """The hybrid searcher; using it opens the index."""
+        return self.home.searcher
 
     def warm_up(self) -> None:
         """Load the text model and open (and reconcile) the vector index now, not on first use.
 
-        For long-running work (`engram run`, the app's recorder) that would otherwise pay for it
-        in the middle of its first batch.
+        For long-running work (`engram run`) that would otherwise pay for it in the middle of
+        its first batch.
         """
         self.embedder()
-        self._open_vectors()
-
-    def _open_vectors(self) -> None:
-        if "_searcher" in self.__dict__:
-            return
-        with self._open_lock:
-            if "_searcher" in self.__dict__:
-                return
-            if "_index" not in self.__dict__:
-                # two processes creating the collections at once race in Chroma
-                with self._index_lock:
-                    self.__dict__["_index"] = ChromaIndex(self.paths.vectors)
-            index = self.__dict__["_index"]
-            self.__dict__["_vectors"] = VectorSync(
-                self.store, index, self.embedder, self._index_lock
-            )
-            self.__dict__["_searcher"] = Searcher(
-                self.store, index, self.embedder, lock=self._index_lock
-            )
-            if self._reconcile:
-                self.startup_repair()
+        self.home.vectors  # noqa: B018 - opening is the point
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def embedder(self) -> TextEmbedder:
         """The text embedder (the model hub's unless one was injected), created on first use."""
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = self.models.text_embedder()
-            return self._embedder
+        return self.home.embedder()
 
     @property
     def models(self) -> ModelHub:
-        """The on-device models, configured by the ``[models]`` table of config.toml."""
-        hub = self.__dict__.get("_models")
-        if hub is None:
-            from memory.modelhub import ModelHub
-            from models.config import ModelConfig
+        """The on-device models, configured by the ``models`` section of the settings."""
+        return self.home.models
 
-            section = read_config(self.paths.config).get("models", {})
-            hub = self.__dict__["_models"] = ModelHub(ModelConfig.model_validate(section))
-        return hub
-
-    def save_model_config(self, config: Any) -> None:
-        """Persist a ModelConfig into config.toml (``engram models use``, the settings dialog)."""
-        write_section(self.paths.config, "models", config.model_dump(mode="json"))
+    def save_model_config(self, config: ModelConfig) -> None:
+        """Persist the models section (``engram models use``); the models reload live."""
+        current = self.settings.current
+        self.settings.save(current.model_copy(update={"models": config.model_copy(deep=True)}))
 
     def startup_repair(self, progress: Progress | None = None) -> None:
         """Rebuild vectors if the model changed, index pending chat, fix index drift."""
@@ -150,20 +149,13 @@ class MemoryService:
             added, removed = self.vectors.reconcile()
             if added or removed:
                 logger.info("vector index reconciled: %d added, %d removed", added, removed)
-        self._remember_vector_count()
-
-    def _remember_vector_count(self) -> None:
-        if "_searcher" not in self.__dict__:
-            return  # the index was never opened, so its count did not change
-        self.store.set_meta("vector_count", str(self.index.count()))
+        self.home.remember_vector_count()
 
     def close(self) -> None:
         """Stop background workers, flush and close everything; joins their threads."""
         self.stop_capture()  # a no-op when capture never started
-        if "_agents" in self.__dict__:
-            self.stop_memorizing()
-        self.store.close()
-        self._index_lock.close()
+        self._agents.close()
+        self.home.close()
 
     def __enter__(self) -> MemoryService:
         return self
@@ -227,33 +219,8 @@ class MemoryService:
         )
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
-        """Embed pending text observations (chat, imports) and mark them indexed; returns how many."""
-        done = 0
-        total = self.store.counts()["by_status"].get("pending", 0)
-        if total:
-            _phase(progress, "embedding and indexing")
-        while True:
-            pending = [
-                o for o in self.store.observations_with_status("pending", batch) if o.kind == "chat"
-            ]
-            if not pending:
-                break
-            contexts = dict(
-                self.store.read()
-                .execute(
-                    f"SELECT id, context FROM observations WHERE id IN ({','.join('?' * len(pending))})",
-                    [o.id for o in pending],
-                )
-                .fetchall()
-            )
-            self.vectors.add_observations(pending, contexts)
-            self.store.set_status([o.id for o in pending], "indexed")
-            done += len(pending)
-            if progress:
-                progress(done, total)
-        if done:
-            self._remember_vector_count()
-        return done
+        """Embed pending text observations (chat, imports), mark them indexed; returns how many."""
+        return self.home.index_pending(progress, batch)
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -306,9 +273,9 @@ class MemoryService:
             mtype, limit=limit, offset=offset, include_inactive=include_inactive
         )
 
-    def memory_types(self) -> list[Any]:
-        """The six memory types with label, description, empty-state hint and live count
-        (``memory.memory_types.TypeSummary``), for the memory browser and `engram memory list`."""
+    def memory_types(self) -> list[TypeSummary]:
+        """The six memory types with label, description, empty-state hint and live count, for
+        the memory browser and `engram memory list`."""
         from memory.memory_types import type_overview
 
         return type_overview(self.store.read())
@@ -324,24 +291,24 @@ class MemoryService:
     def add_memory(
         self,
         mtype: str,
-        data: dict[str, Any],
+        data: dict[str, object],
         *,
-        source_ids: list[int] = (),  # type: ignore[assignment]
-        tree_path: list[str] = (),
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
         agent: str = "user",
-    ) -> int:  # type: ignore[assignment]
+    ) -> int:
         """Add a memory and index it; returns its id."""
         mid = self.store.add_memory(
             mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), agent=agent
         )
         self.vectors.add_memories([self.store.get_memory(mid)])
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return mid
 
     def edit_memory(
         self,
         mid: int,
-        data: dict[str, Any],
+        data: dict[str, object],
         *,
         agent: str = "user",
         tree_path: list[str] | None = None,
@@ -355,10 +322,10 @@ class MemoryService:
         """Soft-delete a memory and drop its vector."""
         self.store.delete_memory(mid, agent=agent)
         self.vectors.delete_memories([mid])
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return Changes(memories=True)
 
-    def memory_history(self, mid: int) -> list[dict[str, Any]]:
+    def memory_history(self, mid: int) -> list[dict[str, object]]:
         """Audit events of a memory, oldest first."""
         self.store.get_memory(mid)
         return self.store.history(mid)
@@ -367,12 +334,7 @@ class MemoryService:
 
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
-        ids = [
-            r[0]
-            for r in self.store.read().execute(
-                "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
-            )
-        ]
+        ids = self.store.observation_ids_between(since, until)
         report = self.store.write(lambda c: forget_rows(c, ids), "forget")
         self.vectors.delete_observations(report.observation_ids)
         self.vectors.delete_memories(report.memory_ids)
@@ -380,7 +342,7 @@ class MemoryService:
             path = self.paths.root / rel
             if path.is_file():
                 path.unlink()
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return report
 
     def forget_preview(self, since: float, until: float) -> ForgetPreview:
@@ -399,7 +361,7 @@ class MemoryService:
         self.vectors.delete_memories(report.memory_ids)
         for rel in report.files:
             (self.paths.root / rel).unlink(missing_ok=True)
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return report
 
     def reindex(self, progress: Progress | None = None) -> int:
@@ -407,23 +369,19 @@ class MemoryService:
         written = self.vectors.rebuild(progress)
         emb = self.embedder()
         self.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return written
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """Counts and locations for `engram status` and the GUI.
 
         ``vectors`` is the index's count when it is open, else the count remembered at the last
         write (opening Chroma costs seconds; `engram status` answers without it).
         """
         counts = self.store.counts()
-        if "_index" in self.__dict__:
-            vectors = self.__dict__["_index"].count()
-        else:
-            vectors = int(self.store.get_meta("vector_count") or 0)
-        return {"home": str(self.paths.root), "vectors": vectors, **counts}
+        return {"home": str(self.paths.root), "vectors": self.home.vector_count(), **counts}
 
-    def observation(self, obs_id: int) -> Any:
+    def observation(self, obs_id: int) -> Observation:
         """One observation.
 
         Raises:
@@ -433,22 +391,29 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings/table.py and memory/agents/chat_log.py. Call them off the GUI thread.
+    # memory/settings/ and memory/agents/chat_log.py. Call them off the GUI thread.
 
-    def timeline_summary(self, start: float, end: float, bucket_s: float) -> Any:
-        """Bands, gaps, episodes and representative frames of ``[start, end)`` (a timeline.Summary)."""
+    def timeline_summary(self, start: float, end: float, bucket_s: float) -> Summary:
+        """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
         from memory.timeline import load_summary
 
         return load_summary(self.store.read(), start, end, bucket_s)
 
-    def nearest_observation(self, ts: float, kinds: tuple[str, ...] = ()) -> Any:
+    def nearest_observation(self, ts: float, kinds: tuple[str, ...] = ()) -> Observation | None:
         """The observation closest in time to ``ts``, or None when there are none."""
         from memory.timeline import nearest_observation_id
 
         oid = nearest_observation_id(self.store.read(), ts, kinds)
         return None if oid is None else self.store.get_observation(oid)
 
-    def neighbour(self, obs_id: int, step: int) -> Any:
+    def latest_observation(self, start: float, end: float) -> Observation | None:
+        """The last observation in ``[start, end)`` (a day the user moved to), or None."""
+        from memory.timeline import latest_observation_id
+
+        oid = latest_observation_id(self.store.read(), start, end)
+        return None if oid is None else self.store.get_observation(oid)
+
+    def neighbour(self, obs_id: int, step: int) -> Observation | None:
         """The observation after (step=1) or before (step=-1) this one, or None."""
         return self.store.neighbour(obs_id, step)
 
@@ -456,8 +421,8 @@ class MemoryService:
         """Live memories derived from one observation."""
         return self.store.memories_from([obs_id])
 
-    def frame_file(self, obs: Any) -> Path | None:
-        """The stored image of an observation: its full frame, else its thumbnail (thinned), or None.
+    def frame_file(self, obs: Observation) -> Path | None:
+        """The stored image of an observation: its full frame, else its thumbnail, or None.
 
         The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
         path of the user's original, and a thinned screen's points at the thumbnail. Audio has none.
@@ -480,66 +445,60 @@ class MemoryService:
             return self.paths.root / obs.thumb_path
         return self.frame_file(obs)
 
-    def get_settings(self) -> dict[str, Any]:
-        """Every user setting (stored values over defaults)."""
-        from memory.settings.table import read_settings
+    def get_settings(self) -> dict[str, object]:
+        """Every setting by dotted key (``capture.interval_s``): config.toml over the defaults."""
+        return flatten(self.settings.current)
 
-        return read_settings(self.store.read())
-
-    def set_settings(self, values: dict[str, Any]) -> Changes:
-        """Store some settings.
+    def set_settings(self, values: dict[str, object]) -> Changes:
+        """Validate and save some settings by dotted key; a running recorder and the agents
+        apply them at once (``settings.changed``).
 
         Raises:
-            BadQuery: an unknown key.
+            SettingsKeyError: an unknown key or a refused value (named); nothing was saved.
         """
-        from memory.settings.table import write_settings
-
-        self.store.write(lambda c: write_settings(c, values), "settings")
+        self.settings.update(values)
         return Changes(settings=True)
 
-    def chat_sessions(self) -> list[Any]:
+    def chat_sessions(self) -> list[ChatSession]:
         """Kept chat sessions, most recent first."""
         from memory.agents.chat_log import list_sessions
 
         return list_sessions(self.store.read())
 
-    def chat_messages(self, session_id: int) -> list[Any]:
+    def chat_messages(self, session_id: int) -> list[ChatMessage]:
         """Messages of one chat session, oldest first."""
         from memory.agents.chat_log import session_messages
 
         return session_messages(self.store.read(), session_id)
 
     def save_chat_turn(
-        self, session_id: int | None, question: str, answer: str, citations: list[dict[str, Any]]
+        self,
+        session_id: int | None,
+        question: str,
+        answer: str,
+        citations: list[dict[str, object]],
     ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
-        from memory.agents.chat_log import add_message, create_session
+        from memory.agents.chat_log import keep_turn
 
-        def _do(conn: Any) -> int:
-            sid = session_id if session_id is not None else create_session(conn, question)
-            add_message(conn, sid, "user", question)
-            add_message(conn, sid, "assistant", answer, citations)
-            return sid
-
-        return self.store.write(_do, "chat turn")
+        return self.store.write(
+            lambda c: keep_turn(c, session_id, question, answer, citations), "chat turn"
+        )
 
     # -- pipeline (capture, indexing, vault) --
 
-    def pipeline(self, options: Any = None) -> Any:
-        """The capture pipeline of this home (``memory.pipeline.core.Pipeline``), built on first use.
+    def pipeline(self, options: PipelineOptions | None = None) -> Pipeline:
+        """The capture pipeline of this home, built once (``options`` count on the first call)."""
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                from memory.pipeline.core import Pipeline
 
-        ``options`` (a ``PipelineOptions``) only counts on the first call.
-        """
-        existing = self.__dict__.get("_pipeline")
-        if existing is None:
-            from memory.pipeline.core import Pipeline
-
-            existing = self.__dict__["_pipeline"] = Pipeline(self, options)
-        return existing
+                self._pipeline = Pipeline(self.home, options)
+            return self._pipeline
 
     def import_frames(
         self, path: Path, *, skip_bad: bool = False, progress: Progress | None = None
-    ) -> Any:
+    ) -> FrameImportReport:
         """Import a frames manifest (JSONL) or a folder of images, then index them.
 
         Raises:
@@ -548,9 +507,9 @@ class MemoryService:
         return self.pipeline().import_frames(path, skip_bad=skip_bad, progress=progress)
 
     def index_frames(self, progress: Progress | None = None) -> int:
-        """Index pending screen, import and audio observations now; returns how many were indexed."""
+        """Index pending screen, import and audio observations now; returns how many."""
         done = self.pipeline().indexer.process_pending(progress)
-        self._remember_vector_count()
+        self.home.remember_vector_count()
         return done
 
     def resume_pending(self, progress: Progress | None = None) -> int:
@@ -561,108 +520,152 @@ class MemoryService:
         """
         return self.index_pending(progress) + self.index_frames(progress)
 
-    def vault(self) -> Any:
-        """The vault store (``memory.vault.store.Vault``)."""
+    def vault(self) -> Vault:
+        """The vault of secrets seen on screen."""
         return self.pipeline().vault
 
     # Recording for the desktop app: the same ``Recorder`` as `engram run --headless`
-    # (memory/pipeline/recorder.py), built from the saved settings. Safe from any thread.
+    # (memory/pipeline/recorder.py), built from the live settings. Safe from any thread.
 
-    def _capture_guard(self) -> threading.Lock:
-        return self.__dict__.setdefault("_capture_lock", threading.Lock())  # type: ignore[no-any-return]
+    def start_capture(self) -> dict[str, object]:
+        """Start capture, indexing and memorising in background threads (idempotent).
 
-    def start_capture(self) -> dict[str, Any]:
-        """Start screen/audio capture, indexing and memorising in background threads (no-op if running).
-
-        Built from the saved settings; pending frames and audio left by a crash are indexed first
-        by the indexing worker. Returns ``capture_status()``.
+        Built from the settings, which it then follows live; pending frames and audio left by a
+        crash are indexed first by the indexing worker. Returns ``capture_status()``.
         """
-        from memory.pipeline.recorder import Recorder, config_from_settings
+        from memory.pipeline.recorder import Recorder
 
-        with self._capture_guard():
-            if self.__dict__.get("_capture") is None:
-                self.__dict__["_capture_error"] = None
+        with self._capture_lock:
+            if self._capture is None:
+                self._capture_error = None
                 try:
-                    config, policy = config_from_settings(self.get_settings())
-                except ValueError as exc:  # a bad monitor list or title pattern in the settings
-                    self.__dict__["_capture_error"] = f"bad capture settings: {exc}"
+                    recorder = Recorder(
+                        self.home, self.pipeline(), memorizing=self._agents, housekeeping=True
+                    )
+                except ValueError as exc:  # a title pattern the capture layer refuses
+                    self._capture_error = f"bad capture settings: {exc}"
                     return self.capture_status()
-                recorder = Recorder(self, config, policy=policy, housekeeping=True)
-                self.__dict__["_capture"] = recorder
+                self._capture = recorder
                 for note in recorder.start():
                     logger.info("capture: %s", note)
         return self.capture_status()
 
-    def pause_capture(self) -> dict[str, Any]:
+    def pause_capture(self) -> dict[str, object]:
         """Pause screen and audio capture (indexing goes on); returns ``capture_status()``."""
-        recorder = self.__dict__.get("_capture")
+        recorder = self._capture
         if recorder is not None:
             recorder.pause()
         return self.capture_status()
 
-    def resume_capture(self) -> dict[str, Any]:
-        """Resume capture after ``pause_capture`` (a no-op when not started); returns ``capture_status()``."""
-        recorder = self.__dict__.get("_capture")
+    def resume_capture(self) -> dict[str, object]:
+        """Resume capture after ``pause_capture`` (no-op when not started); ``capture_status()``."""
+        recorder = self._capture
         if recorder is not None:
             recorder.resume()
         return self.capture_status()
 
-    def restart_capture(self) -> dict[str, Any]:
-        """Apply changed capture settings: stop, then start again when ``capture.enabled`` is on."""
-        was_paused = getattr(self.__dict__.get("_capture"), "user_paused", False)
+    def restart_capture(self) -> dict[str, object]:
+        """Stop, then start again when ``capture.enabled`` is on (keeps a user pause)."""
+        was_paused = self._capture is not None and self._capture.user_paused
         self.stop_capture()
-        if self.get_settings().get("capture.enabled", True):
+        if self.settings.current.capture.enabled:
             self.start_capture()
             if was_paused:
                 self.pause_capture()
         return self.capture_status()
 
-    def capture_status(self) -> dict[str, Any]:
-        """State (capturing|paused|unavailable|error|stopped), reason, frames kept/skipped, pending,
-        indexed, errors and the audio status."""
-        recorder = self.__dict__.get("_capture")
+    def capture_status(self) -> dict[str, object]:
+        """State (capturing|paused|unavailable|error|stopped), reason, frames kept/skipped/private,
+        pending, indexed, errors and the audio status."""
+        recorder = self._capture
         if recorder is not None:
-            return recorder.summary()  # type: ignore[no-any-return]
-        error = self.__dict__.get("_capture_error")
+            return recorder.summary()
+        error = self._capture_error
         return {
             "state": "error" if error else "stopped",
             "reason": error or "not started",
-            "frames_kept": 0,
-            "frames_skipped": 0,
-            "pending": 0,
-            "indexed": 0,
-            "errors": 0,
-            "audio": "off",
+            **_STOPPED,
         }
 
     def stop_capture(self) -> None:
-        """Stop capture, flush the indexing backlog and join every capture thread (no-op if stopped)."""
-        if "_capture_lock" not in self.__dict__:
-            return
-        with self._capture_guard():
-            recorder = self.__dict__.pop("_capture", None)
-            if recorder is not None:
-                recorder.stop()
+        """Stop capture, flush the indexing backlog and join every capture thread (idempotent)."""
+        with self._capture_lock:
+            recorder, self._capture = self._capture, None
+        if recorder is not None:
+            recorder.stop()
+
+    def headless_run(self, overrides: dict[str, object] | None = None) -> HeadlessRun:
+        """A foreground recorder for `engram run --headless` (``overrides``: this run's flags).
+
+        Raises:
+            SettingsKeyError: an override the settings refuse (named).
+            ValueError: settings the capture layer refuses.
+        """
+        from memory.pipeline.runner import HeadlessRun
+
+        return HeadlessRun(self.home, self.pipeline(), memorizing=self._agents, overrides=overrides)
 
     # -- agents (memorise, ask, chat) --
 
-    def agents(self, llm: Any = None, config: Any = None) -> Any:
-        """The memory agents of this home (``memory.agents.Agents``), built on first use.
-
-        ``llm`` (an object with ``chat``/``stream``/``json``; None = no LLM, deterministic memories
-        and extractive answers) and ``config`` (``AgentConfig``) count on the first call, or pass
-        them again to rebuild.
+    def agents(
+        self,
+        llm: AgentLLM | None | FromSettings = FROM_SETTINGS,
+        config: AgentConfig | None = None,
+    ) -> Agents:
+        """The memory agents of this home, built on first use with the assistant of the settings
+        (loaded on its first question) and rebuilt when those settings change. Passing ``llm``
+        (None: no LLM, deterministic memories and extractive answers) pins that LLM; passing
+        ``config`` rebuilds with it.
         """
-        existing = self.__dict__.get("_agents")
-        if existing is None or llm is not None or config is not None:
-            from memory.agents import Agents
+        return self._agents.get(llm, config)
 
-            if existing is not None:
-                existing.worker.stop()
-            existing = self.__dict__["_agents"] = Agents(self, llm, config)
-        return existing
+    def chat_unavailable_reason(self) -> str | None:
+        """Why answers come without an LLM (none is configured), or None. A configured model
+        that cannot load says why in the answer itself."""
+        if self.settings.current.assistant.backend == "none":
+            return NO_ASSISTANT
+        return None
 
-    def memorize_pending(self, progress: Progress | None = None) -> list[Any]:
+    def warm_assistant(self) -> float:
+        """Load the configured assistant and evaluate its fixed prompt prefix now (the app calls
+        this off the GUI thread at start, so the first question does not wait for them);
+        returns seconds spent. A model that cannot load is left for the chat to report."""
+        agents = self.agents()
+        if agents.llm is None:
+            return 0.0
+        try:
+            return float(agents.chat.prime())
+        except Exception as exc:  # reported again, with the reason, when a question is asked
+            logger.info("the assistant could not be warmed: %s", exc)
+            return 0.0
+
+    def assistant_choices(self, detect: bool = True) -> list[AssistantChoice]:
+        """The assistants to offer: detected local servers with their models, models on disk,
+        recommended downloads, none."""
+        from memory.agents.assistant import assistant_choices
+
+        return assistant_choices(detect, self.models.config.cache_dir)
+
+    def use_assistant(
+        self, choice: AssistantChoice, progress: Callable[[int, int | None], None] | None = None
+    ) -> Changes:
+        """Make ``choice`` the assistant: download it first if it is a recommended model (with
+        ``progress``) and save it in the settings; the models and the agents follow at once.
+
+        Raises:
+            ModelUnavailable, DownloadError: the download failed (nothing was changed).
+        """
+        from memory.agents.assistant import choice_settings
+
+        if choice.kind == "download":
+            from models.download import pull
+
+            pull(choice.model_id, cache_dir=self.models.config.cache_dir, progress=progress)
+        self.settings.update(choice_settings(choice))
+        self._agents.follow_settings()
+        return Changes(settings=True)
+
+    def memorize_pending(self, progress: Progress | None = None) -> list[BatchResult]:
         """Memorise every indexed observation now, batch by batch.
 
         Raises:
@@ -676,10 +679,10 @@ class MemoryService:
         *,
         now: datetime | None = None,
         session_id: int | None = None,
-        history: list[dict[str, str]] = (),
+        history: Sequence[dict[str, str]] = (),
         keep: bool = True,
-    ) -> Any:  # type: ignore[assignment]
-        """Answer from memory with citations (``memory.agents.Answer``); the turn is kept."""
+    ) -> Answer:
+        """Answer from memory with citations; the turn is kept."""
         return self.agents().ask(
             question, now=now, session_id=session_id, history=history, keep=keep
         )
@@ -690,29 +693,25 @@ class MemoryService:
         *,
         now: datetime | None = None,
         session_id: int | None = None,
-        history: list[dict[str, str]] = (),
+        history: Sequence[dict[str, str]] = (),
         keep: bool = True,
-    ) -> Any:  # type: ignore[assignment]
+    ) -> AnswerStream:
         """Like ``ask`` but iterable over text pieces; ``.result`` is the Answer afterwards."""
         return self.agents().ask_stream(
             question, now=now, session_id=session_id, history=history, keep=keep
         )
 
     def start_memorizing(self) -> None:
-        """Start the background memorising worker (call ``notify_indexed`` from the indexer hook)."""
-        self.agents().worker.start()
+        """Start the background memorising worker."""
+        self._agents.start_memorizing()
 
     def notify_indexed(self, n: int = 0) -> None:
-        """Indexing produced new observations: the worker batches them (the pipeline's hook)."""
-        agents = self.__dict__.get("_agents")
-        if agents is not None:
-            agents.worker.notify()
+        """Indexing produced new observations: the worker batches them."""
+        self._agents.notify_indexed(n)
 
     def stop_memorizing(self) -> None:
         """Stop the background memorising worker (joins its thread)."""
-        agents = self.__dict__.get("_agents")
-        if agents is not None:
-            agents.worker.stop()
+        self._agents.stop_memorizing()
 
 
 __all__ = ["ImportReport", "MemoryService", "NotFound"]

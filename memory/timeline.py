@@ -84,6 +84,49 @@ class Summary:
             return self.buckets[lo]
         return None
 
+    def middle(self, start: float, end: float) -> float | None:
+        """The time by which half the moments in ``[start, end)`` were captured (None if none)."""
+        inside = [b for b in self.buckets if b.end > start and b.start < end]
+        total = sum(b.count for b in inside)
+        seen = 0
+        for b in inside:
+            seen += b.count
+            if seen * 2 >= total:
+                return (max(b.start, start) + min(b.end, end)) / 2
+        return None
+
+    def extent(self) -> tuple[float, float] | None:
+        """First and last captured time in the summary (None when empty)."""
+        if not self.buckets:
+            return None
+        return self.buckets[0].start, self.buckets[-1].end
+
+
+def filmstrip_slots(summary: Summary, start: float, end: float, n: int) -> list[Bucket | None]:
+    """One representative bucket for each of ``n`` equal slots of ``[start, end)`` (None: nothing).
+
+    The bucket whose middle is nearest the slot's middle wins, so the strip shows what was on
+    screen at each point of the zoomed range.
+    """
+    out: list[Bucket | None] = []
+    buckets = summary.buckets
+    width = (end - start) / max(1, n)
+    i = 0
+    for k in range(max(0, n)):
+        s0, s1 = start + k * width, start + (k + 1) * width
+        while i < len(buckets) and buckets[i].end <= s0:
+            i += 1
+        mid, best, j = (s0 + s1) / 2, None, i
+        while j < len(buckets) and buckets[j].start < s1:
+            b = buckets[j]
+            if best is None or abs((b.start + b.end) / 2 - mid) < abs(
+                (best.start + best.end) / 2 - mid
+            ):
+                best = b
+            j += 1
+        out.append(best)
+    return out
+
 
 _BUCKET_SQL = """
 SELECT CAST((ts_start - :start) / :bucket AS INTEGER) AS b,
@@ -159,7 +202,8 @@ def merge_bands(buckets: tuple[Bucket, ...]) -> tuple[Band, ...]:
 def find_gaps(
     buckets: tuple[Bucket, ...], start: float, end: float, min_s: float
 ) -> tuple[Gap, ...]:
-    """Stretches of at least ``min_s`` seconds with no bucket, including before the first and after the last."""
+    """Stretches of at least ``min_s`` seconds with no bucket, before the first and after the last
+    included."""
     gaps: list[Gap] = []
     cursor = start
     for bk in buckets:
@@ -203,6 +247,16 @@ def nearest_observation_id(
     if not found:
         return None
     return int(min(found, key=lambda r: abs(r[1] - ts))[0])
+
+
+def latest_observation_id(conn: sqlite3.Connection, start: float, end: float) -> int | None:
+    """The id of the last observation in ``[start, end)``, or None (one indexed lookup)."""
+    row = conn.execute(
+        "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ? "
+        "ORDER BY ts_start DESC LIMIT 1",
+        (start, end),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def day_bounds(day: date) -> tuple[float, float]:

@@ -59,27 +59,33 @@ class ClipConfig(RoleConfig):
 
 
 class LLMConfig(RoleConfig):
-    """LLM role: a local transformers model or an OpenAI-compatible server.
+    """LLM role: a local GGUF/transformers model or an OpenAI-compatible server.
 
     Attributes:
-        backend: "transformers" runs ``path`` (or the catalogue model) in-process;
+        model_id: a catalogue id, or "auto": the best packaged model that fits this machine.
+        backend: "auto" runs GGUF files with llama.cpp when llama-cpp-python is installed and
+            with transformers otherwise; "llamacpp" and "transformers" force one;
             "openai" talks to ``base_url`` over HTTP.
         gguf_file: file name inside ``path`` when ``path`` is a folder holding a GGUF file.
         base_url: e.g. ``http://127.0.0.1:8080/v1`` (Ollama, vLLM, llama.cpp, LM Studio).
         model: the model name the server expects.
         api_key: sent as a Bearer token when set.
-        timeout: seconds per HTTP request.
+        timeout: seconds per HTTP request, or per local generation.
         retries: extra attempts after a failed request (connection errors, 5xx, timeouts).
+        threads: llama.cpp threads; None follows the machine's load before each call.
+        context_tokens: the context window to allocate for a local model.
     """
 
-    model_id: str = "smollm2-135m-instruct-gguf"
-    backend: Literal["transformers", "openai"] = "transformers"
+    model_id: str = "auto"
+    backend: Literal["auto", "llamacpp", "transformers", "openai"] = "auto"
     gguf_file: str | None = None
     base_url: str = "http://127.0.0.1:8080/v1"
     model: str = "default"
     api_key: str | None = None
     timeout: float = Field(default=60.0, gt=0)
     retries: int = Field(default=2, ge=0)
+    threads: int | None = Field(default=None, ge=1)
+    context_tokens: int = Field(default=4096, ge=512)
 
 
 class ModelConfig(BaseModel):
@@ -102,7 +108,8 @@ class ModelConfig(BaseModel):
         """Return the sub-config of a role by name ("ocr", "speech", ...)."""
         if name not in ROLES:
             raise KeyError(f"unknown model role {name!r}; known: {', '.join(ROLES)}")
-        return getattr(self, name)
+        sub: RoleConfig = getattr(self, name)
+        return sub
 
 
 ROLES: tuple[str, ...] = ("text_embedding", "ocr", "speech", "clip", "llm")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -11,21 +10,12 @@ from pathlib import Path
 import httpx
 
 from models.errors import ChecksumMismatch, DownloadError, ModelUnavailable
+from models.files import CHUNK, sha256_file
 from models.registry import CATALOGUE, default_cache_dir
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def download(
@@ -45,7 +35,8 @@ def download(
 
     Raises:
         ModelUnavailable: the host cannot be reached (offline); says how to get the model.
-        DownloadError: an HTTP error or an interrupted transfer (the ``.part`` file is kept).
+        DownloadError: an HTTP error, an interrupted transfer or a full disk (the ``.part``
+            file is kept for a resume).
         ChecksumMismatch: the finished file has the wrong sha256 (the file is deleted).
     """
     dest = Path(dest)
@@ -58,6 +49,12 @@ def download(
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise DownloadError(
             model_id, f"transfer interrupted ({exc}); run the command again to resume"
+        ) from exc
+    except OSError as exc:  # the disk is full or the folder is not writable
+        raise DownloadError(
+            model_id,
+            f"cannot write {part} ({exc.strerror or exc}); free some space and run the command "
+            "again: it resumes from what was saved",
         ) from exc
     if sha256 is not None:
         actual = sha256_file(part)

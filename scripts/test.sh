@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES="xvfb xauth xdotool x11-utils libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
   libxkbcommon-x11-0 libegl1 libgl1 libportaudio2 ffmpeg espeak-ng sox fonts-dejavu-core
-  desktop-file-utils shellcheck libtk8.6"
+  desktop-file-utils shellcheck libtk8.6 libgtk-3-0"
 if command -v apt-get >/dev/null 2>&1; then
     missing=$(for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
     if [ -n "$missing" ]; then
@@ -32,5 +32,9 @@ CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_
     $PIP install -q 'llama-cpp-python[server]==0.3.36'
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# Quality gates first (#10): lint, formatting, strict types on memory/ and models/, layers.
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest "$@"

@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.common import ProgressBar, get_service, parse_now, print_json
+from app.cli.fast_path import add_local_option, ask_via_server
 
 
 def _llm_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm",
-        default=os.environ.get("ENGRAM_LLM", "none"),
-        help="none (default; extractive), config (the LLM in config.toml), local (packaged "
-        "model) or an OpenAI-compatible "
-        "URL like http://127.0.0.1:8080/v1 (env ENGRAM_LLM)",
+        default=os.environ.get("ENGRAM_LLM") or None,
+        help="for this command only: none (extractive), local (the packaged model that suits "
+        "this machine), a catalogue id (downloaded on first use), a GGUF path or an "
+        "OpenAI-compatible URL like http://127.0.0.1:11434/v1. Default: the assistant set up "
+        "in Settings (env ENGRAM_LLM)",
     )
     p.add_argument("--llm-model", default="default", help="model name the server expects")
 
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-keep", action="store_true", help="do not store this turn in the chat log"
     )
     _llm_option(ask)
+    add_local_option(ask)
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="chat with your memory (interactive; stdin may be piped)")
@@ -47,6 +50,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     _llm_option(mem)
     mem.set_defaults(func=cmd_memorize)
 
+    asst = sub.add_parser("assistant", help="list the assistants on offer, or choose one")
+    asub = asst.add_subparsers(dest="assistant_command", required=True)
+    alist = asub.add_parser(
+        "list", help="detected local servers and their models, models on disk, downloads"
+    )
+    alist.add_argument("--no-detect", action="store_true", help="do not probe local servers")
+    alist.add_argument("--json", action="store_true")
+    alist.set_defaults(func=cmd_assistant_list)
+    ause = asub.add_parser("use", help="make one the assistant (downloads it first if needed)")
+    ause.add_argument(
+        "choice",
+        help="a number from `engram assistant list`, none, local, a catalogue id, or a server "
+        "URL (with --model)",
+    )
+    ause.add_argument("--model", default="default", help="the model name a server expects")
+    ause.set_defaults(func=cmd_assistant_use)
+
     prop = sub.add_parser("proposals", help="list, accept or reject changes the agents held back")
     prop.add_argument("--accept", type=int, metavar="ID")
     prop.add_argument("--reject", type=int, metavar="ID")
@@ -55,16 +75,36 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _agents(args: argparse.Namespace) -> Any:
+    """The service's agents with the LLM of ``--llm`` (default: the configured assistant).
+
+    An assistant that cannot be loaded is reported on stderr and the command goes on in
+    extractive mode; an explicit ``--llm`` that fails is an error.
+    """
     from memory.agents.llm_factory import build_llm
+    from memory.modelhub import ModelError
 
     service = get_service(args)
-    spec = getattr(args, "llm", "none")
-    llm = build_llm(spec, model=getattr(args, "llm_model", "default"), service=service)
+    spec = getattr(args, "llm", None)
+    try:
+        llm = build_llm(
+            spec,
+            model=getattr(args, "llm_model", "default"),
+            home=service.home,
+            progress=ProgressBar("downloading the model"),
+        )
+    except ModelError as exc:
+        if spec not in (None, "config"):
+            raise
+        print(f"engram: the assistant is unavailable ({exc}); extractive mode", file=sys.stderr)
+        llm = None
     return service.agents(llm=llm)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer one question."""
+    """Answer one question (through a running server when there is one, #14)."""
+    done = ask_via_server(args, os.environ.get("ENGRAM_LLM") or None)
+    if done is not None:
+        return done
     agents = _agents(args)
     stream = agents.ask_stream(args.question, now=parse_now(args.now), keep=not args.no_keep)
     if args.json:
@@ -72,12 +112,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
             pass
         print_json(stream.result.to_json())
         return 0
-    for piece in stream:
-        sys.stdout.write(piece)
-        sys.stdout.flush()
+    try:
+        for piece in stream:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        sys.stdout.write(" (stopped)\n")
+        return 130
     sys.stdout.write("\n")
     _print_citations(stream.result.citations)
-    return 0
+    return 0 if stream.error is None else 3
 
 
 def _print_citations(cites: list[dict[str, Any]]) -> None:
@@ -132,6 +176,68 @@ def cmd_memorize(args: argparse.Namespace) -> int:
             f"memorised {summary['observations']} observations in {summary['batches']} batches: "
             f"{json.dumps(counts)}; {summary['llm_calls']} LLM calls"
         )
+    return 0
+
+
+def cmd_assistant_list(args: argparse.Namespace) -> int:
+    """Print the assistants on offer, numbered, the current one marked."""
+    service = get_service(args)
+    choices = service.assistant_choices(detect=not args.no_detect)
+    current = service.settings.current.assistant
+    if args.json:
+        print_json(
+            {
+                "current": {"backend": current.backend, "server_url": current.server_url},
+                "choices": [c.to_json() for c in choices],
+            }
+        )
+        return 0
+    print(f"current: {_describe_current(service)}")
+    for n, c in enumerate(choices, 1):
+        size = f"  ({c.size_bytes / 1e9:.1f} GB)" if c.size_bytes else ""
+        print(f"{n:2}. [{c.kind}] {c.label}{size}")
+    return 0
+
+
+def _describe_current(service: Any) -> str:
+    settings = service.settings.current
+    a = settings.assistant
+    if a.backend == "server":
+        return f"server {a.server_url} (model {a.model})"
+    if a.backend == "local":
+        return f"local model {settings.models.llm.model_id}"
+    return "none (extractive answers)"
+
+
+def cmd_assistant_use(args: argparse.Namespace) -> int:
+    """Choose the assistant by number, keyword, catalogue id or URL; it is saved in the settings."""
+    from memory.agents.assistant import AssistantChoice
+    from models.registry import CATALOGUE
+
+    service = get_service(args)
+    pick = args.choice.strip()
+    if pick.isdigit():
+        choices = service.assistant_choices()
+        if not 1 <= int(pick) <= len(choices):
+            print(
+                f"engram: pick 1 to {len(choices)} (see `engram assistant list`)", file=sys.stderr
+            )
+            return 2
+        choice = choices[int(pick) - 1]
+    elif pick == "none":
+        choice = AssistantChoice("none", "none")
+    elif pick == "local":
+        choice = AssistantChoice("local", "local", model_id="auto")
+    elif pick.startswith(("http://", "https://")):
+        choice = AssistantChoice("server", pick, server_url=pick.rstrip("/"), model=args.model)
+    elif pick in CATALOGUE and CATALOGUE[pick].role == "llm":
+        kind = "download" if CATALOGUE[pick].url else "local"
+        choice = AssistantChoice(kind, pick, model_id=pick)
+    else:
+        print(f"engram: unknown assistant {pick!r}; see `engram assistant list`", file=sys.stderr)
+        return 2
+    service.use_assistant(choice, progress=ProgressBar("downloading the model"))
+    print(f"assistant: {_describe_current(service)}")
     return 0
 
 

@@ -52,17 +52,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--headless", action="store_true", help="no GUI: capture and index in this terminal"
     )
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    run.add_argument("--interval", type=float, default=None, help="seconds between screenshots")
-    run.add_argument("--no-audio", action="store_true", help="do not record the microphone")
+    run.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="seconds between screenshots (this run; setting capture.interval_s)",
+    )
+    run.add_argument(
+        "--no-audio", action="store_true", help="do not record the microphone (this run)"
+    )
+    run.add_argument(
+        "--audio",
+        action="store_true",
+        help="record the microphone even if audio.enabled is off (this run)",
+    )
     run.add_argument(
         "--audio-device",
         default=None,
-        help="microphone: a sounddevice input name or index (default: the system's)",
+        help="microphone: a sounddevice input name or index (this run; setting audio.device)",
     )
-    run.add_argument(
+    keep = run.add_mutually_exclusive_group()
+    keep.add_argument(
         "--discard-audio",
         action="store_true",
-        help="delete each audio chunk once it is transcribed (default: keep it)",
+        help="delete each audio chunk once it is transcribed (this run)",
+    )
+    keep.add_argument(
+        "--keep-audio",
+        action="store_true",
+        help="keep each audio chunk after transcription, with redacted words silenced "
+        "(this run; setting audio.keep_raw_audio, off by default)",
     )
     run.add_argument(
         "--require-screen",
@@ -89,13 +108,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     prune = sub.add_parser("frames", help="stored screenshots: retention and disk quota")
     psub = prune.add_subparsers(dest="frames_cmd", required=True)
     pr = psub.add_parser("prune", help="thin old frames to thumbnails and enforce the quota now")
-    pr.add_argument("--keep-days", type=float, default=None)
+    pr.add_argument(
+        "--keep-days", type=float, default=None, help="default: retention.keep_full_days"
+    )
     pr.add_argument(
         "--before",
         metavar="T",
         help="thin frames older than this time ('last week', '3 days ago', ISO)",
     )
-    pr.add_argument("--quota-mb", type=float, default=None)
+    pr.add_argument("--quota-mb", type=float, default=None, help="default: retention.quota_gb")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_frames_prune)
 
@@ -136,26 +157,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     from capture.screen import probe_display
-    from memory.pipeline.core import PipelineOptions
     from memory.pipeline.runner import run_headless
 
     if args.require_screen:
         probe_display()  # no display: exit 4 before any model loads
-    device = args.audio_device
-    if isinstance(device, str) and device.isdigit():
-        device = int(device)
     service = get_service(args)
-    service.pipeline(PipelineOptions(keep_audio=not args.discard_audio))
     service.warm_up()  # the index and the text model load before recording starts, not during
+    run = service.headless_run(run_overrides(args))
+    return run_headless(run, duration=args.duration, out=sys.stderr)
 
-    return run_headless(
-        service,
-        duration=args.duration,
-        interval=args.interval,
-        audio=not args.no_audio,
-        audio_device=device,
-        out=sys.stderr,
-    )
+
+def run_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The settings the flags of `engram run` change for this run only (the rest: config.toml)."""
+    out: dict[str, object] = {}
+    if args.interval is not None:
+        out["capture.interval_s"] = args.interval
+    if args.no_audio:
+        out["audio.enabled"] = False
+    elif args.audio:
+        out["audio.enabled"] = True
+    if args.audio_device is not None:
+        out["audio.device"] = str(args.audio_device)
+    if args.discard_audio:
+        out["audio.keep_raw_audio"] = False
+    elif args.keep_audio:
+        out["audio.keep_raw_audio"] = True
+    return out
 
 
 def _passphrase(confirm: bool = False) -> str | None:
@@ -184,9 +211,8 @@ def cmd_vault_list(args: argparse.Namespace) -> int:
     if not items:
         print("the vault is empty")
     for i in items:
-        print(
-            f"{i.id:5}  {iso(i.ts)}  [{i.entry_type}] {i.caption}{'' if i.has_secret else '  (no value)'}"
-        )
+        empty = "" if i.has_secret else "  (no value)"
+        print(f"{i.id:5}  {iso(i.ts)}  [{i.entry_type}] {i.caption}{empty}")
     return 0
 
 
@@ -209,13 +235,14 @@ def _item_json(i: Any) -> dict[str, Any]:
 def cmd_vault_show(args: argparse.Namespace) -> int:
     """One entry; its secret only when the vault unlocks."""
     vault = _vault(args)
+    passphrase = None
     if (
         not vault.keys.is_unlocked
         and not vault.locked_by_user
         and vault.keys.backend == "passphrase"
     ):
-        vault._passphrase = _passphrase()
-    item, problem = vault.show(args.id)
+        passphrase = _passphrase()
+    item, problem = vault.show(args.id, passphrase)
     if args.json:
         print_json({**_item_json(item), **({"locked": problem} if problem else {})})
         return 0
@@ -247,8 +274,9 @@ def cmd_vault_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_frames_prune(args: argparse.Namespace) -> int:
-    """Apply retention and the disk quota now."""
-    from memory.pipeline.retention import RetentionPolicy, apply_retention
+    """Apply retention and the disk quota now (the settings' retention unless overridden)."""
+    from memory.pipeline.recorder import retention_policy
+    from memory.pipeline.retention import apply_retention
 
     if args.before is not None:
         if args.keep_days is not None:
@@ -257,19 +285,23 @@ def cmd_frames_prune(args: argparse.Namespace) -> int:
         assert before is not None
         args.keep_days = max(0.0, (time.time() - before) / 86400)
     service = get_service(args)
-    policy = RetentionPolicy()
+    overrides: dict[str, object] = {}
     if args.keep_days is not None:
-        policy = RetentionPolicy(keep_full_days=args.keep_days, quota_bytes=policy.quota_bytes)
+        overrides["retention.keep_full_days"] = args.keep_days
     if args.quota_mb is not None:
-        policy = RetentionPolicy(
-            keep_full_days=policy.keep_full_days, quota_bytes=int(args.quota_mb * 2**20)
-        )
-    report = apply_retention(service.store, service.pipeline().frames, policy)
+        overrides["retention.quota_gb"] = args.quota_mb / 1024
+    settings = service.settings.current
+    if overrides:
+        from memory.settings import set_keys
+
+        settings = set_keys(settings, overrides)
+    report = apply_retention(service.store, service.pipeline().frames, retention_policy(settings))
     if args.json:
         print_json(report.to_json())
     else:
         print(
-            f"thinned {report.thinned} frames to thumbnails, freed {report.freed_bytes / 2**20:.1f} MB; "
+            f"thinned {report.thinned} frames to thumbnails, "
+            f"freed {report.freed_bytes / 2**20:.1f} MB; "
             f"frames now use {report.total_bytes / 2**20:.1f} MB"
         )
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from app.cli.common import ProgressBar, get_service, parse_now, parse_time_option, print_json
 from memory.errors import BadQuery
 from memory.export import export_home
+from memory.paths import open_private
 from memory.store import MEMORY_TYPES, Memory
 from memory.timeutil import iso
 
@@ -312,10 +312,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export everything as JSON."""
     service = get_service(args)
     if args.out:
-        # 0600: an export holds everything captured (#13); O_CREAT's mode applies to a new file
-        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open_private(args.out) as fh:
             export_home(service.store, fh)
         print(f"exported to {args.out}", file=sys.stderr)
     else:

@@ -14,7 +14,9 @@ from app.cli.common import (
     parse_time_option,
     print_json,
 )
+from app.cli.fast_path import add_local_option, search_via_server
 from memory.errors import BadQuery
+from memory.timeutil import iso
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--now", help="the time 'yesterday' is relative to (default: now)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_local_option(p)
     p.set_defaults(func=cmd_search)
 
     imp = sub.add_parser("import", help="import chat messages or frames")
@@ -65,6 +68,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     since = parse_time_option(args.since, "--since", now)
     until = parse_time_option(args.until, "--until", now, end=True)
+    if since is not None:  # a running server gets the parsed times
+        args.since = iso(since)
+    if until is not None:
+        args.until = iso(until)
+    remote = search_via_server(args)
+    if remote is not None:
+        return _print_hits(args, remote)
     service = get_service(args)
     if args.queries:
         return _batch(args, service)
@@ -77,14 +87,19 @@ def cmd_search(args: argparse.Namespace) -> int:
         apps=tuple(args.apps),
         now=now,
     )
+    return _print_hits(args, [h.to_json() for h in hits])
+
+
+def _print_hits(args: argparse.Namespace, hits: list[dict[str, object]]) -> int:
     if args.json:
-        print_json([h.to_json() for h in hits])
+        print_json(hits)
         return 0
     if not hits:
-        print("no results")
+        print(f"no good match for {args.query!r}" if args.query else "nothing in that time range")
+        return 0
     from app.cli.render import print_hits
 
-    print_hits(hits, args.query)
+    print_hits(hits, args.query or "")
     return 0
 
 

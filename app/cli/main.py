@@ -7,12 +7,21 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from app.cli import cmd_agents, cmd_app, cmd_capture, cmd_memory, cmd_models, cmd_search
+from app.cli import (
+    cmd_agents,
+    cmd_api,
+    cmd_app,
+    cmd_capture,
+    cmd_config,
+    cmd_memory,
+    cmd_models,
+    cmd_search,
+)
 from app.cli.common import get_service
 from app.errors import user_message
 from app.logging_setup import configure_logging
 
-COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app]
+COMMAND_MODULES = [cmd_search, cmd_memory, cmd_capture, cmd_agents, cmd_app, cmd_config, cmd_api]
 
 
 def engram_version() -> str:

@@ -33,20 +33,26 @@ def marked(snippet: Snippet) -> str:
     return "".join(out)
 
 
-def when(ts: float) -> str:
-    """A local time as a person reads it: 'Mon 16 Feb 2026 09:57'."""
-    return to_local(ts).strftime("%a %d %b %Y %H:%M")
+def when(ts: float | str) -> str:
+    """A local time as a person reads it: 'Mon 16 Feb 2026 09:57' (unix seconds or ISO)."""
+    from datetime import datetime
+
+    dt = to_local(ts) if isinstance(ts, int | float) else datetime.fromisoformat(ts).astimezone()
+    return dt.strftime("%a %d %b %Y %H:%M")
 
 
-def print_hits(hits: Sequence[Any], query: str) -> None:
-    """Numbered hits: kind, title, app and time, then the passage around the best match."""
+def print_hits(hits: Sequence[dict[str, Any]], query: str) -> None:
+    """Numbered hits (their JSON shape): kind, title, app and time, then the passage around
+    the best match with the query's words in bold."""
     from rich.markup import escape
 
     out = console()
     for n, h in enumerate(hits, 1):
-        kind = (h.obs_kind or "observation") if h.kind == "observation" else h.kind
-        if h.obs_kind == "screen" and h.origin == "import":
+        kind = str(h.get("obs_kind") or h["kind"])
+        if kind == "screen" and h.get("origin") == "import":
             kind += ", imported"
-        app = f"  ·  {escape(h.app)}" if h.app and h.app not in h.title else ""
-        out.print(f"{n:2}. [dim]\\[{kind}][/] [bold]{escape(h.title)}[/]{app}  ·  {when(h.ts)}")
-        out.print(f"    {marked(build_snippet(h.text, query, SNIPPET_WIDTH))}")
+        title = str(h.get("title") or "")
+        app = h.get("app")
+        where = f"  ·  {escape(str(app))}" if app and str(app) not in title else ""
+        out.print(f"{n:2}. [dim]\\[{kind}][/] [bold]{escape(title)}[/]{where}  ·  {when(h['ts'])}")
+        out.print(f"    {marked(build_snippet(str(h.get('text') or ''), query, SNIPPET_WIDTH))}")

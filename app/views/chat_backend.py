@@ -1,23 +1,22 @@
 """The small interface the chat pane streams answers through, and its adapter to MemoryService.
 
 The chat agent lives in ``memory/agents``; the pane only needs ``stream()`` to yield tokens and
-citations. ``ServiceChatBackend`` adapts whatever streaming method the service offers and says
-clearly when there is none ("the assistant is not configured").
+citations. ``ServiceChatBackend`` streams from ``MemoryService.ask_stream`` and says when the
+configured assistant has no LLM (answers then quote the memories found).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from memory.errors import BadQuery
+from memory.search.hits import HitRef
 from memory.timeutil import parse_ts
 
-STREAM_METHODS = ("ask_stream", "chat_stream")
-NOT_CONFIGURED = (
-    "The assistant is not configured yet. Search still works; set an LLM under "
-    "Settings → Models once one is installed."
-)
+if TYPE_CHECKING:
+    from memory.service import MemoryService
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +42,12 @@ class ChatBackend(Protocol):
         history: list[tuple[str, str]],
         session_id: int | None = None,
     ) -> Iterator[ChatEvent]:
-        """Yield the answer's tokens, its citations, then ``done`` (with the session id if the backend
+        """Yield the answer's tokens, its citations, then ``done`` (with the session id if the
         kept the turn itself)."""
 
 
 def normalise_citation(item: Any) -> dict[str, Any]:
-    """A citation as the pane uses it: ``n``, ``title``, and where it leads (``observation_id`` of its
+    """A citation as the pane uses it: ``n``, ``title``, and where it leads (``observation_id`` of
     first source and/or ``memory_id``), plus ``ts`` as unix seconds when known."""
     cite = (
         dict(item)
@@ -59,20 +58,27 @@ def normalise_citation(item: Any) -> dict[str, Any]:
             if getattr(item, f, None) is not None
         }
     )
-    ident = str(cite.get("id", ""))
-    if ident.startswith("m:") and "memory_id" not in cite:
-        cite["memory_id"] = int(ident[2:])
+    ref = _ref(str(cite.get("id", "")))
+    if ref is not None and ref.is_memory and "memory_id" not in cite:
+        cite["memory_id"] = ref.id
     sources = cite.get("sources") or []
     if sources and "observation_id" not in cite:
         cite["observation_id"] = sources[0].get("observation_id")
-    if ident.startswith("o:") and cite.get("observation_id") is None:
-        cite["observation_id"] = int(ident[2:])
+    if ref is not None and ref.is_observation and cite.get("observation_id") is None:
+        cite["observation_id"] = ref.id
     ts = cite.get("ts") or (sources[0].get("ts") if sources else None)
     if isinstance(ts, str):
         ts = parse_ts(ts)
     if ts is not None:
         cite["ts"] = float(ts)
     return cite
+
+
+def _ref(text: str) -> HitRef | None:
+    try:
+        return HitRef.parse(text)
+    except BadQuery:
+        return None
 
 
 def to_event(item: Any) -> ChatEvent:
@@ -89,37 +95,25 @@ def to_event(item: Any) -> ChatEvent:
 
 
 class ServiceChatBackend:
-    """Streams from the service's chat method, if it has one."""
+    """Streams answers from ``MemoryService.ask_stream``; the service keeps each turn."""
 
-    def _method(self, service: Any) -> Any:
-        return next(
-            (getattr(service, m) for m in STREAM_METHODS if callable(getattr(service, m, None))),
-            None,
-        )
-
-    def unavailable_reason(self, service: Any) -> str | None:
-        """None when the service can stream answers."""
-        if self._method(service) is None:
-            return NOT_CONFIGURED
-        probe = getattr(service, "chat_unavailable_reason", None)
-        return probe() if callable(probe) else None
+    def unavailable_reason(self, service: MemoryService) -> str | None:
+        """None when the configured assistant LLM answers, else a sentence for the user."""
+        return service.chat_unavailable_reason()
 
     def stream(
         self,
-        service: Any,
+        service: MemoryService,
         question: str,
         history: list[tuple[str, str]],
         session_id: int | None = None,
     ) -> Iterator[ChatEvent]:
         """Adapt the service's stream to ChatEvents; the service keeps the turn in the session."""
-        method = self._method(service)
-        if method is None:
-            raise RuntimeError(NOT_CONFIGURED)
         turns = [{"role": role, "content": text} for role, text in history]
-        stream = method(question, history=turns, session_id=session_id)
+        stream = service.ask_stream(question, history=turns, session_id=session_id)
         for item in stream:
             yield to_event(item)
-        answer = getattr(stream, "result", None)
+        answer = stream.result
         if answer is not None:
-            yield to_event(answer) if getattr(answer, "citations", None) else ChatEvent("citations")
-            yield ChatEvent("done", session_id=getattr(answer, "session_id", None))
+            yield to_event(answer) if answer.citations else ChatEvent("citations")
+            yield ChatEvent("done", session_id=answer.session_id)

@@ -27,6 +27,7 @@ from app.ops import StoreOp, StreamOp
 from app.views.chat_backend import ChatBackend, ChatEvent, ServiceChatBackend
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 @dataclass
@@ -45,8 +46,9 @@ def render_turns(turns: list[Turn]) -> str:
     for i, turn in enumerate(turns):
         known = {int(x.get("n", k + 1)) for k, x in enumerate(turn.citations)}
         body = html.escape(turn.text).replace("\n", "<br>")
+        body = _BOLD.sub(r"<b>\1</b>", body)  # the answer span of an extractive answer
         body = _CITE.sub(
-            lambda m: (
+            lambda m, i=i, known=known: (
                 f'<a href="cite:{i}:{m.group(1)}">[{m.group(1)}]</a>'
                 if int(m.group(1)) in known
                 else m.group(0)

@@ -18,7 +18,7 @@ capture from the tray at any time, exclude apps, and forget any moment or range.
 class FirstRunDialog(QDialog):
     """Explains capture and storage and asks for the privacy switches."""
 
-    def __init__(self, home: str, parent: QWidget | None = None) -> None:
+    def __init__(self, home: str, parent: QWidget | None = None, bridge: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Engram")
         self.screen_box = QCheckBox("Capture my screen", checked=True)
@@ -34,14 +34,23 @@ class FirstRunDialog(QDialog):
         lay.addWidget(info)
         for w in (self.screen_box, self.audio_box, self.vault_box):
             lay.addWidget(w)
+        self.assistant_box = None
+        if bridge is not None:  # offer a detected local server, or the packaged model
+            from app.views.assistant_box import AssistantBox
+
+            self.assistant_box = AssistantBox(bridge)
+            lay.addWidget(self.assistant_box)
         lay.addWidget(buttons)
-        self.resize(560, 380)
+        self.resize(640, 480)
 
     def choices(self) -> dict[str, Any]:
-        """The settings the user picked."""
+        """The settings the user picked (the vault lock is ``lock_vault``)."""
         return {
             "capture.enabled": self.screen_box.isChecked(),
             "audio.enabled": self.audio_box.isChecked(),
-            "vault.locked": self.vault_box.isChecked(),
-            "first_run_done": True,
+            "ui.first_run_done": True,
         }
+
+    def lock_vault(self) -> bool:
+        """Whether the user asked for the vault to stay locked until they unlock it."""
+        return self.vault_box.isChecked()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -61,6 +61,16 @@ def highlight(text: str, terms: tuple[str, ...]) -> str:
     return f'<div style="white-space: pre-wrap">{body}</div>'
 
 
+class ClickableImage(QLabel):
+    """The frame preview: a click asks for the full-size viewer."""
+
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+
+
 class FrameViewer(QWidget):
     """Shows one observation.
 
@@ -68,11 +78,13 @@ class FrameViewer(QWidget):
         moment_shown(object): an observation is now shown (the Observation).
         memory_activated(int): the user opened a derived memory.
         step_requested(int): previous (-1) or next (+1) frame asked for.
+        full_size_requested(int): the preview was clicked (open this observation full size).
     """
 
     moment_shown = Signal(object)
     memory_activated = Signal(int)
     step_requested = Signal(int)
+    full_size_requested = Signal(int)
 
     def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,8 +96,9 @@ class FrameViewer(QWidget):
         self.show_empty()
 
     def _build(self) -> None:
-        self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(320, 180)
+        self.image = ClickableImage(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.image.clicked.connect(self._on_image_clicked)
+        self.image.setMinimumSize(240, 135)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.meta = QLabel(objectName="heading", wordWrap=True)
         self.sub = QLabel(objectName="muted", wordWrap=True)
@@ -135,11 +148,14 @@ class FrameViewer(QWidget):
 
     # -- showing ---------------------------------------------------------------------------------
 
-    def show_empty(self) -> None:
-        """Nothing selected yet."""
+    def show_empty(self, why: str = "No moment selected") -> None:
+        """Nothing selected (``why`` says so, e.g. a day with nothing captured)."""
         self.obs, self._pixmap = None, None
+        self.image.setPixmap(QPixmap())
         self.image.setText("Pick a moment on the timeline, or search above.")
-        self.meta.setText("No moment selected")
+        self.image.setToolTip("")
+        self.image.setCursor(Qt.CursorShape.ArrowCursor)
+        self.meta.setText(why)
         self.sub.setText("")
         self.text.clear()
         self.memories.clear()
@@ -159,6 +175,11 @@ class FrameViewer(QWidget):
         if self._pixmap is None:
             self.image.setPixmap(QPixmap())
             self.image.setText("(chat message)" if obs.kind == "chat" else "(no image kept)")
+        has_image = self._pixmap is not None
+        self.image.setToolTip("Click to open full size (zoom, pan, copy text)" if has_image else "")
+        self.image.setCursor(
+            Qt.CursorShape.PointingHandCursor if has_image else Qt.CursorShape.ArrowCursor
+        )
         self._fit_image()
         when = datetime.fromtimestamp(obs.ts_start).strftime("%a %d %b %Y, %H:%M:%S")
         who = obs.speaker if obs.kind == "chat" and obs.speaker else (obs.app or obs.kind)
@@ -169,6 +190,10 @@ class FrameViewer(QWidget):
         for b in (self.forget_b, self.forget_range_b, self.prev_b, self.next_b):
             b.setEnabled(True)
         self.moment_shown.emit(obs)
+
+    def _on_image_clicked(self) -> None:
+        if self.obs is not None and self._pixmap is not None:
+            self.full_size_requested.emit(self.obs.id)
 
     def _fill_memories(self, memories: list[Any]) -> None:
         self.memories.clear()

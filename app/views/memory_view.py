@@ -1,5 +1,6 @@
-"""The memory browser: six tabs, list or tree (by ``tree_path``) views, edit and delete with history,
-"show sources", and vault values masked until unlocked."""
+"""The memory browser: six tabs with counts and a line on what each holds, an empty state that says
+how memories get there, list or tree (by ``tree_path``) views, edit and delete with history, "show
+sources", and vault values masked until unlocked."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabBar,
     QTreeWidget,
     QTreeWidgetItem,
@@ -29,16 +31,17 @@ from PySide6.QtWidgets import (
 from app import ops
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.views.memory_types import DESCRIPTIONS, EMPTY, TYPES, first_with_memories, tab_label
 from memory.changes import Changes
 
-TYPES = ("core", "episodic", "semantic", "procedural", "resource", "vault")
+DATE_FMT = "%a %d %b %Y, %H:%M"
 TITLE_KEY = {"core": "label", "semantic": "name", "vault": "caption"}
 DETAILS_KEY = {"core": "value", "resource": "content"}
 MASK = "•••••••• (vault locked)"
 
 
 def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str, Any]:
-    """The fields an edit sends, under the type's own names (vault secrets are never edited here)."""
+    """The fields an edit sends, under the type's own names (vault secrets are never edited)."""
     data: dict[str, Any] = {TITLE_KEY.get(mtype, "title"): title, "summary": summary}
     if mtype != "vault":
         data[DETAILS_KEY.get(mtype, "details")] = details
@@ -47,7 +50,7 @@ def edit_payload(mtype: str, title: str, summary: str, details: str) -> dict[str
 
 def _fmt(key: str, value: Any) -> str:
     if key.endswith("_at") and isinstance(value, int | float):
-        return datetime.fromtimestamp(value).strftime("%d %b %Y %H:%M")
+        return datetime.fromtimestamp(value).strftime(DATE_FMT)
     return str(value)
 
 
@@ -61,6 +64,7 @@ class MemoryView(QWidget):
 
     moment_requested = Signal(int)
     memories_loaded = Signal(int)
+    counts_loaded = Signal(dict)
     vault_state_changed = Signal(bool)
     vault_error = Signal(str)
     secret_revealed = Signal(int)
@@ -73,33 +77,45 @@ class MemoryView(QWidget):
         self._pending_select: int | None = None
         self.vault_unlocked = False
         self.message_box: QMessageBox | None = None
+        self.counts: dict[str, int] = {}
+        self._user_chose_tab = False
         self._build()
         bridge.changes_applied.connect(self._on_changes_applied)
+        self.reload_counts()
         self.reload()
 
     def _build(self) -> None:
         self.type_bar = QTabBar()
         for t in TYPES:
             self.type_bar.addTab(t.capitalize())
-        self.type_bar.currentChanged.connect(lambda _i: self.reload())
+        self.type_bar.currentChanged.connect(self._on_tab_changed)
+        self.type_bar.tabBarClicked.connect(lambda _i: setattr(self, "_user_chose_tab", True))
+        self.description = QLabel(DESCRIPTIONS[TYPES[0]], objectName="muted", wordWrap=True)
         self.tree_mode = QCheckBox("Group by category")
         self.tree_mode.toggled.connect(lambda _on: self._fill())
         self.tree = QTreeWidget(headerHidden=True)
         self.tree.itemSelectionChanged.connect(self._on_tree_selection_changed)
+        self.empty = QLabel(objectName="emptyState", wordWrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setMargin(24)
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(self.tree)
+        self.list_stack.addWidget(self.empty)
         left = QWidget()
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
         self.type_bar.setExpanding(False)
-        left_lay.addWidget(self.type_bar)
         left_lay.addWidget(self.tree_mode)
         left_lay.addWidget(self._vault_bar())
-        left_lay.addWidget(self.tree)
+        left_lay.addWidget(self.list_stack)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self._detail())
         split.setSizes([560, 560])
         lay = QVBoxLayout(self)
-        lay.addWidget(split)
+        lay.addWidget(self.type_bar)  # across the whole view: all six tabs and counts fit
+        lay.addWidget(self.description)
+        lay.addWidget(split, 1)
 
     def _vault_bar(self) -> QWidget:
         """Unlock / Lock / Reveal, shown on the vault tab only."""
@@ -159,6 +175,33 @@ class MemoryView(QWidget):
 
     # -- loading ---------------------------------------------------------------------------------
 
+    def _on_tab_changed(self, _index: int) -> None:
+        self.description.setText(DESCRIPTIONS[self.mtype])
+        self.reload()
+
+    def reload_counts(self) -> None:
+        """Count live memories per type (off the GUI thread) for the tab labels."""
+        StoreOp(self._bridge, lambda s: dict(s.status()["memories"])).success(
+            self._on_counts_loaded
+        ).run()
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """New counts from the window's status poll: relabel, and reload the open tab if it grew."""
+        if counts != self.counts:
+            changed = counts.get(self.mtype) != self.counts.get(self.mtype)
+            self._on_counts_loaded(counts)
+            if changed:
+                self.reload()
+
+    def _on_counts_loaded(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        for i, mtype in enumerate(TYPES):
+            self.type_bar.setTabText(i, tab_label(mtype, counts.get(mtype, 0)))
+        first = first_with_memories(counts)
+        if not self._user_chose_tab and not counts.get(self.mtype) and first is not None:
+            self.type_bar.setCurrentIndex(TYPES.index(first))  # never open on an empty tab
+        self.counts_loaded.emit(counts)
+
     def reload(self) -> None:
         """Reload the open tab's memories (off the GUI thread)."""
         mtype = self.mtype
@@ -174,10 +217,13 @@ class MemoryView(QWidget):
             return
         self.memories = memories
         self._fill()
+        self.empty.setText(EMPTY[mtype])
+        self.list_stack.setCurrentWidget(self.tree if memories else self.empty)
         self.memories_loaded.emit(len(memories))
 
     def _fill(self) -> None:
-        select, found = self._pending_select, False
+        keep = self.current.id if self.current is not None else None
+        select, found = self._pending_select or keep, False  # a reload keeps the selection
         self.tree.clear()
         groups: dict[tuple[str, ...], QTreeWidgetItem] = {}
         for m in self.memories:
@@ -198,7 +244,7 @@ class MemoryView(QWidget):
             self._show(None)
 
     def _label(self, m: Any) -> str:
-        when = datetime.fromtimestamp(m.ts).strftime("%d %b %Y")
+        when = datetime.fromtimestamp(m.ts).strftime(DATE_FMT)
         return f"{m.title or m.summary[:70]}  ·  {when}"
 
     def show_memory(self, memory_id: int) -> None:
@@ -209,6 +255,7 @@ class MemoryView(QWidget):
 
     def _on_memory_found(self, memory: Any) -> None:
         self._pending_select = memory.id
+        self._user_chose_tab = True
         if self.mtype == memory.type:
             self.reload()
         else:
@@ -233,12 +280,14 @@ class MemoryView(QWidget):
         self.details_edit.setPlainText(MASK if m.type == "vault" else m.details)
         path = " / ".join(m.tree_path) or "uncategorised"
         extra = ", ".join(
-            f"{k}: {_fmt(k, v)}"
+            f"{k.replace('_', ' ')}: {_fmt(k, v)}"
             for k, v in m.fields.items()
             if k != "secret_ct" and v not in ("", None)
         )
+        created, updated = _fmt("created_at", m.created_at), _fmt("updated_at", m.updated_at)
+        dates = f"created {created} · updated {updated}"
         self.info.setText(
-            f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{extra}"
+            f"{m.type} · v{m.version} · {path} · {len(m.source_ids)} sources\n{dates}\n{extra}"
         )
         self.sources_b.setEnabled(bool(m.source_ids))
         self.details_edit.setReadOnly(m.type == "vault")
@@ -251,7 +300,7 @@ class MemoryView(QWidget):
     def _on_history_loaded(self, events: list[dict[str, Any]]) -> None:
         self.history.clear()
         for e in events:
-            when = datetime.fromtimestamp(e["ts"]).strftime("%d %b %H:%M:%S")
+            when = datetime.fromtimestamp(e["ts"]).strftime(DATE_FMT)
             self.history.addItem(QListWidgetItem(f"{when}  {e['op']} by {e['agent']}"))
 
     def _set_editable(self, on: bool) -> None:
@@ -302,6 +351,7 @@ class MemoryView(QWidget):
 
     def _on_changes_applied(self, changes: Changes) -> None:
         if changes.memories:
+            self.reload_counts()
             self.reload()
 
     # -- vault -----------------------------------------------------------------------------------
@@ -329,7 +379,7 @@ class MemoryView(QWidget):
         self.reveal_b.setEnabled(self.vault_unlocked and is_vault)
 
     def unlock_vault(self) -> None:
-        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs one."""
+        """Unlock the vault: the OS keyring, or a passphrase asked for when the key store needs."""
         StoreOp(self._bridge, _needs_passphrase).success(self._on_needs_passphrase).failure(
             self._on_vault_failed
         ).run()

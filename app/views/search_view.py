@@ -1,5 +1,6 @@
-"""Search as you type: a debounced query (250 ms) runs off the GUI thread; results show a thumbnail,
-their type and time; filters narrow by time, app and memory type."""
+"""Search as you type: a debounced query (250 ms) runs off the GUI thread; each result shows a
+readable thumbnail, its title, app, kind and time, and the passage around the match with the query
+terms marked (``ResultDelegate``); filters narrow by time, app and memory type."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -22,6 +23,8 @@ from superqt.utils import qdebounced
 
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.widgets.passage import query_terms
+from app.widgets.result_delegate import HIT_ROLE, THUMB, ResultDelegate
 from app.widgets.thumbs import ThumbnailCache
 
 TIME_FILTERS = ("Any time", "Today", "Yesterday", "Last 7 days", "Last 30 days")
@@ -68,8 +71,9 @@ class SearchView(QWidget):
         self._bridge = bridge
         self._generation = 0
         self.query = ""
+        self.terms: tuple[str, ...] = ()
         self.hits: list[Any] = []
-        self.thumbs = ThumbnailCache(bridge, QSize(96, 54), parent=self)
+        self.thumbs = ThumbnailCache(bridge, THUMB * 2, capacity=120, parent=self)
         self.thumbs.thumbnail_loaded.connect(self._on_thumbnail_loaded)
         self.time_box = QComboBox()
         self.time_box.addItems(TIME_FILTERS)
@@ -81,8 +85,10 @@ class SearchView(QWidget):
         self.app_box.lineEdit().setPlaceholderText("Any app")
         self.status = QLabel(objectName="muted")
         self.results = QListWidget()
-        self.results.setIconSize(QSize(96, 54))
-        self.results.setWordWrap(True)
+        self.results.setItemDelegate(ResultDelegate(self.thumb_for, lambda: self.terms, self))
+        self.results.setUniformItemSizes(True)
+        self.results.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.itemActivated.connect(self._on_item_activated)
         self.results.itemClicked.connect(self._on_item_activated)
         self._layout()
@@ -117,6 +123,7 @@ class SearchView(QWidget):
     def search(self, text: str) -> None:
         """Run the query now, off the GUI thread; stale answers are dropped."""
         self.query = text.strip()
+        self.terms = query_terms(self.query)
         self._generation += 1
         gen = self._generation
         if not self.query:
@@ -153,29 +160,19 @@ class SearchView(QWidget):
         self.results_shown.emit(len(hits))
 
     def _item(self, hit: Any) -> QListWidgetItem:
-        when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %H:%M")
-        kind = hit.obs_kind if hit.kind == "observation" else hit.kind
-        snippet = " ".join(hit.text.split())[:110]
-        item = QListWidgetItem(
-            f"{hit.title or snippet[:60]}\n{kind} · {hit.app or ''} · {when}\n{snippet}"
-        )
-        item.setData(Qt.ItemDataRole.UserRole, hit)
-        item.setSizeHint(QSize(0, 66))
-        src = next((s for s in hit.sources if s.frame_path), None)
-        if src is not None:
-            pix = self.thumbs.get(src.observation_id)
-            if pix is not None:
-                item.setIcon(QIcon(pix))
+        when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %Y %H:%M")
+        item = QListWidgetItem(f"{hit.title} · {hit.app or ''} · {when}")  # read by screen readers
+        item.setData(HIT_ROLE, hit)
+        item.setToolTip(" ".join(hit.text.split())[:400])
         return item
 
-    def _on_thumbnail_loaded(self, obs_id: int) -> None:
-        for row in range(self.results.count()):
-            item = self.results.item(row)
-            hit = item.data(Qt.ItemDataRole.UserRole)
-            if any(s.observation_id == obs_id for s in hit.sources):
-                pix = self.thumbs.get(obs_id)
-                if pix is not None:
-                    item.setIcon(QIcon(pix))
+    def thumb_for(self, hit: Any) -> QPixmap | None:
+        """The thumbnail when loaded (else starts loading it); None when the hit has no frame."""
+        src = next((s for s in hit.sources if s.frame_path), None)
+        return None if src is None else self.thumbs.get(src.observation_id)
+
+    def _on_thumbnail_loaded(self, _obs_id: int) -> None:
+        self.results.viewport().update()
 
     def activate_current(self) -> None:
         """Open the selected (or first) result."""
@@ -184,4 +181,4 @@ class SearchView(QWidget):
             self._on_item_activated(item)
 
     def _on_item_activated(self, item: QListWidgetItem) -> None:
-        self.hit_activated.emit(item.data(Qt.ItemDataRole.UserRole))
+        self.hit_activated.emit(item.data(HIT_ROLE))

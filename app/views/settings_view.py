@@ -1,5 +1,7 @@
-"""Settings, persisted in the home's ``settings`` table: capture, audio, privacy, retention, models,
-LLM backend and vault lock."""
+"""The Settings view: a form over the home's settings (memory/settings, config.toml).
+
+Saving validates in the core; a running recorder and the agents apply the change at once.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -27,23 +30,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import ops
+from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.views.assistant_box import AssistantBox
 from app.widgets.capture_control import CaptureControl
+from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
-# Settings the running recorder is built from: saving a change to one restarts it.
-CAPTURE_PREFIXES = ("capture.", "audio.", "retention.")
-BACKENDS = ("local", "openai-compatible", "none")
-# (group, key, label, kind, extra): kind is bool | float | int | text | list | choice
+BACKENDS = ("none", "local", "server")
+THEMES = theme.THEMES
+# (group, key, label, kind, extra): kind is bool | float | int | text | list | choice | monitors.
+# Keys are the dotted keys of memory/settings/model.py (`engram config show` lists them all).
 FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Capture", "capture.enabled", "Capture the screen", "bool", None),
-    ("Capture", "capture.interval_s", "Interval (seconds)", "float", (0.5, 60.0)),
-    ("Capture", "capture.monitors", "Monitors (all, or 1,2…)", "text", None),
+    ("Capture", "capture.interval_s", "Interval (seconds)", "float", (0.5, 3600.0)),
+    ("Capture", "capture.monitors", "Monitors (all, or 1,2…)", "monitors", None),
     ("Capture", "audio.enabled", "Record the microphone", "bool", None),
     ("Capture", "audio.device", "Input device", "text", None),
+    ("Capture", "audio.keep_raw_audio", "Keep audio after transcription", "bool", None),
     (
         "Privacy",
         "capture.excluded_apps",
@@ -52,17 +57,19 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
         None,
     ),
     ("Privacy", "capture.excluded_titles", "…or windows whose title matches", "list", None),
-    ("Privacy", "vault.locked", "Keep the vault locked", "bool", None),
-    ("Storage", "retention.days", "Keep frames for (days)", "int", (1, 36500)),
-    ("Storage", "retention.quota_gb", "Disk quota (GB)", "float", (0.5, 10000.0)),
-    ("Models", "models.text_embedding", "Text embedding", "text", None),
-    ("Models", "models.image_embedding", "Image embedding", "text", None),
-    ("Models", "models.ocr", "OCR", "text", None),
-    ("Models", "models.speech", "Speech to text", "text", None),
-    ("Models", "models.llm", "Language model", "text", None),
-    ("Models", "models.device", "Device", "choice", DEVICES),
-    ("Assistant", "llm.backend", "Backend", "choice", BACKENDS),
-    ("Assistant", "llm.endpoint", "Server (OpenAI-compatible)", "text", None),
+    ("Privacy", "capture.mask_private_windows", "Black out excluded windows", "bool", None),
+    ("Privacy", "capture.exclude_engram_windows", "Never capture Engram itself", "bool", None),
+    ("Storage", "retention.keep_full_days", "Keep full frames for (days)", "float", (0.0, 36500.0)),
+    ("Storage", "retention.quota_gb", "Disk quota (GB)", "float", (0.0, 10000.0)),
+    ("Models", "models.text_embedding.model_id", "Text embedding", "text", None),
+    ("Models", "models.clip.model_id", "Image embedding", "text", None),
+    ("Models", "models.ocr.model_id", "OCR", "text", None),
+    ("Models", "models.speech.model_id", "Speech to text", "text", None),
+    ("Models", "models.llm.model_id", "Language model", "text", None),
+    ("Assistant", "assistant.backend", "Backend", "choice", BACKENDS),
+    ("Assistant", "assistant.server_url", "Server (OpenAI-compatible)", "text", None),
+    ("Assistant", "assistant.model", "Server model name", "text", None),
+    ("Appearance", "ui.theme", "Theme", "choice", THEMES),
 )
 
 
@@ -94,6 +101,8 @@ def set_value(widget: QWidget, kind: str, value: Any) -> None:
         widget.setCurrentText(str(value))
     elif kind == "list":
         widget.setText(", ".join(value))
+    elif kind == "monitors":
+        widget.setText(value if isinstance(value, str) else ", ".join(str(v) for v in value))
     else:
         widget.setText(str(value))
 
@@ -117,10 +126,13 @@ class SettingsView(QWidget):
     Signals:
         settings_loaded(dict): values read from the home are on screen.
         settings_saved(): a save finished.
+        settings_failed(str): the core refused a value (the message names the key).
     """
 
     settings_loaded = Signal(dict)
     settings_saved = Signal()
+    theme_applied = Signal(str)
+    settings_failed = Signal(str)
     models_loaded = Signal(int)
     download_finished = Signal(str)
     download_failed = Signal(str)
@@ -155,9 +167,14 @@ class SettingsView(QWidget):
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)
+        self.assistant_box = AssistantBox(self._bridge)
+        self.assistant_box.assistant_changed.connect(lambda _label: self.reload())
+        body_lay.addWidget(self.assistant_box)
         body_lay.addWidget(self._models_box())
+        self.connections = ConnectionsPanel(self._bridge)
+        body_lay.addWidget(self.connections)
         body_lay.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True)
+        self.scroll = scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(body)
         self.status = QLabel(objectName="muted")
         save = QPushButton("Save settings", objectName="primary")
@@ -184,28 +201,36 @@ class SettingsView(QWidget):
         return {key: get_value(editor, kind) for key, (editor, kind) in self.editors.items()}
 
     def save(self) -> None:
-        """Store the form (off the GUI thread)."""
+        """Validate and store the changed fields (off the GUI thread)."""
         self.status.setText("Saving…")
-        values = self.values()
-        restart = any(
-            key.startswith(CAPTURE_PREFIXES) and value != self._loaded.get(key)
-            for key, value in values.items()
-        )
+        values = {k: v for k, v in self.values().items() if v != self._loaded.get(k)}
         ops.set_settings(
             bridge=self._bridge,
             values=values,
-            on_done=lambda changes: self._on_saved(changes, values, restart),
+            on_done=lambda changes: self._on_saved(changes, values),
+            on_error=self._on_save_failed,
         )
 
-    def _on_saved(self, _changes: Any, values: dict[str, Any], restart: bool) -> None:
+    def _on_saved(self, _changes: Any, values: dict[str, Any]) -> None:
+        if values.get("ui.theme") not in (None, self._loaded.get("ui.theme")):
+            self.apply_theme(str(values["ui.theme"]))
         self._loaded.update(values)
-        if restart:
-            self.status.setText("Saved. Capture restarted with the new settings.")
-            self._capture.restart()
-        else:
-            self.status.setText("Saved.")
-            self._capture.refresh()
+        self.status.setText("Saved. Capture and the assistant use the new settings now.")
+        self._capture.refresh()
         self.settings_saved.emit()
+
+    def apply_theme(self, choice: str) -> None:
+        """Restyle the running app for a theme choice (system, light or dark)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, theme.is_dark(choice))
+            for widget in app.topLevelWidgets():
+                widget.update()
+        self.theme_applied.emit(choice)
+
+    def _on_save_failed(self, exc: Exception) -> None:
+        self.status.setText(f"Not saved: {exc}")
+        self.settings_failed.emit(str(exc))
 
     # -- model downloads -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Capture start/pause/resume and status (capturing, paused, unavailable, stale, error), shared by the
+"""Capture start/pause/resume and status (capturing, paused, unavailable, stale, error), shared by
 window and the tray.
 
 The wish is kept in the ``capture.enabled`` setting, so a restart keeps it; the service's recorder
@@ -30,7 +30,7 @@ _LABELS = {
 
 
 def capture_report(service: Any, now: float | None = None) -> tuple[str, str | None]:
-    """The capture state and why (worker thread): settings, the recorder, and the newest screen frame.
+    """The capture state and why (worker thread): settings, the recorder, the newest screen frame.
 
     A recorder that is not running in this process ("stopped") falls back to the age of the newest
     screen frame, so ``engram run --headless`` in another process still reads as capturing.
@@ -119,7 +119,7 @@ class CaptureControl(QObject):
         self._run(capture_report)
 
     def start(self) -> None:
-        """Record in this process from now on: start when the settings say so (off the GUI thread)."""
+        """Record in this process from now on: start when the settings say so (off GUI thread)."""
         self.records = True
         self._run(start_if_enabled)
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app import theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
+from app.widgets.hover_card import PREVIEW, HoverCard
 from app.widgets.thumbs import ThumbnailCache
 from memory.changes import Changes
-from memory.timeline import Summary, Timeline
+from memory.timeline import Bucket, Summary, Timeline
 
 TICKS_H, EPI_Y, EPI_H, BAND_Y, BAND_H = 20, 24, 24, 54, 34
 MARGIN = 12
+MIN_FIT_S = 3600.0  # fitting the view to the data shows at least an hour
 
 
 class QtTimeline(QWidget):
@@ -48,10 +50,11 @@ class QtTimeline(QWidget):
         self._hover_x: int | None = None
         self._drag: tuple[int, float] | None = None
         self._generation = 0
-        self.thumbs = ThumbnailCache(bridge, QSize(256, 144), parent=self)
+        self._fit_pending = False
+        self.hovered_id: int | None = None
+        self.thumbs = ThumbnailCache(bridge, PREVIEW, capacity=160, parent=self)
         self.thumbs.thumbnail_loaded.connect(self._on_thumbnail_loaded)
-        self._popup = _HoverCard(self)
-        self._popup.hide()
+        self._popup = HoverCard(self)
         self._reload_timer = QTimer(self, singleShot=True, interval=40)
         self._reload_timer.timeout.connect(self._on_reload_due)
         self.timeline.range_changed.connect(self._on_range_changed)
@@ -60,6 +63,7 @@ class QtTimeline(QWidget):
         self.setMinimumHeight(BAND_Y + BAND_H + 16)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.refresh()  # the first summary: the strip is never blank while moments exist
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(900, BAND_Y + BAND_H + 18)
@@ -82,6 +86,10 @@ class QtTimeline(QWidget):
         if gen != self._generation:
             return  # a newer range was asked for meanwhile
         self.summary = summary
+        if self._fit_pending:
+            self._fit_pending = False
+            if self.fit_to_data():
+                return  # the fitted range loads its own summary
         self.update()
         self.summary_loaded.emit(summary)
 
@@ -96,6 +104,41 @@ class QtTimeline(QWidget):
     def _on_thumbnail_loaded(self, _obs_id: int) -> None:
         if self._hover_x is not None:
             self._show_popup(self._hover_x)
+
+    def focus_on(self, ts: float) -> None:
+        """Show the day of ``ts`` fitted to its captured moments, with ``ts`` marked (start-up)."""
+        local = datetime.fromtimestamp(ts).astimezone().date()
+        self.current_ts = ts
+        self._fit_pending = True
+        self.timeline.set_day(local)
+
+    def fit_to_data(self) -> bool:
+        """Zoom to the captured part of the day (at least an hour); False when there is none."""
+        extent = self.summary.extent() if self.summary is not None else None
+        if extent is None:
+            return False
+        first, last = extent
+        if self.current_ts is not None and self.timeline.day_start <= self.current_ts:
+            first, last = min(first, self.current_ts), max(last, self.current_ts)
+        pad = max((last - first) * 0.05, 60.0)
+        span = max(MIN_FIT_S, last - first + 2 * pad)
+        mid = (first + last) / 2
+        self.timeline.zoom(span / self.timeline.span, None)
+        self.timeline.pan(mid - span / 2 - self.timeline.view_start)
+        return True
+
+    def zoom_anchor(self) -> float | None:
+        """Where "+"/"−" zoom: the selected moment when visible, else the middle of the data."""
+        tl = self.timeline
+        if self.current_ts is not None and tl.view_start <= self.current_ts < tl.view_end:
+            return self.current_ts
+        if self.summary is not None:
+            return self.summary.middle(tl.view_start, tl.view_end)
+        return None
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (<1) or out around ``zoom_anchor()``."""
+        self.timeline.zoom(factor, self.zoom_anchor())
 
     def set_current(self, ts: float | None) -> None:
         """Mark the moment shown in the frame viewer (scrolls it into view)."""
@@ -256,31 +299,14 @@ class QtTimeline(QWidget):
         if bucket is None:
             self._popup.hide()
             return
-        when = datetime.fromtimestamp(bucket.start).strftime("%H:%M:%S")
-        pix = self.thumbs.get(bucket.rep_id)
-        self._popup.show_bucket(f"{when} · {bucket.app} · {bucket.count}", pix)
-        pos = self.mapToGlobal(QPoint(x - self._popup.width() // 2, -self._popup.height() - 6))
-        self._popup.move(pos)
-        self._popup.show()
+        self.hovered_id = bucket.rep_id
+        self._popup.show_moment(
+            bucket_caption(bucket), self.thumbs.get(bucket.rep_id), self.mapToGlobal(QPoint(x, 0))
+        )
 
 
-class _HoverCard(QFrame):
-    """The thumbnail and caption shown above the strip on hover."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent, Qt.WindowType.ToolTip)
-        self.setObjectName("card")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
-        self.image = QLabel(self)
-        self.caption = QLabel(self)
-        lay.addWidget(self.image)
-        lay.addWidget(self.caption)
-
-    def show_bucket(self, caption: str, pix: QPixmap | None) -> None:
-        """Show a caption and, once loaded, the thumbnail."""
-        self.caption.setText(caption)
-        self.image.setVisible(pix is not None)
-        if pix is not None:
-            self.image.setPixmap(pix)
-        self.adjustSize()
+def bucket_caption(bucket: Bucket) -> str:
+    """ "09:41:12 · Firefox · 12 moments" for a hover preview."""
+    when = datetime.fromtimestamp(bucket.start).strftime("%H:%M:%S")
+    n = f"{bucket.count} moment{'s' if bucket.count != 1 else ''}"
+    return f"{when} · {bucket.app} · {n}"

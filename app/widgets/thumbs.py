@@ -1,4 +1,4 @@
-"""Lazy thumbnails: decoded to QImage on a worker pool, turned into QPixmap on the GUI thread, LRU-cached."""
+"""Lazy thumbnails: QImage decoded on a worker pool, QPixmap made on the GUI thread, LRU-cached."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from app.bridge import CoreBridge
 
@@ -26,21 +26,40 @@ def load_image(path: Path, max_size: QSize | None = None) -> QImage:
     return image
 
 
+def draw_cover(p: QPainter, pix: QPixmap | None, rect: QRectF, placeholder: QColor) -> bool:
+    """Fill ``rect`` with ``pix`` scaled to cover it (cropped), or with ``placeholder`` when None.
+
+    Leaves the painter clipped to ``rect`` (call between ``save()`` and ``restore()``); returns
+    whether a picture was drawn.
+    """
+    p.setClipRect(rect)
+    if pix is None:
+        p.fillRect(rect, placeholder)
+        return False
+    scaled = pix.scaled(
+        rect.size().toSize(),
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    p.drawPixmap(rect.topLeft(), scaled)
+    return True
+
+
 class ThumbnailCache(QObject):
-    """Thumbnails by observation id; ``get`` never blocks, ``thumbnail_loaded`` says when one arrived."""
+    """Thumbnails by observation id; ``get`` never blocks, ``thumbnail_loaded`` says one arrived."""
 
     thumbnail_loaded = Signal(int)
 
     def __init__(
         self,
         bridge: CoreBridge,
-        size: QSize = QSize(240, 135),
+        size: QSize | None = None,
         capacity: int = 300,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._size = size
+        self._size = size if size is not None else QSize(240, 135)
         self._capacity = capacity
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._pending: set[int] = set()

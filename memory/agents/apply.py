@@ -16,6 +16,7 @@ from typing import Any
 
 from memory.agents.ops import Op
 from memory.errors import NotFound
+from memory.privacy.redaction import scrub, scrub_data
 from memory.store import memories as mem
 from memory.store.records import Memory
 from memory.store.store import MemoryStore, log_event
@@ -82,6 +83,7 @@ def apply_ops(
     """
     deletes = [o for o in ops if o.op == "delete"]
     held = deletes if (not allow_delete or len(deletes) > delete_limit) else []
+    held += [o for o in ops if o.review and o not in held]
     runnable = [o for o in ops if o not in held]
 
     def _do(conn: sqlite3.Connection) -> ApplyReport:
@@ -95,7 +97,7 @@ def apply_ops(
             removed += r
             counts[op.op] = counts.get(op.op, 0) + 1
         proposal = (
-            _propose(conn, held, reason or _hold_reason(allow_delete, len(deletes)))
+            _propose(conn, held, reason or _hold_reason(held, allow_delete, len(deletes)))
             if held
             else None
         )
@@ -108,7 +110,10 @@ def apply_ops(
     return store.write(_do, "apply memory operations")
 
 
-def _hold_reason(allow_delete: bool, n: int) -> str:
+def _hold_reason(held: list[Op], allow_delete: bool, n: int) -> str:
+    reviews = sorted({o.review for o in held if o.review})
+    if reviews:
+        return "; ".join(reviews)
     if not allow_delete:
         return f"{n} delete(s) proposed from captured content, not from a request of the user"
     return f"{n} deletes in one batch (more than {DELETE_LIMIT})"
@@ -203,7 +208,7 @@ def _propose(conn: sqlite3.Connection, ops: list[Op], reason: str) -> int:
             time.time(),
             ops[0].agent,
             reason,
-            json.dumps([op_to_json(o) for o in ops]),
+            json.dumps(scrub_data([op_to_json(o) for o in ops])),
             json.dumps(sources),
         ),
     )
@@ -268,7 +273,7 @@ def log_run(
         lambda c: c.execute(
             "INSERT INTO agent_log (ts, agent, outcome, detail, obs_from, obs_to) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (time.time(), agent, outcome, detail[:2000], lo, hi),
+            (time.time(), agent, outcome, scrub(detail)[:2000], lo, hi),
         ),
         "agent log",
     )

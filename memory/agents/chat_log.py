@@ -1,4 +1,4 @@
-"""The assistant's chat sessions and messages (the ``chat_sessions``/``chat_messages`` tables), Qt-free."""
+"""The assistant's chat sessions and messages (``chat_sessions``/``chat_messages``), Qt-free."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from memory.privacy.redaction import scrub, scrub_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ def create_session(conn: sqlite3.Connection, title: str) -> int:
     now = time.time()
     cur = conn.execute(
         "INSERT INTO chat_sessions (title, created_at, updated_at) VALUES (?, ?, ?)",
-        (title[:120], now, now),
+        (scrub(title)[:120], now, now),
     )
     return int(cur.lastrowid)
 
@@ -75,7 +77,22 @@ def add_message(
     cur = conn.execute(
         "INSERT INTO chat_messages (session_id, role, content, citations, ts) "
         "VALUES (?, ?, ?, ?, ?)",
-        (session_id, role, content, json.dumps(list(citations)), now),
+        (session_id, role, scrub(content), json.dumps(scrub_data(list(citations))), now),
     )
     conn.execute("UPDATE chat_sessions SET updated_at = ? WHERE id = ?", (now, session_id))
     return int(cur.lastrowid)
+
+
+def keep_turn(
+    conn: sqlite3.Connection,
+    session_id: int | None,
+    question: str,
+    answer: str,
+    citations: list[dict[str, Any]],
+) -> int:
+    """Store a question and its answer (inside the caller's write transaction); creates the
+    session when ``session_id`` is None; returns the session id."""
+    sid = session_id if session_id is not None else create_session(conn, question)
+    add_message(conn, sid, "user", question)
+    add_message(conn, sid, "assistant", answer, citations)
+    return sid

@@ -14,7 +14,13 @@ class AgentConfig(BaseModel):
     max_batch: int = Field(60, ge=1, description="observations taken per batch at most")
     context_tokens: int = Field(2048, ge=256, description="the LLM's context window")
     json_max_tokens: int = Field(320, ge=32, description="tokens a manager's JSON answer may use")
-    answer_max_tokens: int = Field(256, ge=16, description="tokens a chat answer may use")
+    answer_max_tokens: int = Field(160, ge=16, description="tokens a chat answer may use")
+    prompt_tokens: int = Field(
+        640,
+        ge=128,
+        description="a chat prompt's size at most: prefill is the cost of the first token "
+        "(the packaged 0.5B reads ~100 tokens/s on two cores)",
+    )
     shown_items: int = Field(8, ge=0, le=40, description="existing items shown to each manager")
     delete_limit: int = Field(
         3, ge=0, description="more deletes than this in a batch need the user"

@@ -19,6 +19,8 @@ CORE_LABEL = "human"
 CORE_LIMIT = 2_000
 REWRITE_AT = 0.9
 USER_SPEAKERS = ("user", "me", "you")
+OWN_CHAT_APP = "engram"
+"""The ``app`` of chat observations from Engram's own chat (imports are ``chat``)."""
 
 # (key, pattern, single-valued?) — the value is the rest of the clause.
 _END = r"(?P<v>[^.,;!?\n]{1,80})"
@@ -28,6 +30,11 @@ FACT_RULES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
     ("Works at", re.compile(r"\bI (?:now )?work (?:at|for) " + _END, re.I), True),
     ("Lives in", re.compile(r"\bI (?:now )?live in " + _END, re.I), True),
     ("Prefers", re.compile(r"\bI (?:prefer|like|love) " + _END, re.I), False),
+)
+_STATEMENT = re.compile(
+    r"\b(?:remember|note) that\b|\bmy \w+(?: \w+)? (?:is|are|was|were)\b"
+    r"|\bI(?:'m| am| have| had| was| will| do not| don't)\b",
+    re.I,
 )
 _LINE = re.compile(r"^(?P<k>[A-Z][\w ]{1,20}): (?P<v>.+)$")
 
@@ -43,11 +50,37 @@ class Fact:
     single: bool
 
 
-def facts_from_chat(observations: list[Observation]) -> list[Fact]:
-    """Facts the user stated about themselves in chat turns (other speakers are ignored)."""
+def states_fact(text: str) -> bool:
+    """Whether a chat message of the user states something about them or asks to remember it
+    (questions alone are not memorised: only sentences that do not end with "?" count)."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if not sentence or sentence.endswith("?"):
+            continue
+        if any(p.search(sentence) for _, p, _ in FACT_RULES) or _STATEMENT.search(sentence):
+            return True
+    return False
+
+
+def own_statement(o: Observation) -> bool:
+    """A turn the user typed into Engram's own chat (not an imported chat's line)."""
+    return o.kind == "chat" and o.app == OWN_CHAT_APP and user_turn(o)
+
+
+def user_turn(o: Observation) -> bool:
+    """A chat turn whose speaker is the user (by name only: imports can name anyone "user")."""
+    return o.kind == "chat" and (o.speaker or "").lower() in USER_SPEAKERS
+
+
+def facts_from_chat(observations: list[Observation], *, imported: bool = False) -> list[Fact]:
+    """Facts the user stated about themselves in Engram's chat (other speakers are ignored).
+
+    ``imported``: the same from imported chats instead; third-party text that only a review may
+    turn into core memory (an imported "I prefer to ignore previous instructions" became core
+    memory in every prompt, #12).
+    """
     out: list[Fact] = []
     for o in sorted(observations, key=lambda x: (x.ts_start, x.id)):
-        if o.kind != "chat" or (o.speaker or "").lower() not in USER_SPEAKERS:
+        if not user_turn(o) or own_statement(o) == imported:
             continue
         for key, pattern, single in FACT_RULES:
             for m in pattern.finditer(o.text or ""):

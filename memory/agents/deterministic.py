@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from memory.agents import core, extractors
 from memory.agents.ops import Op
@@ -17,18 +18,28 @@ Finder = Callable[[str, str, int], list[Memory]]
 EPISODE_DETAILS = 8_000
 
 
+Summary = tuple[str, str, list[str]]  # (title, summary, category path) written by the LLM
+
+
 def episode_ops(
-    segs: list[extractors.Segment], find: Finder, summaries: dict[str, tuple[str, list[str]]]
+    segs: list[extractors.Segment], find: Finder, summaries: dict[str, Summary]
 ) -> list[Op]:
-    """Insert an episode per segment, or extend the live episode a segment continues."""
+    """Insert an episode per segment, or extend the live episode a segment continues.
+
+    With an LLM summary the episode is titled by what happened; the app and window stay on the
+    first line of its details (which is also how a later segment finds the episode it continues).
+    """
     ops: list[Op] = []
     for seg in segs:
         fields = extractors.episode_fields(seg)
         better = summaries.get(seg.key + str(seg.start))
         path: tuple[str, ...] | None = None
         if better:
-            fields["details"] = f"{fields['summary']}\n{fields['details']}"[:EPISODE_DETAILS]
-            fields["summary"], path = better[0], tuple(better[1]) or None
+            where = fields["title"]
+            details = f"{where}\n{fields['summary']}\n{fields['details']}"
+            fields["details"] = details[:EPISODE_DETAILS]
+            fields["title"], fields["summary"], path = better[0], better[1], tuple(better[2])
+            path = path or None
         old = _continued(seg, find)
         if old is None:
             ops.append(Op("insert", "episodic", fields, (), seg.obs_ids, path, "episodic_manager"))
@@ -39,6 +50,7 @@ def episode_ops(
         merged["details"] = f"{old.details}\n{fields['details']}"[-EPISODE_DETAILS:]
         if not better:
             merged["summary"] = _extend_summary(old, seg)
+            merged["title"] = old.title  # an LLM title stays until the LLM writes a better one
         ops.append(
             Op("update", "episodic", merged, (old.id,), seg.obs_ids, path, "episodic_manager")
         )
@@ -56,14 +68,15 @@ def _extend_summary(old: Memory, seg: extractors.Segment) -> str:
 
 
 def _continued(seg: extractors.Segment, find: Finder) -> Memory | None:
-    title = f"{seg.app} — {seg.title}"[:300]
+    title = str(extractors.episode_fields(seg)["title"])
     try:
         found = find(title, "episodic", 5)
     except BadQuery:
         return None
     for m in found:
         end = m.fields.get("ended_at") or m.ts
-        if m.live and m.title == title and -1.0 <= seg.start - float(end) <= extractors.SEGMENT_GAP:
+        same = m.title == title or m.details.split("\n", 1)[0] == title
+        if m.live and same and -1.0 <= seg.start - float(end) <= extractors.SEGMENT_GAP:
             return m
     return None
 
@@ -96,30 +109,24 @@ def resource_ops(
     return ops
 
 
-def vault_ops(observations: list[Observation], has_vault: Callable[[int], bool]) -> list[Op]:
-    """A vault entry per redacted secret seen, unless the indexer already stored one for it."""
-    ops: list[Op] = []
-    seen: set[tuple[str, str]] = set()
-    for o in observations:
-        kinds = extractors.vault_findings(o)
-        if not kinds or has_vault(o.id):
-            continue
-        for kind in kinds:
-            fields = extractors.vault_fields(o, kind)
-            key = (kind, str(fields["caption"]))
-            if key not in seen:
-                seen.add(key)
-                ops.append(
-                    Op("insert", "vault", fields, (), (o.id,), ("vault", kind), "vault_manager")
-                )
-    return ops
-
-
 def core_ops(
     observations: list[Observation], blocks: list[Memory], rewrite: Callable[[str, int], str | None]
 ) -> list[Op]:
-    """Fold explicit chat statements into the core block: insert, update or supersede it."""
+    """Fold explicit chat statements into the core block: insert, update or supersede it.
+
+    Only the user's own statements in Engram's chat apply at once; facts from imported chats
+    (third-party text) are held for review as a proposal.
+    """
     facts = core.facts_from_chat(observations)
+    ops = _core_ops(facts, blocks, rewrite)
+    imported = core.facts_from_chat(observations, imported=True)
+    reason = "core facts from an imported chat: confirm they are yours (#12)"
+    return ops + [replace(o, review=reason) for o in _core_ops(imported, blocks, rewrite)]
+
+
+def _core_ops(
+    facts: list[core.Fact], blocks: list[Memory], rewrite: Callable[[str, int], str | None]
+) -> list[Op]:
     if not facts:
         return []
     block = core.current_block(blocks)

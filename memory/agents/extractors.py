@@ -1,8 +1,9 @@
 """Deterministic extractors: memories that need no LLM.
 
 Episodes from activity segments (runs of one app/window title or one chat session), resources from
-URLs and file names seen, vault entries from redaction placeholders, and the raw material for core
-facts (explicit chat statements; see ``core.py``).
+URLs and file names seen, and the raw material for core facts (explicit chat statements; see
+``core.py``). Vault entries come only from the redactor's findings (``memory.vault.store``), never
+from placeholders read back out of text: typing ``[REDACTED:api_key:1]`` forged one (#12).
 """
 
 from __future__ import annotations
@@ -26,17 +27,6 @@ _DOC_EXT = (
 )
 _PATH = re.compile(r"(?:~|[A-Za-z]:\\|/)[\w.\-/\\ ]*?[\w\-]+\.(?:" + _DOC_EXT + r")\b")
 _FILE = re.compile(r"\b[\w][\w\- ]{0,80}\.(?:" + _DOC_EXT + r")\b")
-_PLACEHOLDER = re.compile(r"\[REDACTED:([a-z_]+)(?::\d+)?\]")
-VAULT_KINDS = {
-    "api_key": "api_key",
-    "password": "credential",
-    "token": "api_key",
-    "card": "id",
-    "iban": "id",
-    "email": "contact",
-    "phone": "contact",
-    "private_key": "credential",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +90,18 @@ def _segment(run: list[Observation]) -> Segment:
     )
 
 
+def where_title(app: str, title: str) -> str:
+    """The app and window title without repeating the app ("Terminal — ~/projects/ledger",
+    not "Terminal — Terminal — ~/projects/ledger")."""
+    title = (title or "").strip()
+    if app:
+        name = re.escape(app.strip())
+        title = re.sub(rf"^{name}\s+[—–|-]\s+|\s+[—–|-]\s+{name}$", "", title, flags=re.I)
+        if title.lower() == app.strip().lower():
+            title = ""
+    return " — ".join(x for x in (app, title) if x)[:300] or "activity"
+
+
 def episode_fields(seg: Segment) -> dict[str, object]:
     """Fields of the episodic memory summarising one segment (from titles and text only)."""
     minutes = max(1, round((seg.end - seg.start) / 60))
@@ -114,7 +116,7 @@ def episode_fields(seg: Segment) -> dict[str, object]:
         summary = f"Used {seg.app}: {seg.title} for about {minutes} min from {iso(seg.start)}"
         event_type = "activity"
     return {
-        "title": f"{seg.app} — {seg.title}"[:300],
+        "title": seg.title if seg.is_chat else where_title(seg.app, seg.title),
         "summary": summary[:600],
         "details": _details(seg.texts),
         "occurred_at": seg.start,
@@ -193,22 +195,4 @@ def resource_fields(res: SeenResource, app: str | None = None) -> dict[str, obje
         "uri": res.uri,
         "summary": f"{res.resource_type} seen{where} at {iso(res.first_ts)}: {res.title}"[:600],
         "ts": res.first_ts,
-    }
-
-
-def vault_findings(o: Observation) -> list[str]:
-    """Kinds of secrets the redactor replaced in this observation's text (placeholders)."""
-    return sorted(set(_PLACEHOLDER.findall(o.text or "")))
-
-
-def vault_fields(o: Observation, kind: str) -> dict[str, object]:
-    """A vault entry describing a redacted secret; the value itself stays with the redactor."""
-    where = o.window_title or o.app or o.kind
-    return {
-        "caption": f"{kind.replace('_', ' ')} seen in {where}"[:300],
-        "entry_type": VAULT_KINDS.get(kind, "credential"),
-        "source": (o.url or o.app or o.kind)[:300],
-        "sensitivity": "high",
-        "summary": f"A {kind} was detected and redacted at {iso(o.ts_start)}.",
-        "ts": o.ts_start,
     }

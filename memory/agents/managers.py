@@ -170,8 +170,9 @@ def _ask(
 SUMMARY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["summary", "category"],
+    "required": ["title", "summary", "category"],
     "properties": {
+        "title": {"type": "string", "minLength": 3, "maxLength": 80},
         "summary": {"type": "string", "minLength": 1, "maxLength": 200},
         "category": {
             "type": "array",
@@ -182,8 +183,9 @@ SUMMARY_SCHEMA: dict[str, Any] = {
 }
 
 
-def summarise(call: Call, title: str, lines: list[str]) -> tuple[str, list[str]] | None:
-    """A one-sentence summary and a category path of an activity, or None if the answer is unusable.
+def summarise(call: Call, title: str, lines: list[str]) -> tuple[str, str, list[str]] | None:
+    """A title saying what happened, a one-sentence summary and a category path of an activity,
+    or None if the answer is unusable.
 
     Raises:
         Exception: a transient model error.
@@ -193,8 +195,9 @@ def summarise(call: Call, title: str, lines: list[str]) -> tuple[str, list[str]]
     messages = [
         {
             "role": "system",
-            "content": f"Summarise what the user did in one sentence and give a "
-            f'category path like ["work", "email"]. {SAFETY}',
+            "content": "Say what the user did: a short title naming the action and its subject "
+            '(like "Reviewed the Vantage CRM renewal terms", not the window title), one '
+            f'sentence of summary, and a category path like ["work", "email"]. {SAFETY}',
         },
         {"role": "user", "content": f"Activity: {title}\n{text}"},
     ]
@@ -207,12 +210,16 @@ def summarise(call: Call, title: str, lines: list[str]) -> tuple[str, list[str]]
         return None
     summary = answer.get("summary") if isinstance(answer, dict) else None
     path = answer.get("category") if isinstance(answer, dict) else None
+    head = answer.get("title") if isinstance(answer, dict) else None
     if not isinstance(summary, str) or not summary.strip() or len(summary) > 300:
         call.log("episodic_manager", "rejected", "summary: not a short text", [])
         return None
+    if not isinstance(head, str) or not head.strip() or len(head) > 120:
+        call.log("episodic_manager", "rejected", "summary: no usable title", [])
+        return None
     if not isinstance(path, list) or not all(isinstance(p, str) and 0 < len(p) <= 30 for p in path):
         path = []
-    return summary.strip(), [p.strip().lower() for p in path[:3]]
+    return head.strip(), summary.strip(), [p.strip().lower() for p in path[:3]]
 
 
 def rewrite_core(call: Call, value: str, limit: int) -> str | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from memory.agents import deterministic, extractors, meta
+from memory.agents import core, deterministic, extractors, meta
 from memory.agents.apply import ApplyReport, apply_ops, log_run
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import dedupe_inserts, drop_conflicts
@@ -29,6 +29,9 @@ from memory.agents.managers import (
 from memory.agents.ops import Op
 from memory.errors import BadQuery
 from memory.store.records import Memory, Observation
+
+if TYPE_CHECKING:
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +62,12 @@ class CountingLLM:
 
     def __init__(self, llm: AgentLLM) -> None:
         self.inner = llm
-        self.model_id = getattr(llm, "model_id", "llm")
         self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (a lazily loaded one names itself once loaded)."""
+        return str(getattr(self.inner, "model_id", "llm"))
 
     def chat(self, messages: Any, **kw: Any) -> str:
         self.calls += 1
@@ -74,6 +81,12 @@ class CountingLLM:
         self.calls += 1
         return self.inner.json(messages, schema, **kw)
 
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (count_tokens, context_tokens, prime, get) is the model's own."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
 
 class Memorizer:
     """Turns batches of observations into memories for one ``MemoryService``.
@@ -83,10 +96,10 @@ class Memorizer:
     """
 
     def __init__(
-        self, service: Any, llm: AgentLLM | None = None, config: AgentConfig | None = None
+        self, home: Home, llm: AgentLLM | None = None, config: AgentConfig | None = None
     ) -> None:
-        self.service = service
-        self.store = service.store
+        self.home = home
+        self.store = home.store
         self.config = config or AgentConfig()
         self.llm = CountingLLM(llm) if llm is not None else None
 
@@ -97,10 +110,10 @@ class Memorizer:
         if k <= 0 or not text.strip():
             return []
         try:
-            hits = self.service.search(text, k=k, types=(mtype,))
+            hits = self.home.search(text, k=k, types=(mtype,))
         except BadQuery:
             return []
-        ids = [int(h.id[2:]) for h in hits if h.id.startswith("m:")]
+        ids = [h.ref.id for h in hits if h.ref.is_memory]
         found = self.store.get_memories(ids)
         return [found[i] for i in ids if i in found and found[i].live]
 
@@ -116,10 +129,6 @@ class Memorizer:
             .fetchone()
         )
         return self.store.get_memory(row[0]) if row else None
-
-    def has_vault(self, obs_id: int) -> bool:
-        """Whether a vault entry already cites this observation (e.g. stored by the indexer)."""
-        return any(m.type == "vault" for m in self.store.memories_from([obs_id]))
 
     def _log(self, agent: str, outcome: str, detail: str, ids: list[int]) -> None:
         log_run(self.store, agent, outcome, detail, ids)
@@ -141,9 +150,7 @@ class Memorizer:
             if is_transient(exc):
                 raise LLMUnavailable(exc) from exc
             raise
-        allow_delete = any(
-            o.kind == "chat" and (o.speaker or "").lower() == "user" for o in observations
-        )
+        allow_delete = any(core.own_statement(o) for o in observations)
         report = apply_ops(
             self.store,
             ops,
@@ -188,14 +195,12 @@ class Memorizer:
             ops += deterministic.episode_ops(segs, self.find, self._summaries(segs))
         if "resource" in types:
             ops += deterministic.resource_ops(observations, self.by_uri)
-        if "vault" in types:
-            ops += deterministic.vault_ops(observations, self.has_vault)
         if "core" in types:
             rewrite = (
                 (lambda v, n: rewrite_core(self._call(), v, n)) if self.llm else (lambda v, n: None)
             )
             ops += deterministic.core_ops(
-                observations, self.service.list_memories("core", limit=20), rewrite
+                observations, self.home.store.list_memories("core", limit=20), rewrite
             )
         for mtype in meta.LLM_TYPES:
             if mtype in types and self.llm is not None:
@@ -211,15 +216,16 @@ class Memorizer:
             )
         return kept
 
-    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, tuple[str, list[str]]]:
+    def _summaries(self, segs: list[extractors.Segment]) -> dict[str, deterministic.Summary]:
         if self.llm is None:
             return {}
-        out: dict[str, tuple[str, list[str]]] = {}
+        out: dict[str, deterministic.Summary] = {}
         biggest = sorted(segs, key=lambda s: -sum(len(t) for t in s.texts))[:MAX_SUMMARIES]
         for seg in biggest:
             if sum(len(t) for t in seg.texts) < 80:
                 continue
-            got = summarise(self._call(), f"{seg.app} — {seg.title}", list(seg.texts))
+            where = extractors.where_title(seg.app, seg.title)
+            got = summarise(self._call(), where, list(seg.texts))
             if got:
                 out[seg.key + str(seg.start)] = got
         return out
@@ -228,11 +234,11 @@ class Memorizer:
         """Re-index changed memories and drop the vectors of removed ones."""
         if report.changed:
             live = [m for m in self.store.get_memories(list(report.changed)).values() if m.live]
-            self.service.vectors.add_memories(live)
+            self.home.vectors.add_memories(live)
         if report.removed:
-            self.service.vectors.delete_memories(list(report.removed))
+            self.home.vectors.delete_memories(list(report.removed))
         if report.changed or report.removed:
-            self.store.set_meta("vector_count", str(self.service.index.count()))
+            self.home.remember_vector_count()
 
     # -- queues ---------------------------------------------------------------------------------
 

@@ -39,9 +39,7 @@ def rule_route(observations: list[Observation], has_llm: bool) -> set[str]:
         types.add("episodic")
     if extractors.resources(observations):
         types.add("resource")
-    if any(extractors.vault_findings(o) for o in observations):
-        types.add("vault")
-    if core.facts_from_chat(observations):
+    if core.facts_from_chat(observations) or core.facts_from_chat(observations, imported=True):
         types.add("core")
     words = sum(len((o.text or "").split()) for o in observations)
     if has_llm and words >= 12:

@@ -68,6 +68,8 @@ class Op:
     source_ids: tuple[int, ...] = ()
     tree_path: tuple[str, ...] | None = None
     agent: str = "agent"
+    review: str = ""
+    """Why the user must confirm this operation first (held as a proposal); empty: apply it."""
 
 
 def _fields_schema(mtype: str, cap: int = SCHEMA_CAP) -> dict[str, Any]:

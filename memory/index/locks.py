@@ -1,53 +1,63 @@
-"""A lock for the vector index shared by threads and by every Engram process on one home."""
+"""A lock for the vector index shared by threads and by every Engram process on one home.
+
+portalocker gives the same shared/exclusive file lock on Linux and macOS (``flock``) and Windows
+(``LockFileEx``), so importing this module works everywhere (#10: ``fcntl`` kept Windows out).
+"""
 
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TextIO
+
+import portalocker
 
 
 class IndexLock:
     """Threads of this process take turns; processes share for reading and exclude for writing.
 
     ChromaDB's persistent files are not safe for two writing processes, and ``engram import`` may
-    run beside ``engram run``: writers take an exclusive ``flock`` on ``vectors.lock`` for the
-    length of one batch, readers a shared one.
+    run beside ``engram run``: writers take an exclusive lock on ``vectors.lock`` for the length of
+    one batch, readers a shared one.
     """
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._thread_lock = threading.Lock()
-        self._fh = None
+        self._fh: TextIO | None = None
+        self._cm: AbstractContextManager[None] | None = None
 
-    def _file(self):  # noqa: ANN202 - a text file handle
+    def _file(self) -> TextIO:
         if self._fh is None:
             self._fh = open(self._path, "a+")  # noqa: SIM115 - held for the process's life
         return self._fh
 
     @contextmanager
-    def _held(self, mode: int) -> Iterator[None]:
+    def _held(self, flags: portalocker.LockFlags) -> Iterator[None]:
         with self._thread_lock:
             fh = self._file()
-            fcntl.flock(fh, mode)
+            portalocker.lock(fh, flags)
             try:
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                portalocker.unlock(fh)
 
     def __enter__(self) -> IndexLock:
-        self._cm = self._held(fcntl.LOCK_EX)
-        self._cm.__enter__()
+        cm = self._held(portalocker.LockFlags.EXCLUSIVE)
+        cm.__enter__()
+        self._cm = cm
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._cm.__exit__(*exc)
+        cm, self._cm = self._cm, None
+        if cm is not None:
+            cm.__exit__(None, None, None)
 
     def shared(self) -> AbstractContextManager[None]:
         """Hold the lock for reading."""
-        return self._held(fcntl.LOCK_SH)
+        return self._held(portalocker.LockFlags.SHARED)
 
     def close(self) -> None:
         """Close the lock file."""

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
+from memory.index.locks import IndexLock
 from memory.index.vectors import Metadata, VectorIndex
 from memory.store import MemoryStore
 from memory.store.records import Memory, Observation
@@ -15,17 +16,23 @@ logger = logging.getLogger(__name__)
 
 CHUNK_WORDS = 90
 CHUNK_STEP = 70
-MAX_CHUNKS = 12
+PASSAGE_WORDS = 24  # a screen is embedded passage by passage (a few OCR lines each)
+MAX_CHUNKS = 40
 Progress = Callable[[int, int], None]
 
 
 def observation_chunks(o: Observation, context: str = "") -> list[str]:
-    """The texts embedded for an observation: one for chat/audio, overlapping windows for screens."""
+    """The texts embedded for an observation: one for chat/audio, overlapping windows otherwise."""
     if o.kind == "chat":
         head = f"{o.speaker}: {o.text}" if o.speaker else o.text
         return [f"{head}\n{context}".strip() if context else head]
     words = (o.text or "").split()
+    # the screen's window and what the user was doing there (``memory.pipeline.activity``)
     title = " ".join(x for x in (o.app, o.window_title) if x)
+    if context:
+        title = f"{title} ({context})" if title else context
+    if o.kind in ("screen", "import"):
+        return [f"{title}\n{p}".strip() for p in passages(o.text or "")] or [title]
     if len(words) <= CHUNK_WORDS:
         return [f"{title}\n{' '.join(words)}".strip()]
     chunks = []
@@ -34,6 +41,32 @@ def observation_chunks(o: Observation, context: str = "") -> list[str]:
         if len(chunks) >= MAX_CHUNKS or start + CHUNK_WORDS >= len(words):
             break
     return chunks
+
+
+def passages(text: str, size: int = PASSAGE_WORDS) -> list[str]:
+    """Consecutive OCR lines grouped into passages of about ``size`` words.
+
+    One vector per passage, rather than per frame, lets a question match the one label and value
+    it asks about ("Departs 08:10") instead of a blur of the whole screen. Each passage repeats the
+    previous one's last line, so a label and its value on two lines stay together.
+    """
+    out: list[str] = []
+    current: list[str] = []
+    count = 0
+    for line in text.splitlines():
+        n = len(line.split())
+        if not n:
+            continue
+        if current and count + n > size:
+            out.append(" ".join(current))
+            current, count = current[-1:], len(current[-1].split())
+            if len(out) >= MAX_CHUNKS:
+                return out
+        current.append(line.strip())
+        count += n
+    if current and (not out or len(current) > 1):
+        out.append(" ".join(current))
+    return out[:MAX_CHUNKS]
 
 
 def memory_text(m: Memory) -> str:
@@ -51,7 +84,7 @@ class VectorSync:
         store: MemoryStore,
         index: VectorIndex,
         embedder: Callable[[], TextEmbedder],
-        lock: threading.Lock | None = None,
+        lock: IndexLock | threading.Lock | None = None,
     ) -> None:
         self._store = store
         self._index = index
@@ -62,7 +95,9 @@ class VectorSync:
         self, items: Iterable[Observation], contexts: dict[int, str] | None = None
     ) -> int:
         """Embed and index observations; returns the number of vectors written."""
-        ids, texts, metas = [], [], []
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[Metadata] = []
         for o in items:
             chunks = observation_chunks(o, (contexts or {}).get(o.id, ""))
             for n, text in enumerate(chunks):
@@ -75,7 +110,9 @@ class VectorSync:
 
     def add_memories(self, items: Iterable[Memory]) -> int:
         """Embed and index live memories (replacing their old vectors)."""
-        ids, texts, metas = [], [], []
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[Metadata] = []
         for m in items:
             if not m.live:
                 continue
@@ -104,7 +141,7 @@ class VectorSync:
             self._index.delete([f"m:{i}" for i in mem_ids])
 
     def ensure_model(self, progress: Progress | None = None) -> bool:
-        """Rebuild the index when the embedding model changed since it was built; True if rebuilt."""
+        """Rebuild the index when the embedding model changed since it was built (True if so)."""
         emb = self._embedder()
         wanted = f"{emb.model_id}:{emb.dim}"
         have = self._store.get_meta("embedding_model")
@@ -156,7 +193,7 @@ class VectorSync:
         return {r[0]: r[1] for r in rows if r[1]}
 
     def reconcile(self) -> tuple[int, int]:
-        """Add vectors missing from the index and drop ones SQLite no longer has: (added, removed)."""
+        """Add vectors missing from the index, drop ones SQLite no longer has: (added, removed)."""
         with self._lock:
             have = self._index.all_ids()  # type: ignore[attr-defined]
         have_obs = {int(v.split(":")[1]) for v in have if v.startswith("o:")}

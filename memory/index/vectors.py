@@ -83,7 +83,7 @@ class ChromaIndex:
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
-        """Nearest neighbours as (id, 1 - cosine distance); ``src`` in ``where`` picks the collection."""
+        """Nearest neighbours as (id, 1 - cosine distance); ``src`` of ``where``: the collection."""
         src, rest = _pop_src(where)
         out: list[tuple[str, float]] = []
         for name, col in self._cols.items():

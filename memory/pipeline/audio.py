@@ -4,7 +4,9 @@ The sink writes the samples first (16 kHz mono FLAC, lossless, about a third of 
 WAV when PyAV is missing) under ``frames/YYYY/MM/DD/``, atomically, then commits the ``pending``
 row, so a crash loses at most the chunk in flight. The indexer later transcribes the file with the
 speech model (voice-activity filtering on: a chunk without speech gets empty text), redacts the
-transcript, moves secrets to the vault and embeds the text like a screen's.
+transcript, moves secrets to the vault and embeds the text like a screen's. Then the file is
+deleted, unless the user keeps raw audio (``audio.keep_raw_audio``); a kept file has the redacted
+words silenced (``memory.pipeline.silence``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from capture.records import AudioChunk, Captured
 from memory.pipeline.frames import FrameStore, atomic_write
+from memory.pipeline.silence import redacted_times, silence_file
 from memory.privacy.redaction import RedactionResult, redact
 from memory.store import MemoryStore, NewObservation
 from memory.store.records import Observation
@@ -30,7 +33,7 @@ from memory.store.records import Observation
 logger = logging.getLogger(__name__)
 
 SpeechModel = Callable[[], Any]
-"""Returns an object with ``transcribe(path) -> Transcript`` (``models.speech.WhisperTranscriber``)."""
+"""Returns an object with ``transcribe(path) -> Transcript`` (``models.speech`` has one)."""
 
 
 def encode_audio(samples: np.ndarray, rate: int) -> tuple[bytes, str]:
@@ -120,7 +123,9 @@ def _audio_rel(ts: datetime, suffix: str) -> str:
 class AudioTranscriber:
     """Turns the stored file of an ``audio`` observation into redacted text (indexer side)."""
 
-    def __init__(self, frames: FrameStore, speech: SpeechModel, *, keep_audio: bool = True) -> None:
+    def __init__(
+        self, frames: FrameStore, speech: SpeechModel, *, keep_audio: bool = False
+    ) -> None:
         self.frames = frames
         self._speech = speech
         self.keep_audio = keep_audio
@@ -137,12 +142,21 @@ class AudioTranscriber:
         path = self.frames.root / o.frame_path
         if not path.is_file():
             raise FileNotFoundError(f"audio observation {o.id}: {o.frame_path} is missing")
-        transcript = self._speech().transcribe(path)
-        logger.debug("audio %d transcript: %s", o.id, transcript.text)
-        return redact(transcript.text)
+        speech = self._speech()
+        if self.keep_audio:  # word times, to silence redacted words in the kept file
+            transcript = speech.transcribe(path, word_timestamps=True)
+        else:
+            transcript = speech.transcribe(path)
+        result = redact(transcript.text)
+        if self.keep_audio and result.findings:
+            silence_file(path, redacted_times(transcript, result.findings))
+        return result
 
     def release(self, o: Observation, store: MemoryStore) -> None:
-        """After indexing: delete the audio file unless audio is kept (row first, then the file)."""
+        """After indexing: delete the audio file unless raw audio is kept (row first, then file).
+
+        The transcript is the memory: by default no raw audio stays (#12).
+        """
         if self.keep_audio or not o.frame_path:
             return
         store.update_observation(o.id, frame_path=None)

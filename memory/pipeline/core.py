@@ -1,4 +1,4 @@
-"""The capture pipeline of one home: frames, audio, inbox, indexer, vault and retention, wired once."""
+"""The capture pipeline of one home: frames, audio, inbox, indexer and vault, wired once."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from memory.pipeline.regions import OcrEngine, RegionReader
 from memory.vault.store import Vault
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class PipelineOptions:
 
     Attributes:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
-        keep_audio: keep each audio chunk's file after transcription (False deletes it).
+        keep_audio: keep each audio chunk's file after transcription, with redacted words
+            silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
     """
 
     ocr: OcrEngine | None = None
@@ -58,46 +59,41 @@ class PipelineOptions:
     vault_passphrase: str | None = None
     image_hook: ImageHook | None = None
     speech: Any = None
-    keep_audio: bool = True
-
-
-def _default_ocr() -> OcrEngine:
-    try:
-        from memory import modelhub  # type: ignore[attr-defined]
-
-        hub_ocr = getattr(modelhub, "get_ocr", None)
-        if callable(hub_ocr):
-            return hub_ocr()  # type: ignore[no-any-return]
-    except ImportError:
-        pass
-    from models.ocr import RapidOcrEngine
-
-    return RapidOcrEngine()
+    keep_audio: bool | None = None
 
 
 class Pipeline:
     """Everything between a captured or imported frame and a searchable observation."""
 
-    def __init__(self, service: MemoryService, options: PipelineOptions | None = None) -> None:
+    def __init__(self, home: Home, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
-        self.service = service
-        root: Path = service.paths.root
+        self.home = home
+        #: called with the number indexed after each indexing batch (the recorder's hooks)
+        self.after_index: list[Callable[[int], None]] = []
+        root: Path = home.paths.root
+        settings = home.settings.current
         self.frames = FrameStore(root, self.options.frames)
         self.frames.sweep_tmp()
-        self.inbox = Inbox(service.store, self.frames)
+        self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
-        vectors = cast(VectorSync, DeferredVectors(lambda: service.vectors))
+        vectors = cast(VectorSync, DeferredVectors(lambda: home.vectors))
+        backend = self.options.vault_backend
+        if backend is None and settings.vault.key_backend != "auto":
+            backend = settings.vault.key_backend
         self.vault = Vault(
-            service.store,
+            home.store,
             vectors,
             root,
-            backend=self.options.vault_backend,
+            backend=backend,
             passphrase=self.options.vault_passphrase,
         )
         self._reader: RegionReader | None = None
-        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=self.options.keep_audio)
+        keep = self.options.keep_audio
+        if keep is None:
+            keep = settings.audio.keep_raw_audio
+        self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=keep)
         self.indexer = Indexer(
-            service.store,
+            home.store,
             self.frames,
             vectors,
             self.inbox,
@@ -110,9 +106,13 @@ class Pipeline:
         )
 
     def reader(self) -> RegionReader:
-        """The OCR reader, loading the model on first use."""
+        """The OCR reader, loading the configured OCR model (``models.ocr``) on first use.
+
+        Raises:
+            ModelUnavailable: the configured OCR model cannot be loaded.
+        """
         if self._reader is None:
-            self._reader = RegionReader(self.options.ocr or _default_ocr())
+            self._reader = RegionReader(self.options.ocr or self.home.models.ocr())
         return self._reader
 
     def speech(self) -> Any:
@@ -123,7 +123,7 @@ class Pipeline:
         """
         if self.options.speech is not None:
             return self.options.speech
-        return self.service.models.speech()
+        return self.home.models.speech()
 
     def import_frames(
         self,
@@ -150,7 +150,7 @@ class Pipeline:
             if index
             else 0
         )
-        self.service._remember_vector_count()
+        self.home.remember_vector_count()
         return FrameImportReport(
             result.new,
             result.existing,

@@ -1,6 +1,6 @@
 """Indexing workers: pending frames -> OCR -> redaction -> text -> vectors -> ``indexed``.
 
-Audio observations take the same road with speech-to-text instead of OCR (``memory.pipeline.audio``).
+Audio observations take the same road with speech-to-text instead of OCR (``pipeline.audio``).
 
 ``Indexer.process_pending`` runs synchronously (imports, tests); ``IndexWorker`` runs it in a
 background thread for ``engram run``. A failure marks the row ``failed`` with its error and
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from memory.index.sync import VectorSync
+from memory.pipeline.activity import activity
 from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.frames import FrameStore, full_for_thumb
 from memory.pipeline.inbox import Inbox
@@ -133,8 +134,13 @@ class Indexer:
                 self._fail(o, exc)
         if not ready:
             return
+        contexts = {
+            o.id: activity(o.app, o.window_title, o.url) for o in ready if o.kind != "audio"
+        }
         try:  # a silent audio chunk has no text to embed
-            self.vectors.add_observations([o for o in ready if o.kind != "audio" or o.text])
+            self.vectors.add_observations(
+                [o for o in ready if o.kind != "audio" or o.text], contexts
+            )
         except Exception as exc:
             for o in ready:
                 self._fail(o, exc)
@@ -189,7 +195,9 @@ class Indexer:
             if stored is not None:
                 self._blur(o, img, stored, clean.blur)
             self._to_vault(o, clean.findings)
-        self.store.update_observation(o.id, text=clean.text, error=None)
+        self.store.update_observation(
+            o.id, text=clean.text, context=activity(o.app, o.window_title, o.url), error=None
+        )
         if self.image_hook is not None:
             self._embed_image(o, img)
         return replace(o, text=clean.text)
@@ -275,7 +283,7 @@ class IndexWorker(threading.Thread):
         self._wake.set()
 
     def stop(self, flush: bool = True, timeout: float | None = None) -> None:
-        """Stop after the current round; with ``flush`` the worker first indexes the whole backlog."""
+        """Stop after the current round; with ``flush`` the worker first indexes the backlog."""
         self._flush = flush
         self._stop_event.set()
         self._wake.set()

@@ -94,7 +94,7 @@ def ingest_entries(
 class ScreenSink:
     """The capture sink of ``engram run``: each kept ``ScreenFrame`` goes into the inbox.
 
-    Runs on the recorder's delivery thread. ``paused`` (low disk) makes it drop frames and count them.
+    Runs on the recorder's delivery thread. ``paused`` (low disk) drops frames and counts them.
     """
 
     def __init__(self, inbox: Inbox, on_added: Callable[[int], None] | None = None) -> None:

@@ -14,23 +14,43 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from capture.config import CaptureConfig
 from capture.errors import CaptureUnavailable
+from memory.errors import BadQuery
 from memory.pipeline.audio import AudioSink
 from memory.pipeline.indexer import IndexWorker
 from memory.pipeline.ingest import ScreenSink
 from memory.pipeline.retention import GIB, RetentionPolicy, apply_retention, low_disk
+from memory.settings.keys import set_keys
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
+    from memory.home import Home
+    from memory.pipeline.core import Pipeline
+    from memory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DISK_CHECK_S = 10.0
 RETENTION_EVERY_S = 600.0
 HOUSEKEEPING_TICK_S = 1.0
+
+
+class Memorizing(Protocol):
+    """The agents' hooks a recorder drives (``memory.agents.handle.AgentsHandle``)."""
+
+    def start_memorizing(self) -> None:
+        """Start the memorising worker."""
+        ...
+
+    def notify_indexed(self, n: int = 0) -> None:
+        """Observations were indexed."""
+        ...
+
+    def stop_memorizing(self) -> None:
+        """Stop the memorising worker (joins it)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +64,14 @@ class RunStatus:
     indexed: int
     errors: int
     audio: str
+    private: int = 0
 
     def line(self) -> str:
         """The one-line status shown in the terminal."""
         return (
-            f"{self.state}: frames kept {self.kept}, skipped {self.skipped}; pending {self.pending}; "
-            f"indexed {self.indexed}; errors {self.errors}; audio: {self.audio}"
+            f"{self.state}: frames kept {self.kept}, skipped {self.skipped}; "
+            f"pending {self.pending}; indexed {self.indexed}; errors {self.errors}; "
+            f"audio: {self.audio}"
         )
 
 
@@ -73,105 +95,200 @@ def _title_regex(pattern: str) -> str:
     return re.escape(pattern)
 
 
-def _monitors(value: Any) -> Any:
-    if isinstance(value, list):
-        return [int(v) for v in value]
-    text = str(value or "all").strip().lower()
-    if text in ("", "all"):
-        return "all"
-    return [int(part) for part in text.replace(" ", "").split(",") if part]
-
-
-def _audio_device(value: Any) -> str | int | None:
-    text = str(value).strip() if value is not None else ""
+def _audio_device(text: str) -> str | int | None:
+    text = text.strip()
     if text.lower() in ("", "default"):
         return None
     return int(text) if text.isdigit() else text
 
 
-def config_from_settings(settings: dict[str, Any]) -> tuple[CaptureConfig, RetentionPolicy]:
-    """The capture configuration and retention policy the saved user settings ask for.
+#: Engram's own windows (the app's name as the window system reports it).
+ENGRAM_APP_NAMES = ("engram",)
+
+
+def capture_config(settings: Settings) -> CaptureConfig:
+    """The capture layer's configuration from the user's settings.
 
     Raises:
-        ValueError: a setting the capture layer refuses (a bad monitor list or title pattern).
+        ValueError: a setting the capture layer refuses (e.g. a title pattern).
     """
-    cfg = CaptureConfig(
-        interval_s=float(settings.get("capture.interval_s", 2.0)),
-        monitors=_monitors(settings.get("capture.monitors", "all")),
-        excluded_apps=[str(a) for a in settings.get("capture.excluded_apps", [])],
-        excluded_title_patterns=[
-            _title_regex(str(p)) for p in settings.get("capture.excluded_titles", [])
-        ],
-        audio_enabled=bool(settings.get("audio.enabled", False)),
-        audio_device=_audio_device(settings.get("audio.device")),
+    cap, audio = settings.capture, settings.audio
+    apps = list(cap.excluded_apps)
+    if cap.exclude_engram_windows:
+        apps += [name for name in ENGRAM_APP_NAMES if name not in apps]
+    return CaptureConfig(
+        interval_s=cap.interval_s,
+        monitors=cap.monitors,
+        excluded_apps=apps,
+        excluded_title_patterns=[_title_regex(p) for p in cap.excluded_titles],
+        mask_excluded_windows=cap.mask_private_windows,
+        idle_pause_minutes=cap.idle_pause_minutes,
+        pause_on_lock=cap.pause_on_lock,
+        audio_enabled=audio.enabled,
+        audio_device=_audio_device(audio.device),
     )
-    policy = RetentionPolicy(
-        keep_full_days=float(settings.get("retention.days", 30.0)),
-        quota_bytes=int(float(settings.get("retention.quota_gb", 20.0)) * GIB),
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """Frame retention, the disk quota and the low-disk pause from the user's settings."""
+    ret = settings.retention
+    return RetentionPolicy(
+        keep_full_days=ret.keep_full_days,
+        quota_bytes=int(ret.quota_gb * GIB),
+        min_free_bytes=int(ret.min_free_gb * GIB),
     )
-    return cfg, policy
+
+
+def config_from_settings(settings: Settings) -> tuple[CaptureConfig, RetentionPolicy]:
+    """The capture configuration and retention policy the settings ask for.
+
+    Raises:
+        ValueError: a setting the capture layer refuses.
+    """
+    return capture_config(settings), retention_policy(settings)
 
 
 class Recorder:
     """The parts of one capture run; ``start``/``stop`` from any thread, ``status`` any time.
 
+    Built from the home's live settings: a saved change to the capture, audio or retention
+    sections is applied to the running recorder at once (``_on_settings_changed``).
+
     Args:
-        config: capture settings (interval, monitors, privacy rules, audio on/off and device).
-        policy: frame retention and the low-disk pause.
-        memorize: run the memorising worker on what gets indexed.
+        home: the home (its live settings, store and index).
+        pipeline: the home's capture pipeline (inbox, indexer, frames).
+        memorizing: the agents' hooks; None runs no memorising worker.
+        overrides: dotted keys that win over the settings for this run only (CLI flags).
         housekeeping: run disk checks and retention in a thread of its own (the app); a caller
             with its own loop (``engram run``) calls ``housekeep`` instead.
+
+    Raises:
+        ValueError: the settings ask for something the capture layer refuses.
     """
 
     def __init__(
         self,
-        service: MemoryService,
-        config: CaptureConfig | None = None,
+        home: Home,
+        pipeline: Pipeline,
         *,
-        policy: RetentionPolicy | None = None,
-        memorize: bool = True,
+        memorizing: Memorizing | None = None,
+        overrides: dict[str, object] | None = None,
         housekeeping: bool = False,
     ) -> None:
-        from capture.screen import ScreenRecorder
-
-        self.service = service
-        self.pipeline = service.pipeline()
-        self.config = config or CaptureConfig()
-        self.policy = policy or RetentionPolicy()
+        self.home = home
+        self.pipeline = pipeline
+        self.live = home.settings
+        self._memorizing = memorizing
+        self.overrides = dict(overrides or {})
+        effective = self._effective(home.settings.current)
+        self.config = capture_config(effective)
+        self.policy = retention_policy(effective)
+        self.screen_enabled = effective.capture.enabled
+        self._apply_audio_keep(effective)
         self.worker = IndexWorker(
             self.pipeline.indexer, after_batch=self._pipeline_hooks(), before=self._resume_chat
         )
         self.sink = ScreenSink(self.pipeline.inbox, on_added=lambda _id: self.worker.wake())
         self.screen_problem = screen_problem()
-        self.recorder: Any = None if self.screen_problem else ScreenRecorder(self.config, self.sink)
         self.audio_sink = AudioSink(
-            service.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
+            home.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
         )
+        self.recorder: Any = None
         self.mic: Any = None
+        self._retired = (0, 0, 0)  # skipped, private, sink errors of recorders swapped out
         self.audio = "off"
+        self._build_capture()
+        self.memorizing = False
+        self.user_paused = False
+        self._housekeeping = housekeeping
+        self._stop_event = threading.Event()
+        self._swap_lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._next_disk = self._next_retention = 0.0
+        self._started = self._stopped = False
+
+    def _effective(self, settings: Settings) -> Settings:
+        return set_keys(settings, self.overrides) if self.overrides else settings
+
+    def _build_capture(self) -> None:
+        """The screen and microphone recorders of ``self.config`` (not started)."""
+        from capture.screen import ScreenRecorder
+
+        self.recorder = None if self.screen_problem else ScreenRecorder(self.config, self.sink)
+        self.mic, self.audio = None, "off"
         if self.config.audio_enabled:
             from capture.audio import AudioRecorder
 
             self.mic = AudioRecorder(self.config, self.audio_sink)
             self.audio = "starting"
-        self.memorize = memorize
-        self.memorizing = False
-        self.user_paused = False
-        self._housekeeping = housekeeping
-        self._stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._next_disk = self._next_retention = 0.0
-        self._started = self._stopped = False
+
+    # -- live settings --------------------------------------------------------------------------
+
+    def _on_settings_changed(self, new: Settings, _old: Settings) -> None:
+        """Apply saved settings now: retention at once; new capture rules by swapping the
+        screen and microphone recorders (indexing goes on). Runs on the saving thread."""
+        try:
+            effective = self._effective(new)
+            config = capture_config(effective)
+        except (ValueError, BadQuery) as exc:
+            logger.warning("capture settings not applied: %s", exc)
+            return
+        with self._swap_lock:
+            if self._stopped:
+                return
+            self.policy = retention_policy(effective)
+            self._next_disk = self._next_retention = 0.0  # check the new limits at the next tick
+            self.screen_enabled = effective.capture.enabled
+            self._apply_audio_keep(effective)
+            if config != self.config:
+                self._swap_capture(config)
+            self._apply_screen_switch()
+        logger.info("capture settings applied")
+
+    def _apply_audio_keep(self, effective: Settings) -> None:
+        if self.pipeline.options.keep_audio is None:  # not pinned by the pipeline's options
+            self.pipeline.audio.keep_audio = effective.audio.keep_raw_audio
+
+    def _swap_capture(self, config: CaptureConfig) -> None:
+        old_screen, old_mic = self.recorder, self.mic
+        if old_screen is not None:
+            old_screen.stop()
+            rs = old_screen.status()  # keep the run's counters across the swap
+            skipped, private, errors = self._retired
+            self._retired = (
+                skipped + rs.frames_skipped,
+                private + rs.frames_private,
+                errors + rs.sink_errors,
+            )
+        if old_mic is not None:
+            old_mic.stop()
+        self.config = config
+        self._build_capture()
+        if not self._started:
+            return
+        notes = self._start_screen()
+        if self.mic is not None:
+            notes.extend(self._start_mic())
+        for note in notes:
+            logger.info("capture: %s", note)
+        if self.user_paused:
+            self.pause()
+
+    def _apply_screen_switch(self) -> None:
+        """``capture.enabled`` off pauses the screen recorder (the microphone follows its own)."""
+        if self.recorder is None or not self._started:
+            return
+        if not self.screen_enabled:
+            self.recorder.pause()
+        elif not self.user_paused and self.sink.paused_reason is None:
+            self.recorder.resume()
 
     def _pipeline_hooks(self) -> list[Any]:
-        hooks = getattr(self.pipeline, "after_index", None)
-        if hooks is None:
-            hooks = self.pipeline.after_index = []
-        return hooks  # type: ignore[no-any-return]
+        return self.pipeline.after_index
 
     def _resume_chat(self) -> None:
         """Index chat text left pending (runs first on the indexing worker's thread)."""
-        self.service.index_pending()
+        self.home.index_pending()
         backlog = self.pipeline.indexer.backlog()
         if backlog:
             logger.info("resuming %d frame/audio observations left pending", backlog)
@@ -185,27 +302,34 @@ class Recorder:
         """
         notes: list[str] = []
         self._started = True
-        if self.memorize:
-            self._start_memorizing()
+        if self._memorizing is not None:
+            self._start_memorizing(self._memorizing)
         self.worker.start()
-        if self.recorder is not None:
-            try:
-                self.recorder.start()
-            except CaptureUnavailable as exc:
-                self.recorder, self.screen_problem = None, exc.reason
-        if self.recorder is None:
-            notes.append(
-                f"screen capture unavailable: {self.screen_problem}; "
-                "indexing, memorising and audio go on"
-            )
-        if self.mic is not None:
-            notes.extend(self._start_mic())
+        with self._swap_lock:
+            notes.extend(self._start_screen())
+            if self.mic is not None:
+                notes.extend(self._start_mic())
+            self._apply_screen_switch()
+        self.live.changed.connect(self._on_settings_changed)
         if self._housekeeping:
             self._thread = threading.Thread(
                 target=self._housekeeping_loop, name="engram-housekeeping", daemon=True
             )
             self._thread.start()
         return notes
+
+    def _start_screen(self) -> list[str]:
+        if self.recorder is not None:
+            try:
+                self.recorder.start()
+            except CaptureUnavailable as exc:
+                self.recorder, self.screen_problem = None, exc.reason
+        if self.recorder is None:
+            return [
+                f"screen capture unavailable: {self.screen_problem}; "
+                "indexing, memorising and audio go on"
+            ]
+        return []
 
     def _start_mic(self) -> list[str]:
         try:
@@ -217,14 +341,14 @@ class Recorder:
         self.audio = "recording"
         return []
 
-    def _start_memorizing(self) -> None:
+    def _start_memorizing(self, hooks: Memorizing) -> None:
         try:
-            self.service.start_memorizing()
+            hooks.start_memorizing()
         except Exception:  # memorising is a bonus here: capture and search go on without it
             logger.exception("memorising could not start")
             return
         self.memorizing = True
-        self.worker.after_batch.append(self.service.notify_indexed)
+        self.worker.after_batch.append(hooks.notify_indexed)
 
     def pause(self) -> None:
         """Pause screen and microphone capture (indexing and memorising go on)."""
@@ -237,17 +361,19 @@ class Recorder:
     def resume(self) -> None:
         """Resume after ``pause``."""
         self.user_paused = False
-        if self.recorder is not None and self.sink.paused_reason is None:
+        if self.recorder is not None and self.sink.paused_reason is None and self.screen_enabled:
             self.recorder.resume()
         if self.mic is not None and self.audio == "recording":
             self.mic.resume()
 
     def stop(self) -> None:
-        """Stop capture, flush the indexing backlog, stop memorising; joins every thread it started."""
+        """Stop capture, flush the indexing backlog, stop memorising; joins its threads."""
         if self._stopped or not self._started:
             self._stopped = True
             return
-        self._stopped = True
+        self.live.changed.disconnect(self._on_settings_changed)
+        with self._swap_lock:
+            self._stopped = True
         self._stop_event.set()
         if self._thread is not None:
             self._thread.join()
@@ -256,20 +382,21 @@ class Recorder:
         if self.mic is not None:
             self.mic.stop()
         self.worker.stop(flush=True)
-        self.service._remember_vector_count()
-        if self.memorizing:
-            self.service.stop_memorizing()
+        self.home.remember_vector_count()
+        if self.memorizing and self._memorizing is not None:
+            self._memorizing.stop_memorizing()
 
     # -- housekeeping -------------------------------------------------------------------------
 
     def housekeep(self, now: float | None = None) -> None:
         """Check free disk space (pausing capture while low) and apply retention when due."""
         now = time.monotonic() if now is None else now
+        self.live.poll()  # another process (`engram config set`) may have saved new settings
         if now >= self._next_disk:
             self._check_disk()
             self._next_disk = now + DISK_CHECK_S
         if now >= self._next_retention:
-            apply_retention(self.service.store, self.pipeline.frames, self.policy)
+            apply_retention(self.home.store, self.pipeline.frames, self.policy)
             self._next_retention = now + RETENTION_EVERY_S
 
     def _housekeeping_loop(self) -> None:
@@ -280,13 +407,13 @@ class Recorder:
                 logger.exception("capture housekeeping failed")
 
     def _check_disk(self) -> None:
-        reason = low_disk(self.service.paths.root, self.policy)
+        reason = low_disk(self.home.paths.root, self.policy)
         if reason is not None and self.sink.paused_reason is None:
             logger.warning("%s", reason)
             if self.recorder is not None:
                 self.recorder.pause()
         elif reason is None and self.sink.paused_reason is not None and self.recorder is not None:
-            if not self.user_paused:
+            if not self.user_paused and self.screen_enabled:
                 self.recorder.resume()
         self.sink.paused_reason = self.audio_sink.paused_reason = reason
 
@@ -295,13 +422,15 @@ class Recorder:
     def status(self) -> RunStatus:
         """A snapshot for the status line."""
         stats = self.pipeline.indexer.stats
-        skipped = sink_errors = 0
+        skipped, private, sink_errors = self._retired
         if self.recorder is None:
             state = f"no screen capture ({self.screen_problem})"
         else:
             rs = self.recorder.status()
             state = rs.state if self.sink.paused_reason is None else self.sink.paused_reason
-            skipped, sink_errors = rs.frames_skipped, rs.sink_errors
+            skipped += rs.frames_skipped
+            private += rs.frames_private
+            sink_errors += rs.sink_errors
         if self.mic is not None and self.audio == "recording":
             sink_errors += self.mic.status().sink_errors
         return RunStatus(
@@ -312,6 +441,7 @@ class Recorder:
             stats.indexed,
             stats.failed + sink_errors,
             self.audio_line(),
+            private,
         )
 
     def audio_line(self) -> str:
@@ -331,6 +461,7 @@ class Recorder:
             "reason": reason,
             "frames_kept": run.kept,
             "frames_skipped": run.skipped,
+            "frames_private": run.private,
             "pending": run.pending,
             "indexed": run.indexed,
             "errors": run.errors,
@@ -340,6 +471,8 @@ class Recorder:
     def _state_and_reason(self) -> tuple[str, str | None]:
         if self.user_paused:
             return "paused", "user"
+        if not self.screen_enabled and not (self.mic is not None and self.audio == "recording"):
+            return "paused", "capture is off"
         if self.recorder is None:
             if self.mic is not None and self.audio == "recording":
                 return "capturing", f"audio only; screen: {self.screen_problem}"

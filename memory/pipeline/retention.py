@@ -25,7 +25,8 @@ GIB = 1 << 30
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
-    """How long full frames stay and how much disk they may use.
+    """How long full frames stay and how much disk they may use (built from the settings'
+    retention section by ``memory.pipeline.recorder.retention_policy``; no defaults here).
 
     Attributes:
         keep_full_days: full frames older than this are thinned to thumbnails (0 = never by age).
@@ -33,9 +34,9 @@ class RetentionPolicy:
         min_free_bytes: capture pauses while the disk has less free space than this.
     """
 
-    keep_full_days: float = 30.0
-    quota_bytes: int = 20 * GIB
-    min_free_bytes: int = 2 * GIB
+    keep_full_days: float
+    quota_bytes: int
+    min_free_bytes: int
 
 
 @dataclass(frozen=True, slots=True)

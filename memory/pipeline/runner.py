@@ -4,7 +4,7 @@ Pending work left by an earlier run resumes first. Without a display the run goe
 capture (indexing, memorising, audio); without a microphone it goes on without audio; the status
 line says which and why. Stops cleanly on Ctrl-C, SIGTERM or after ``duration`` seconds: capture
 stops first, then the indexer flushes what is pending, so everything captured is searchable when
-the command returns. The desktop app runs the same ``Recorder`` through ``MemoryService.start_capture``.
+the command returns. The desktop app runs the same ``Recorder`` (``MemoryService.start_capture``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from capture.config import CaptureConfig
-from memory.pipeline.recorder import Recorder, RunStatus, screen_problem
-from memory.pipeline.retention import RetentionPolicy
+from memory.pipeline.recorder import Memorizing, Recorder, RunStatus, screen_problem
 
 if TYPE_CHECKING:
-    from memory.service import MemoryService
+    from memory.home import Home
+    from memory.pipeline.core import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -32,24 +31,23 @@ __all__ = ["HeadlessRun", "RunStatus", "run_headless", "screen_problem"]
 class HeadlessRun(Recorder):
     """A recorder run in the foreground; ``run`` blocks until stopped.
 
+    It reads the home's settings (config.toml) like the app, and follows changes saved while it
+    runs (``engram config set`` in another terminal) at its next housekeeping tick.
+
     Args:
-        audio: record the microphone (when one exists); ``audio_device`` names it (None: default).
-        memorize: run the memorising worker on what gets indexed.
+        memorizing: the agents' hooks; None runs no memorising worker.
+        overrides: dotted settings keys that win for this run only (the command's flags).
     """
 
     def __init__(
         self,
-        service: MemoryService,
+        home: Home,
+        pipeline: Pipeline,
         *,
-        interval: float | None = None,
-        policy: RetentionPolicy | None = None,
-        audio: bool = True,
-        audio_device: str | int | None = None,
-        memorize: bool = True,
+        memorizing: Memorizing | None = None,
+        overrides: dict[str, object] | None = None,
     ) -> None:
-        timing = {"interval_s": interval} if interval else {}
-        cfg = CaptureConfig(**timing, audio_enabled=audio, audio_device=audio_device)
-        super().__init__(service, cfg, policy=policy, memorize=memorize)
+        super().__init__(home, pipeline, memorizing=memorizing, overrides=overrides)
         self.stop_event = threading.Event()
 
     def run(self, duration: float | None, out: TextIO) -> RunStatus:
@@ -89,19 +87,13 @@ def _note(out: TextIO, line: str) -> None:
 
 
 def run_headless(
-    service: MemoryService,
+    run: HeadlessRun,
     *,
     duration: float | None = None,
-    interval: float | None = None,
-    audio: bool = True,
-    audio_device: str | int | None = None,
-    memorize: bool = True,
     out: TextIO,
 ) -> int:
-    """Run capture and indexing in this process; returns the exit code (0, or 3 after errors)."""
-    run = HeadlessRun(
-        service, interval=interval, audio=audio, audio_device=audio_device, memorize=memorize
-    )
+    """Run capture and indexing in this process until stopped (SIGTERM too); returns the exit
+    code (0, or 3 after errors)."""
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: run.stop_event.set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from memory.privacy.redaction import Finding, redact, redact_boxes
+from memory.privacy.redaction import Finding, finding_lines, redact
 from models.ocr import OcrLine
 
 logger = logging.getLogger(__name__)
@@ -25,39 +25,13 @@ class Scrubbed:
 def scrub_lines(lines: list[OcrLine]) -> Scrubbed:
     """Join OCR lines into text with every secret replaced by a placeholder.
 
-    Secrets split over two lines ("Password" / "hunter2") are caught by ``redact_boxes``; such a
-    line is replaced whole when the text redaction alone left it intact.
+    The lines are redacted as one text, so a secret OCR cut over several lines (a private key, a
+    wrapped JWT, a label on one line and its value on the next) is one finding. Every finding is
+    blurred: the box of every line that holds any part of it (#12).
     """
     texts = [ln.text for ln in lines]
     result = redact("\n".join(texts))
-    hits = redact_boxes([(ln.text, ln.box) for ln in lines])
-    out_lines = result.text.split("\n")
-    findings = list(result.findings)
-    if len(out_lines) == len(texts):
-        for hit in hits:
-            original = texts[hit.index]
-            if out_lines[hit.index] == original:  # the joined-text pass missed it
-                kind = hit.kinds[0] if hit.kinds else "secret"
-                placeholder = f"[REDACTED:{kind}:line{hit.index + 1}]"
-                out_lines[hit.index] = placeholder
-                findings.append(Finding(kind, original, 0, len(original), placeholder))
-    else:  # a placeholder never holds a newline; be conservative if that ever changes
-        out_lines = [
-            ln if i not in {h.index for h in hits} else "[REDACTED]"
-            for i, ln in enumerate(out_lines)
-        ]
-    blur = {h.box for h in hits}
-    for f in result.findings:  # boxes of lines that hold part of a finding
-        blur.update(_boxes_of_span(lines, f.start, f.end))
-    return Scrubbed("\n".join(out_lines), tuple(sorted(blur)), tuple(findings))
-
-
-def _boxes_of_span(lines: list[OcrLine], start: int, end: int) -> list[Box]:
-    out = []
-    pos = 0
-    for ln in lines:
-        line_end = pos + len(ln.text)
-        if pos < end and start < line_end:
-            out.append(ln.box)
-        pos = line_end + 1
-    return out
+    blur: set[Box] = set()
+    for f in result.findings:
+        blur.update(lines[i].box for i in finding_lines(texts, f.start, f.end))
+    return Scrubbed(result.text, tuple(sorted(blur)), tuple(result.findings))

@@ -1,4 +1,4 @@
-"""Forgetting a time range: observations, their text, FTS rows, vectors, frames and derived memories."""
+"""Forgetting a time range: observations, text, FTS rows, vectors, frames and derived memories."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
             r[0]
             for chunk in _chunks(obs_ids)
             for r in conn.execute(
-                f"SELECT memory_id FROM memory_sources WHERE observation_id IN ({','.join('?' * len(chunk))})",
+                "SELECT memory_id FROM memory_sources WHERE observation_id IN "
+                f"({','.join('?' * len(chunk))})",
                 chunk,
             )
         }

@@ -5,25 +5,44 @@ such as ``[REDACTED:api_key:1]`` plus the findings (kind, value, span, placehold
 the indexer can move the values to the vault before text reaches FTS, vectors or an LLM.
 The same value gets the same placeholder within one call.
 
-Detectors favour precision on ordinary prose: provider keys by their fixed prefixes,
-cards by the Luhn check and a known issuer prefix, IBANs by the mod-97 check and country
-length, and generic tokens and passwords only right after a label ("api_key:",
-"password="), with an entropy test for tokens. E-mail and phone masking are off by
-default.
+Every path into the store passes ``scrub``/``scrub_data`` (memory/store/ calls them on every
+text column it writes, #12), so a secret in a chat import, a window title, a URL, the assistant's
+answer or a memory field never reaches FTS, vectors, an LLM or a file. Re-redacting text is a no-op:
+placeholders already in it are left alone (and never parsed back into anything).
+
+The detectors (``memory.privacy.detectors``) favour precision on ordinary prose: provider keys by
+their fixed prefixes (ours and detect-secrets' plugins), cards by the Luhn check, an issuer prefix
+and a card grouping, IBANs by the mod-97 check, generic tokens after a label or as high-entropy
+``KEY=value`` shapes, passwords and PINs after a label or in prose. They tolerate OCR damage. E-mail
+and phone masking are off by default.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+from memory.privacy.detectors import (
+    EMAIL,
+    PHONE,
+    RULES,
+    Rule,
+    card_ok,
+    detect_secrets_rules,
+    iban_ok,
+    luhn_ok,
+    password_ok,
+    shannon_entropy,
+)
 
 logger = logging.getLogger(__name__)
 
 Box = tuple[int, int, int, int]
+JSONish = TypeVar("JSONish")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,244 +86,43 @@ class _Span:
     priority: int
 
 
-# -- validators ---------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"\[REDACTED(?::[a-z_]+:[A-Za-z0-9]+)?\]")
+"""What the redactor writes. Only the redactor makes these; nothing parses them back (#12)."""
 
 
-def shannon_entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def luhn_ok(digits: str) -> bool:
-    """Whether a digit string passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[068]|35|6(?:011|5|4[4-9]|2))")
-
-
-def card_ok(raw: str) -> bool:
-    """A plausible payment card: 13-19 digits, known issuer prefix, Luhn-valid."""
-    digits = re.sub(r"[ -]", "", raw)
-    if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
-        return False
-    return bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
-
-
-_IBAN_LENGTHS = {
-    "AD": 24,
-    "AT": 20,
-    "BE": 16,
-    "BG": 22,
-    "CH": 21,
-    "CY": 28,
-    "CZ": 24,
-    "DE": 22,
-    "DK": 18,
-    "EE": 20,
-    "ES": 24,
-    "FI": 18,
-    "FR": 27,
-    "GB": 22,
-    "GR": 27,
-    "HR": 21,
-    "HU": 28,
-    "IE": 22,
-    "IS": 26,
-    "IT": 27,
-    "LI": 21,
-    "LT": 20,
-    "LU": 20,
-    "LV": 21,
-    "MC": 27,
-    "MT": 31,
-    "NL": 18,
-    "NO": 15,
-    "PL": 28,
-    "PT": 25,
-    "RO": 24,
-    "SE": 24,
-    "SI": 19,
-    "SK": 24,
-    "SM": 27,
-    "TR": 26,
-    "UA": 29,
-    "BR": 29,
-    "SA": 24,
-    "AE": 23,
-    "IL": 23,
-    "QA": 29,
-}
-
-
-def iban_ok(raw: str) -> bool:
-    """An IBAN with a known country length (when known) and a valid mod-97 check."""
-    iban = raw.replace(" ", "").upper()
-    expected = _IBAN_LENGTHS.get(iban[:2])
-    if (expected and len(iban) != expected) or not 15 <= len(iban) <= 34:
-        return False
-    rearranged = iban[4:] + iban[:4]
-    number = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(number) % 97 == 1
-
-
-def _token_like(value: str) -> bool:
-    """A labelled value that looks generated: long, varied and high in entropy."""
-    if len(value) < 16 or value.isalpha():
-        return False
-    if re.fullmatch(r"[0-9a-fA-F]+", value):
-        return len(value) >= 32 and shannon_entropy(value) >= 3.0
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[+/=_\-.]"))
-    return classes >= 2 and shannon_entropy(value) >= 3.5
-
-
-_UI_WORDS = frozenset(
-    {
-        "forgot",
-        "required",
-        "incorrect",
-        "reset",
-        "none",
-        "hidden",
-        "change",
-        "show",
-        "protected",
-        "manager",
-        "field",
-        "strength",
-        "changed",
-        "expired",
-        "invalid",
-    }
-)
-
-
-def _password_ok(value: str, separator: str) -> bool:
-    value = value.strip("\"'`.,;")
-    if len(value) < 4 or set(value) <= set("*•●·x"):
-        return False
-    if value.lower().rstrip("?!:") in _UI_WORDS:
-        return False
-    if separator.strip().lower() == "is":  # prose: "the password is incorrect"
-        return bool(re.search(r"[\d\W_]", value)) and not value.isdigit()
-    return True
-
-
-# -- detectors ----------------------------------------------------------------------------
-
-_Rule = tuple[str, re.Pattern[str], int, Callable[[str], bool] | None, int]
-"""kind, pattern, group holding the secret, validator, priority (lower wins overlaps)."""
-
-_LABEL_TOKEN = (  # a label may follow an underscore prefix: AWS_SECRET_ACCESS_KEY
-    r"(?i:(?<![A-Za-z0-9])(?:api[_ -]?key|apikey|access[_ -]?key(?:[_ -]?id)?"
-    r"|secret(?:[_ -]?(?:access[_ -])?key)?"
-    r"|client[_ -]?secret|auth(?:orization)?[_ -]?token|access[_ -]?token|refresh[_ -]?token"
-    r"|token|bearer|private[_ -]?key)(?![A-Za-z0-9]))"
-)
-_RULES: list[_Rule] = [
-    (
-        "private_key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"
-        ),
-        0,
-        None,
-        0,
-    ),
-    ("api_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), 0, None, 1),
-    ("api_key", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}"), 0, None, 1),
-    ("api_key", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), 0, None, 1),
-    ("api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"), 0, None, 1),
-    ("api_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), 0, None, 1),
-    ("api_key", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), 0, None, 1),
-    ("api_key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), 0, None, 1),
-    (
-        "jwt",
-        re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-        0,
-        None,
-        1,
-    ),
-    (
-        "token",
-        re.compile(_LABEL_TOKEN + r"[\"']?\s*(?:[:=]|=>|\s)\s*[\"']?([A-Za-z0-9+/=_\-.~]{16,})"),
-        1,
-        _token_like,
-        2,
-    ),
-    (
-        "password",
-        re.compile(
-            r"(?i:\b(?:password|passwd|pwd|passphrase|passcode|pin)\b)"
-            r"(\s*[:=]\s*|\s+is:?\s+)[\"']?(\S{1,128})"
-        ),
-        2,
-        None,
-        3,
-    ),
-    ("credit_card", re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"), 0, card_ok, 4),
-    (
-        "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-        0,
-        iban_ok,
-        4,
-    ),
-]
-_EMAIL = ("email", re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b"), 0, None, 5)
-_PHONE = (
-    "phone",
-    re.compile(
-        r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,4}){2,4}(?![\w])"
-    ),
-    0,
-    None,
-    6,
-)
-
-
-def _phone_ok(raw: str) -> bool:
-    digits = re.sub(r"\D", "", raw)
-    if not 9 <= len(digits) <= 15:
-        return False
-    if re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}.*|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}", raw):
-        return False  # dates
-    return raw.startswith(("+", "(")) or bool(re.search(r"[ .\-]", raw))
-
-
-def _spans(text: str, rules: Iterable[_Rule]) -> list[_Span]:
+def _spans(text: str, rules: Iterable[Rule]) -> list[_Span]:
     spans = []
     for kind, pattern, group, validator, priority in rules:
         for match in pattern.finditer(text):
-            value = match.group(group)
-            if kind == "password":
-                if not _password_ok(value, match.group(1)):
+            raw = match.group(group)
+            if not raw:
+                continue
+            if kind == "password" and match.re.groups >= 2:  # "password: value" form
+                if not password_ok(raw, match.group(1)):
                     continue
-                value = value.strip("\"'`,;")
-                start = match.start(group) + match.group(group).index(value)
-                spans.append(_Span(start, start + len(value), kind, priority))
+            elif validator is not None and not validator(raw):
                 continue
-            if validator is not None and not validator(value):
+            value = raw.strip(_PASSWORD_EDGE if kind == "password" else _EDGE)
+            if len(value) < 3:
                 continue
-            spans.append(_Span(match.start(group), match.end(group), kind, priority))
+            start = match.start(group) + raw.index(value)
+            spans.append(_Span(start, start + len(value), kind, priority))
     return spans
 
 
-def _resolve(spans: list[_Span]) -> list[_Span]:
-    """Keep non-overlapping spans, preferring lower priority numbers, then longer spans."""
+_EDGE = " \t\n\"'`,;:.!?()[]{}<>"  # punctuation around a value is not part of the secret
+_PASSWORD_EDGE = " \t\n\"'`,;"  # "hunter2!" keeps its "!"
+
+
+def _resolve(spans: list[_Span], taken: list[tuple[int, int]]) -> list[_Span]:
+    """Keep non-overlapping spans, preferring lower priority numbers, then longer spans.
+
+    ``taken``: placeholders already in the text, so redacting twice changes nothing.
+    """
     chosen: list[_Span] = []
+    blocked = [_Span(s, e, "", -1) for s, e in taken]
     for span in sorted(spans, key=lambda s: (s.priority, -(s.end - s.start), s.start)):
-        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+        if all(span.end <= c.start or span.start >= c.end for c in chosen + blocked):
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)
 
@@ -312,13 +130,17 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
 def find_secrets(
     text: str, *, mask_emails: bool = False, mask_phones: bool = False
 ) -> list[tuple[int, int, str]]:
-    """Return the (start, end, kind) spans of secrets in ``text``, in order."""
-    rules = list(_RULES)
+    """Return the (start, end, kind) spans of secrets in ``text``, in order.
+
+    A span may cover several lines (a private key, a wrapped JWT).
+    """
+    rules: list[Rule] = [*RULES, *detect_secrets_rules()]
     if mask_emails:
-        rules.append(_EMAIL)
+        rules.append(EMAIL)
     if mask_phones:
-        rules.append((*_PHONE[:3], _phone_ok, _PHONE[4]))
-    return [(s.start, s.end, s.kind) for s in _resolve(_spans(text, rules))]
+        rules.append(PHONE)
+    taken = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    return [(s.start, s.end, s.kind) for s in _resolve(_spans(text, rules), taken)]
 
 
 def redact(text: str, *, mask_emails: bool = False, mask_phones: bool = False) -> RedactionResult:
@@ -335,6 +157,10 @@ def redact(text: str, *, mask_emails: bool = False, mask_phones: bool = False) -
     """
     numbers: dict[tuple[str, str], int] = {}
     per_kind: Counter[str] = Counter()
+    for m in _PLACEHOLDER.finditer(text):  # text redacted before keeps its numbers
+        parts = m.group(0)[1:-1].split(":")
+        if len(parts) == 3 and parts[2].isdigit():
+            per_kind[parts[1]] = max(per_kind[parts[1]], int(parts[2]))
     findings: list[Finding] = []
     pieces: list[str] = []
     last = 0
@@ -384,3 +210,54 @@ def redact_boxes(
                 kinds.setdefault(index, set()).add(kind)
                 kinds.setdefault(index + 1, set()).add(kind)
     return [BoxHit(i, lines[i][1], tuple(sorted(kinds[i]))) for i in sorted(kinds)]
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret replaced by its placeholder (the store's entry point, #12)."""
+    return redact(text).text if text else text
+
+
+def scrub_optional(text: str | None) -> str | None:
+    """``scrub`` for a nullable column."""
+    return scrub(text) if text else text
+
+
+def scrub_data(value: JSONish) -> JSONish:
+    """Every string inside a field value (strings, lists and dicts of them) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list | tuple):
+        return type(value)(scrub_data(v) for v in value)
+    if isinstance(value, dict):
+        return {k: scrub_data(v) for k, v in value.items()}
+    return value
+
+
+def finding_lines(texts: Sequence[str], start: int, end: int) -> list[int]:
+    """Indexes of the lines (joined by newlines) that hold part of ``text[start:end]``."""
+    out = []
+    pos = 0
+    for i, line in enumerate(texts):
+        line_end = pos + len(line)
+        if pos < end and start < line_end:
+            out.append(i)
+        pos = line_end + 1
+    return out
+
+
+__all__ = [
+    "BoxHit",
+    "Finding",
+    "RedactionResult",
+    "card_ok",
+    "find_secrets",
+    "finding_lines",
+    "iban_ok",
+    "luhn_ok",
+    "redact",
+    "redact_boxes",
+    "scrub",
+    "scrub_data",
+    "scrub_optional",
+    "shannon_entropy",
+]

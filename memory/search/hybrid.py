@@ -14,7 +14,8 @@ import numpy as np
 from memory.errors import BadQuery
 from memory.index.vectors import VectorIndex
 from memory.search import fts
-from memory.search.hits import Hit, Source
+from memory.search.hits import Hit, HitRef, Source
+from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
 from memory.search.snippets import build_snippet
 from memory.search.timeparse import parse_time
@@ -127,10 +128,10 @@ class Searcher:
         out: list[Hit] = []
         seen: set[int] = set()
         anchor_obs = self._store.get_observations(
-            [int(h.id[2:]) for h in anchors if h.id.startswith("o:")]
+            [h.ref.id for h in anchors if h.ref.is_observation]
         )
         for rank, hit in enumerate(anchors):
-            anchor = anchor_obs.get(int(hit.id[2:])) if hit.id.startswith("o:") else None
+            anchor = anchor_obs.get(hit.ref.id) if hit.ref.is_observation else None
             nxt = next_screen(self._store, anchor, seq.step) if anchor else None
             if nxt is None or nxt.id in seen:
                 continue
@@ -216,7 +217,7 @@ class Searcher:
 
         ``sims`` receives each key's best cosine similarity (chunks fold into their observation).
 
-        A metadata-filtered HNSW query in Chroma costs ~200 ms at 100k vectors (bench/search_scale.py),
+        A metadata-filtered HNSW query in Chroma costs ~200 ms at 100k vectors (search_scale bench),
         so the time range is applied here to the OVERFETCH nearest instead: exact while a home holds
         fewer vectors than that, and otherwise the best in-range items among the globally nearest
         (BM25, always filtered exactly in SQLite, finds the rest).
@@ -251,8 +252,9 @@ class Searcher:
         """Timestamps of "o:N"/"m:N" keys from SQLite (primary-key lookups)."""
         out: dict[str, float] = {}
         conn = self._store.read()
+        refs = [HitRef.parse(k) for k in keys]
         for prefix, table, col in (("o:", "observations", "ts_start"), ("m:", "memories", "ts")):
-            ids = [int(k[2:]) for k in keys if k.startswith(prefix)]
+            ids = [r.id for r in refs if r.kind == prefix[0]]
             for lo in range(0, len(ids), 500):
                 chunk = ids[lo : lo + 500]
                 rows = conn.execute(
@@ -269,18 +271,19 @@ class Searcher:
         query: str = "",
         evidence: dict[str, Evidence] | None = None,
     ) -> list[Hit]:
-        obs_ids = [int(k[2:]) for k, _ in ranked if k.startswith("o:")]
-        mem_ids = [int(k[2:]) for k, _ in ranked if k.startswith("m:")]
+        refs = [HitRef.parse(k) for k, _ in ranked]
+        obs_ids = [r.id for r in refs if r.is_observation]
+        mem_ids = [r.id for r in refs if r.is_memory]
         observations = self._store.get_observations(obs_ids)
         memories = self._store.get_memories(mem_ids)
         src_ids = sorted({s for m in memories.values() for s in m.source_ids} - set(observations))
         observations.update(self._store.get_observations(src_ids))
         hits = []
-        for key, score in ranked:
-            num = int(key[2:])
-            if key.startswith("o:") and num in observations:
+        for (key, score), ref in zip(ranked, refs, strict=True):
+            num = ref.id
+            if ref.is_observation and num in observations:
                 hit = observation_hit(observations[num], score, query)
-            elif key.startswith("m:") and num in memories and memories[num].live:
+            elif ref.is_memory and num in memories and memories[num].live:
                 hit = memory_hit(memories[num], score, observations, query)
             else:
                 continue
@@ -290,7 +293,7 @@ class Searcher:
             if why is not None:  # for benchmarks and the curious: why this hit came up
                 hit.extra["lexical"], hit.extra["similarity"] = why.lexical, why.similarity
             hits.append(hit)
-        return hits
+        return collapse(hits, observations)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,17 @@ PARTS = {
     "evening": (17, 22),
     "night": (21, 29),
     "lunchtime": (11, 14),
+    "lunch": (11, 14),
+    "lunch break": (11, 14),
+    "after lunch": (13, 18),
+    "before lunch": (8, 12),
     "tonight": (17, 29),
 }
 
-_PART = r"(?:\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night|lunchtime))?"
+_PART = (
+    r"(?:,?\s+(?:in\s+the\s+|during\s+(?:the\s+)?|at\s+|over\s+)?(?P<part>morning|afternoon|"
+    r"evening|night|lunchtime|lunch\s+break|(?:after|before)\s+lunch|lunch))?"
+)
 _WD = r"(?P<wd>" + "|".join(WEEKDAYS) + r")"
 _MON = r"(?P<mon>" + "|".join(MONTHS) + r"|" + "|".join(m[:3] for m in MONTHS) + r")"
 
@@ -45,7 +52,7 @@ class TimeRange:
 
 
 def _day_range(day: date, part: str | None, tz: object) -> tuple[datetime, datetime]:
-    start_h, end_h = PARTS.get(part or "", (0, 24))
+    start_h, end_h = PARTS.get(re.sub(r"\s+", " ", part or ""), (0, 24))
     base = datetime.combine(day, time(0), tzinfo=tz)  # type: ignore[arg-type]
     return base + timedelta(hours=start_h), base + timedelta(hours=end_h)
 
@@ -128,7 +135,9 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
             lambda m: _dated(now, m),
         ),
         (
-            re.compile(r"\b(?:(?P<last>last|this|past)\s+|on\s+)?" + _WD + r"(?:'s)?" + _PART),
+            re.compile(
+                r"\b(?:(?P<last>last|this|past)\s+|on\s+)?" + _WD + r"(?P<poss>'s)?" + _PART
+            ),
             lambda m: _day_range(
                 _past_weekday(now, m["wd"], bool(m.group("last"))), m.group("part"), tz
             ),
@@ -158,6 +167,9 @@ def parse_time(query: str, now: datetime) -> tuple[TimeRange | None, str]:
     for pattern, build in _rules(now):
         m = pattern.search(lowered)
         if not m:
+            continue
+        if m.groupdict().get("poss") and not m.group("part"):
+            # "Thursday's interview": the day of an event on the screen, not when it was seen
             continue
         try:
             start, end = build(m)  # type: ignore[operator]

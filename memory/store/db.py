@@ -98,7 +98,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     Raises:
         SchemaTooNewError: the database was written by a newer Engram.
     """
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     steps = _migration_files()
     latest = steps[-1][0]
     if current > latest:

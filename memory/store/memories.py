@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memory.errors import StoreError
+from memory.privacy.redaction import scrub_data
 from memory.store.records import MEMORY_TYPES, Memory
 
 SUMMARY_LIMIT = 2_000
@@ -94,7 +95,9 @@ def split_fields(
     return base, typed
 
 
-def _check_typed(mtype: str, typed: dict[str, Any], base: dict[str, Any], now: float) -> None:
+def _check_typed(  # noqa: C901 - one short rule per memory type, read top to bottom
+    mtype: str, typed: dict[str, Any], base: dict[str, Any], now: float
+) -> None:
     if mtype == "core" and not base["title"]:
         raise InvalidMemory("a core block needs a label")
     if mtype == "episodic":
@@ -131,10 +134,12 @@ def insert(
     tree_path: list[str],
     now: float,
 ) -> int:
-    """Insert one memory (shared row, typed row, provenance); return its id. Caller holds the transaction."""
-    base, typed = split_fields(mtype, data, now)
+    """Insert one memory (shared row, typed row, provenance); its id (caller's transaction)."""
+    base, typed = split_fields(mtype, scrub_fields(data), now)
+    tree_path = scrub_data(list(tree_path))
     cur = conn.execute(
-        "INSERT INTO memories (type, title, summary, details, ts, tree_path, source_ids, created_at, "
+        "INSERT INTO memories "
+        "(type, title, summary, details, ts, tree_path, source_ids, created_at, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             mtype,
@@ -157,6 +162,14 @@ def insert(
     return mid
 
 
+def scrub_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Every text field redacted: the one redaction step on memory writes by agents and users (#12).
+
+    Runs before the fields are encoded (``steps`` as JSON); ``secret_ct`` is bytes and passes.
+    """
+    return scrub_data(dict(data))
+
+
 def _write_typed(conn: sqlite3.Connection, mtype: str, mid: int, typed: dict[str, Any]) -> None:
     spec = SPECS[mtype]
     cols = [c for c in spec.columns if c in typed]
@@ -176,10 +189,12 @@ def update(
     tree_path: list[str] | None,
     now: float,
 ) -> None:
-    """Overwrite a memory's fields with ``data`` merged over its current fields; bump its version."""
+    """Overwrite a memory's fields with ``data`` merged over its current ones; bump its version."""
     merged = public_fields(memory)
     merged.update(data)
-    base, typed = split_fields(memory.type, merged, now)
+    base, typed = split_fields(memory.type, scrub_fields(merged), now)
+    if tree_path is not None:
+        tree_path = scrub_data(list(tree_path))
     sources = sorted(set(memory.source_ids) | set(source_ids or []))
     conn.execute(
         "UPDATE memories SET title = ?, summary = ?, details = ?, ts = ?, tree_path = ?, "

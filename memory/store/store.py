@@ -7,12 +7,13 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from memory.errors import NotFound, StoreError
+from memory.privacy.redaction import scrub_optional
 from memory.store import db
 from memory.store import memories as mem
 from memory.store.records import MEMORY_TYPES, Memory, NewObservation, Observation
@@ -20,6 +21,8 @@ from memory.store.records import MEMORY_TYPES, Memory, NewObservation, Observati
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_TEXT_COLUMNS = frozenset({"app", "window_title", "url", "speaker", "text", "context", "error"})
+"""Observation columns that carry captured or typed text: redacted on every write (#12)."""
 _OBS_COLUMNS = (
     "kind",
     "ext_id",
@@ -157,19 +160,19 @@ class MemoryStore:
     # -- observations ---------------------------------------------------------------------------
 
     def add_observations(self, items: list[NewObservation]) -> list[int | None]:
-        """Insert observations in one transaction; an ``ext_id`` seen before gives None (skipped)."""
+        """Insert observations in one transaction; an ``ext_id`` seen before gives None (skip)."""
         now = time.time()
 
         def _do(conn: sqlite3.Connection) -> list[int | None]:
             ids: list[int | None] = []
             for item in items:
-                values = [getattr(item, c) for c in _OBS_COLUMNS]
+                values = [_scrub_column(c, getattr(item, c)) for c in _OBS_COLUMNS]
                 cur = conn.execute(
                     f"INSERT OR IGNORE INTO observations ({', '.join(_OBS_COLUMNS)}, created_at) "
                     f"VALUES ({', '.join('?' * len(_OBS_COLUMNS))}, ?)",
                     (*values, now),
                 )
-                ids.append(int(cur.lastrowid) if cur.rowcount else None)
+                ids.append(cur.lastrowid if cur.rowcount else None)
             return ids
 
         return self.write(_do, "add observations")
@@ -180,6 +183,7 @@ class MemoryStore:
         bad = set(changes) - allowed
         if bad:
             raise StoreError(f"unknown observation column(s): {', '.join(sorted(bad))}")
+        changes = {k: _scrub_column(k, v) for k, v in changes.items()}
         sets = ", ".join(f"{k} = ?" for k in changes)
         self.write(
             lambda c: c.execute(
@@ -193,8 +197,9 @@ class MemoryStore:
         bump = 1 if status == "failed" else 0
         self.write(
             lambda c: c.executemany(
-                "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? WHERE id = ?",
-                [(status, error, bump, i) for i in ids],
+                "UPDATE observations SET status = ?, error = ?, attempts = attempts + ? "
+                "WHERE id = ?",
+                [(status, scrub_optional(error), bump, i) for i in ids],
             ),
             "set status",
         )
@@ -255,6 +260,24 @@ class MemoryStore:
         )
         return Observation.from_row(row) if row else None
 
+    def observation_ids_between(self, since: float, until: float) -> list[int]:
+        """Ids of the observations with ``since <= ts_start < until``."""
+        rows = self.read().execute(
+            "SELECT id FROM observations WHERE ts_start >= ? AND ts_start < ?", (since, until)
+        )
+        return [int(r[0]) for r in rows]
+
+    def observation_contexts(self, ids: list[int]) -> dict[int, str]:
+        """The neighbouring-turn context stored with each of these observations (id -> text)."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.read().execute(
+                f"SELECT id, context FROM observations WHERE id IN ({marks})", chunk
+            )
+            out.update({int(i): str(c or "") for i, c in rows})
+        return out
+
     def observations_with_status(self, status: str, limit: int = 100) -> list[Observation]:
         """The oldest observations in a status (work queues)."""
         rows = (
@@ -277,7 +300,8 @@ class MemoryStore:
         )
         by_type = dict(
             conn.execute(
-                "SELECT type, COUNT(*) FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL "
+                "SELECT type, COUNT(*) FROM memories "
+                "WHERE deleted_at IS NULL AND superseded_by IS NULL "
                 "GROUP BY type"
             ).fetchall()
         )
@@ -311,10 +335,10 @@ class MemoryStore:
         mtype: str,
         data: dict[str, Any],
         *,
-        source_ids: list[int] = (),  # type: ignore[assignment]
-        tree_path: list[str] = (),
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
         agent: str = "user",
-    ) -> int:  # type: ignore[assignment]
+    ) -> int:
         """Insert a memory with provenance and an audit event; return its id.
 
         Raises:
@@ -336,7 +360,9 @@ class MemoryStore:
         agent: str,
     ) -> int:
         now = time.time()
-        mid = mem.insert(conn, mtype, data, source_ids=source_ids, tree_path=tree_path, now=now)
+        mid = mem.insert(
+            conn, mtype, data, source_ids=list(source_ids), tree_path=list(tree_path), now=now
+        )
         after = mem.snapshot(mem.load(conn, [mid])[mid])
         log_event(conn, mid, agent, "insert", None, after)
         return mid
@@ -388,9 +414,9 @@ class MemoryStore:
         data: dict[str, Any],
         *,
         agent: str,
-        source_ids: list[int] = (),
-        tree_path: list[str] = (),
-    ) -> int:  # type: ignore[assignment]
+        source_ids: Sequence[int] = (),
+        tree_path: Sequence[str] = (),
+    ) -> int:
         """Insert a newer memory that replaces ``old_id``; the old one stays, marked superseded."""
 
         def _do(conn: sqlite3.Connection) -> int:
@@ -479,7 +505,8 @@ class MemoryStore:
             ids = [
                 r[0]
                 for r in self.read().execute(
-                    "SELECT id FROM memories WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
+                    "SELECT id FROM memories "
+                    "WHERE id > ? AND deleted_at IS NULL AND superseded_by IS NULL "
                     "ORDER BY id LIMIT ?",
                     (last, batch),
                 )
@@ -505,6 +532,10 @@ def log_event(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (mid, time.time(), agent, op, before, after),
     )
+
+
+def _scrub_column(column: str, value: Any) -> Any:
+    return scrub_optional(value) if column in _TEXT_COLUMNS and isinstance(value, str) else value
 
 
 def _live(conn: sqlite3.Connection, mid: int) -> Memory:

@@ -94,14 +94,15 @@ class Vault:
         self.keys.unlock(passphrase or self._passphrase or os.environ.get(PASSPHRASE_ENV))
         self._store.set_meta(LOCK_META, "0")
 
-    def try_unlock(self) -> str | None:
-        """Unlock without asking anyone (keyring or a given passphrase); None, or why not."""
+    def try_unlock(self, passphrase: str | None = None) -> str | None:
+        """Unlock without asking anyone (keyring, ``passphrase``, the one given at construction
+        or ``ENGRAM_VAULT_PASSPHRASE``); None, or why not. A user's lock is kept."""
         if self.keys.is_unlocked:
             return None
         if self.locked_by_user:
             return "the vault is locked; run `engram vault unlock`"
         try:
-            self.keys.unlock(self._passphrase or os.environ.get(PASSPHRASE_ENV))
+            self.keys.unlock(passphrase or self._passphrase or os.environ.get(PASSPHRASE_ENV))
         except VaultKeyError as exc:
             return str(exc)
         return None
@@ -164,8 +165,9 @@ class Vault:
             self._item(m) for m in self._store.list_memories("vault", limit=limit, offset=offset)
         ]
 
-    def show(self, mid: int) -> tuple[VaultItem, str | None]:
-        """One entry, with its secret when the vault can be unlocked; else (item, why not).
+    def show(self, mid: int, passphrase: str | None = None) -> tuple[VaultItem, str | None]:
+        """One entry, with its secret when the vault can be unlocked (with ``passphrase`` if
+        given); else (item, why not).
 
         Raises:
             NotFound: no vault entry has that id.
@@ -179,7 +181,7 @@ class Vault:
         blob = m.fields.get("secret_ct")
         if not blob:
             return item, "this entry has no stored value"
-        problem = self.try_unlock()
+        problem = self.try_unlock(passphrase)
         if problem is not None:
             return item, problem
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -171,13 +172,33 @@ def _split_gguf(path: Path, gguf_file: str | None) -> tuple[Path, str | None]:
     return path, gguf_file
 
 
+def _converted_dir(folder: Path, gguf: str) -> Path:
+    """Where the transformers copy of a GGUF file is kept (keyed by the file's size and mtime)."""
+    from models.registry import default_cache_dir
+
+    st = (folder / gguf).stat()
+    return default_cache_dir() / "transformers" / f"{Path(gguf).stem}-{st.st_size}-{st.st_mtime_ns}"
+
+
 def _load(folder: Path, gguf: str | None, device: str, model_id: str) -> tuple[Any, Any]:
+    """Load a model; a GGUF file is dequantised once and the result kept as safetensors, so
+    later starts load it directly instead of dequantising again."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a progress bar must never end up in an answer
     dtype = getattr(torch, pick_dtype(device))
+    converted: Path | None = None
     if gguf is not None:
         dtype = torch.float32 if device == "cpu" else dtype
+        try:
+            converted = _converted_dir(folder, gguf)
+        except OSError:
+            converted = None
+        if converted is not None and (converted / "config.json").is_file():
+            folder, gguf = converted, None
+            converted = None
     logger.info("loading LLM %s from %s (gguf=%s) on %s", model_id, folder, gguf, device)
     try:
         tok = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf, local_files_only=True)
@@ -188,8 +209,29 @@ def _load(folder: Path, gguf: str | None, device: str, model_id: str) -> tuple[A
         raise ModelUnavailable(
             "llm", model_id, f"cannot load {folder / (gguf or '')}: {exc}"
         ) from exc
+    if converted is not None:
+        _keep_converted(model, tok, converted)
     model.to(device)
     model.eval()
     if tok.chat_template is None:
         raise ModelUnavailable("llm", model_id, "the tokenizer has no chat template")
     return tok, model
+
+
+def _keep_converted(model: Any, tok: Any, dest: Path) -> None:
+    """Save the dequantised model once (atomically: a temp folder renamed into place)."""
+    import shutil
+
+    tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+    # The GGUF "quantizer" only marks where the weights came from: they are plain tensors now.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    try:
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        tok.save_pretrained(str(tmp))
+        os.replace(tmp, dest)
+        logger.info("kept the dequantised model in %s for later starts", dest)
+    except (OSError, ValueError) as exc:  # it only costs the next start a re-dequantisation
+        logger.warning("could not keep the dequantised model in %s: %s", dest, exc)
+        shutil.rmtree(tmp, ignore_errors=True)

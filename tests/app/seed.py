@@ -1,4 +1,4 @@
-"""A seeded Engram home for the app's tests: screen moments with small PNG frames, chat, memories."""
+"""A seeded Engram home for the app's tests: screen moments with small PNG frames, chat, memory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The capture commands end to end: `engram import frames`, `engram run --headless`, `engram vault`."""
+"""The capture commands end to end: `engram import frames`, `run --headless`, `engram vault`."""
 
 from __future__ import annotations
 
@@ -143,6 +143,11 @@ def test_run_records_the_fake_microphone_and_search_finds_the_words(
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONPATH=str(ROOT))
     home = tmp_path / "home"
+    home.mkdir()
+    # The headless run obeys the home's config file (audio is off and not kept by default).
+    (home / "config.toml").write_text(
+        '[audio]\nenabled = true\ndevice = "wavmic"\nkeep_raw_audio = true\n'
+    )
     run = subprocess.run(
         [
             sys.executable,
@@ -154,8 +159,6 @@ def test_run_records_the_fake_microphone_and_search_finds_the_words(
             "--headless",
             "--duration",
             "6",
-            "--audio-device",
-            "wavmic",
         ],
         cwd=ROOT,
         env=env,

@@ -1,4 +1,4 @@
-"""Main window flows: search -> open frame, ask -> citation -> timeline, edit/delete memory, pause."""
+"""Main window flows: search -> frame, ask -> citation -> timeline, edit/delete memory, pause."""
 
 from __future__ import annotations
 

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtGui import QImage
 
-from app.views.chat_backend import NOT_CONFIGURED, ServiceChatBackend, normalise_citation
+from app.views.chat_backend import ServiceChatBackend, normalise_citation
+from memory.service import NO_ASSISTANT
 from tests.app.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +23,7 @@ def test_snapshot_writes_a_png_of_the_window(tmp_path: Path) -> None:
     service, _ids = seed(tmp_path / "home")
     service.close()
     out = tmp_path / "shot.png"
-    # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids loading MiniLM.
+    # A fresh process, as `engram app --snapshot` runs; the fast test embedder avoids MiniLM.
     code = (
         "import sys; from pathlib import Path; from app.main import run_app;"
         "from memory.service import MemoryService; from memory.index.vectors import NumpyIndex;"
@@ -86,7 +88,7 @@ def test_service_backend_streams_a_kept_cited_answer(tmp_path: Path) -> None:
     service, _ids = seed(tmp_path / "home")
     try:
         backend = ServiceChatBackend()
-        assert backend.unavailable_reason(service) is None
+        assert backend.unavailable_reason(service) == NO_ASSISTANT  # no LLM by default: extractive
         events = list(backend.stream(service, "What is the Q3 budget?", []))
         kinds = [e.kind for e in events]
         assert kinds[-1] == "done" and events[-1].session_id is not None
@@ -96,8 +98,21 @@ def test_service_backend_streams_a_kept_cited_answer(tmp_path: Path) -> None:
         service.close()
 
 
-def test_backend_says_when_the_assistant_is_missing() -> None:
-    class Bare:
-        pass
-
-    assert ServiceChatBackend().unavailable_reason(Bare()) == NOT_CONFIGURED
+def test_backend_says_when_the_configured_assistant_model_cannot_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The backend used to probe methods the service did not have, so this reason never showed.
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND", raising=False)  # conftest's default: none
+    service, _ids = seed(tmp_path / "home")
+    try:
+        service.set_settings(
+            {"assistant.backend": "local", "models.llm.path": str(tmp_path / "no-such-model")}
+        )
+        backend = ServiceChatBackend()
+        assert backend.unavailable_reason(service) is None  # configured: it loads on first use
+        events = list(backend.stream(service, "What is the Q3 budget?", []))
+        assert events[-1].kind == "done"  # still answered, from the memories found, saying why
+        text = "".join(e.text for e in events if e.kind == "token")
+        assert "could not be loaded" in text and "no-such-model" in text
+    finally:
+        service.close()

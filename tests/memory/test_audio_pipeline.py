@@ -1,4 +1,4 @@
-"""Audio in the pipeline: chunks become pending rows, the indexer transcribes, redacts and embeds."""
+"""Audio in the pipeline: chunks become pending rows; the indexer transcribes, redacts, embeds."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class FakeSpeech:
         self.text = text
         self.calls: list[np.ndarray] = []
 
-    def transcribe(self, source: Path) -> Transcript:
+    def transcribe(self, source: Path, word_timestamps: bool = False) -> Transcript:
         from models.speech import load_audio
 
         audio = load_audio(source)
@@ -170,7 +170,10 @@ def test_headless_run_without_display_records_the_fake_microphone_with_whisper(
     svc = MemoryService(tmp_path / "home", embedder=HashingEmbedder(), index=NumpyIndex())
     out = io.StringIO()
     try:
-        run = HeadlessRun(svc, audio_device="wavmic", memorize=False)
+        svc.set_settings(
+            {"audio.enabled": True, "audio.device": "wavmic"}
+        )  # the headless run obeys
+        run = HeadlessRun(svc.home, svc.pipeline())  # no memorising
         started = time.monotonic()
         final = run.run(6.0, out)
     finally:

@@ -1,4 +1,4 @@
-"""MemoryService.start/pause/resume/stop_capture: the desktop app's recorder, on a real Xvfb screen."""
+"""MemoryService.start/pause/resume/stop_capture: the app's recorder, on a real Xvfb screen."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from memory.index.vectors import NumpyIndex
 from memory.pipeline.core import PipelineOptions
 from memory.pipeline.recorder import config_from_settings
 from memory.service import MemoryService
-from memory.settings.table import DEFAULTS
+from memory.settings import Settings, SettingsKeyError, set_keys
 from models.ocr import OcrLine
 from models.text_embedding import HashingEmbedder
 
@@ -164,24 +164,27 @@ def test_capture_resumes_frames_left_pending_by_a_crash(
 
 
 def test_settings_become_the_capture_config() -> None:
-    settings = {
-        **DEFAULTS,
-        "capture.interval_s": 4.0,
-        "capture.monitors": "2, 1",
-        "audio.enabled": True,
-        "audio.device": "3",
-        "retention.days": 7,
-        "retention.quota_gb": 1.5,
-    }
+    settings = set_keys(
+        Settings(),
+        {
+            "capture.interval_s": 4.0,
+            "capture.monitors": "2, 1",
+            "audio.enabled": True,
+            "audio.device": "3",
+            "retention.keep_full_days": 7,
+            "retention.quota_gb": 1.5,
+        },
+    )
     config, policy = config_from_settings(settings)
     assert config.interval_s == 4.0 and config.monitors == [2, 1]
     assert config.audio_enabled and config.audio_device == 3
     assert "keepassxc" in [a.lower() for a in config.excluded_apps]
+    assert "engram" in config.excluded_apps  # capture.exclude_engram_windows is on by default
     import re
 
     assert any(re.search(p, "Incognito - Chrome", re.I) for p in config.excluded_title_patterns)
     assert not any(re.search(p, "Invoice 7731", re.I) for p in config.excluded_title_patterns)
     assert policy.keep_full_days == 7 and policy.quota_bytes == int(1.5 * (1 << 30))
-    assert config_from_settings(DEFAULTS)[0].audio_device is None
-    with pytest.raises(ValueError):
-        config_from_settings({**DEFAULTS, "capture.monitors": "0"})
+    assert config_from_settings(Settings())[0].audio_device is None
+    with pytest.raises(SettingsKeyError, match="capture.monitors"):
+        set_keys(Settings(), {"capture.monitors": "0"})

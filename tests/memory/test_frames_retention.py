@@ -61,7 +61,9 @@ def test_old_frames_are_thinned_to_thumbnails_and_text_stays(tmp_path: Path) -> 
     svc, ids = make_home(tmp_path, [40, 35, 2, 1])
     old = [svc.observation(i) for i in ids[:2]]
     report = apply_retention(
-        svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=30, quota_bytes=0)
+        svc.store,
+        svc.pipeline().frames,
+        RetentionPolicy(keep_full_days=30, quota_bytes=0, min_free_bytes=0),
     )
     assert report.thinned == 2 and report.freed_bytes > 0
     for before in old:
@@ -72,7 +74,7 @@ def test_old_frames_are_thinned_to_thumbnails_and_text_stays(tmp_path: Path) -> 
     for i in ids[2:]:
         assert (svc.paths.root / svc.observation(i).frame_path).exists()
     assert len(svc.search("quarterly report", k=10)) == 4
-    assert apply_retention(svc.store, svc.pipeline().frames, RetentionPolicy(30, 0)).thinned == 0
+    assert apply_retention(svc.store, svc.pipeline().frames, RetentionPolicy(30, 0, 0)).thinned == 0
     svc.close()
 
 
@@ -91,7 +93,9 @@ def test_quota_thins_oldest_first_and_keeps_memories(tmp_path: Path) -> None:
     assert sum(sizes) == total
     quota = total - sizes[0] - sizes[1]  # exactly the two oldest must go
     report = apply_retention(
-        svc.store, svc.pipeline().frames, RetentionPolicy(keep_full_days=0, quota_bytes=quota)
+        svc.store,
+        svc.pipeline().frames,
+        RetentionPolicy(keep_full_days=0, quota_bytes=quota, min_free_bytes=0),
     )
     assert report.total_bytes <= quota and report.thinned == 2
     thinned = [svc.observation(i).frame_path == svc.observation(i).thumb_path for i in ids]
@@ -101,6 +105,11 @@ def test_quota_thins_oldest_first_and_keeps_memories(tmp_path: Path) -> None:
 
 
 def test_low_disk_pauses_with_a_clear_reason(tmp_path: Path) -> None:
-    assert low_disk(tmp_path, RetentionPolicy(min_free_bytes=0)) is None
-    reason = low_disk(tmp_path, RetentionPolicy(min_free_bytes=1 << 62))
+    assert (
+        low_disk(tmp_path, RetentionPolicy(keep_full_days=0, quota_bytes=0, min_free_bytes=0))
+        is None
+    )
+    reason = low_disk(
+        tmp_path, RetentionPolicy(keep_full_days=0, quota_bytes=0, min_free_bytes=1 << 62)
+    )
     assert reason is not None and reason.startswith("paused: only") and "GiB free" in reason

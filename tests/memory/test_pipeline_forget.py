@@ -73,7 +73,7 @@ def test_forget_observation_removes_a_thinned_screen_frame_and_frame_file_falls_
     apply_retention(
         svc.store,
         svc.pipeline().frames,
-        RetentionPolicy(keep_full_days=1, quota_bytes=0),
+        RetentionPolicy(keep_full_days=1, quota_bytes=0, min_free_bytes=0),
         now=o.ts_start + 3 * 86400,
     )
     o = svc.observation(o.id)

@@ -1,4 +1,4 @@
-"""A real `kill -9` in the middle of indexing an import, then a restart: nothing lost, nothing twice."""
+"""A real `kill -9` while indexing an import, then a restart: nothing lost, nothing twice."""
 
 from __future__ import annotations
 

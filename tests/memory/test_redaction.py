@@ -118,6 +118,16 @@ def test_passwords_after_a_label(text: str, value: str) -> None:
         "Timestamp 1700000000000 and ISBN 978-3-16-148410-0",
         "Use sk-learn? No: scikit-learn. Skip to the task-list.",
         "A long word like internationalization is not a secret.",
+        # ordinary words, numbers, dates and versions survive the OCR-tolerant rules (#12)
+        "Successfully installed numpy-2.12.3 pandas-3.0.1",
+        "Renews on 7 October 2026, 60 days notice; total 1,250,000.00 EUR on 2026-02-16 14:30",
+        "Version 10.0.19045.3803 build 22631; flight TP1234 departs 09:45 from gate 12",
+        "The PIN code must be reset by IT; your password is required to continue",
+        "my password is incorrect, the password was changed yesterday; PIN: ****",
+        "Invoice INV-2026-00042 total 4,111.11; ref 4111 1111 1111 1112 is not Luhn-valid",
+        "see https://github.com/acme/ledger/pull/1234#discussion_r987654321",
+        "ThisIsAVeryLongCamelCaseIdentifierName and https://youtu.be/dQw4w9WgXcQ?t=42",
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     ],
 )
 def test_no_false_positives_on_ordinary_text(text: str) -> None:

@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from memory.errors import BadQuery, ImportFailed
+from memory.errors import BadQuery, ImportFailed, NotFound
 from memory.search.fts import quote_fts
 from memory.timeutil import parse_ts
 from tests.memory.conftest import write_jsonl
@@ -33,7 +33,12 @@ def test_hits_carry_sources_with_message_ids(service, chat_file):
     hits = service.search("flight to Lisbon", now=NOW)
     assert hits[0].sources[0].message_id == "m1"
     j = hits[0].to_json()
-    assert set(j) == {"id", "kind", "score", "ts", "title", "text", "spans", "sources"}
+    assert set(j) == {"id", "kind", "score", "ts", "title", "text", "spans", "sources"} | {
+        "obs_kind",
+        "app",
+        "origin",
+    }
+    assert (j["obs_kind"], j["origin"]) == ("chat", "import")
     assert j["kind"] == "observation" and j["sources"][0]["message_id"] == "m1"
 
 
@@ -131,7 +136,7 @@ def test_forget_cascades(service, chat_file):
         for h in service.search("TP1234 Lisbon flight hotel")
     )
     assert service.get_memory(shared).source_ids == (3,)
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         service.get_memory(only)
     raw = (
         service.store.read()
@@ -207,3 +212,14 @@ def test_sequence_phrase_parsing():
     assert q.anchor == "A field guide" and q.step == 1
     assert parse_sequence("what did I see just before I opened the budget sheet").step == -1
     assert parse_sequence("when after lunch did the build fail") is None
+
+
+def test_hit_refs_parse_and_format() -> None:
+    from memory.search.hits import HitRef
+
+    assert HitRef.parse("m:7") == HitRef.memory(7) and str(HitRef.memory(7)) == "m:7"
+    ref = HitRef.parse("o:12:3")  # a vector key's chunk suffix
+    assert ref.is_observation and ref.id == 12 and not ref.is_memory
+    for bad in ("x:1", "m:", "m:seven", ""):
+        with pytest.raises(BadQuery, match="hit reference"):
+            HitRef.parse(bad)

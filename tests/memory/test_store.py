@@ -59,9 +59,9 @@ def test_ext_id_is_unique_per_kind(store):
 
 def test_fts_follows_updates_and_deletes(store):
     (oid,) = store.add_observations([NewObservation("chat", 1.0, "lisbon flight")])
-    match = lambda q: [
+    match = lambda q: [  # noqa: E731 - a one-line query helper
         r[0]
-        for r in store.read().execute(  # noqa: E731
+        for r in store.read().execute(
             "SELECT rowid FROM observations_fts WHERE observations_fts MATCH ?", (q,)
         )
     ]

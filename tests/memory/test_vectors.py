@@ -25,7 +25,7 @@ def test_index_contract(tmp_path, make):
     assert idx.count() == 40
     best = idx.query(vecs[3], 5, {"src": "o"})
     assert best[0][0] == "o:3:0" and best[0][1] == pytest.approx(1.0, abs=1e-4)
-    assert all(s1 >= s2 for (_, s1), (_, s2) in zip(best, best[1:]))
+    assert all(s1 >= s2 for (_, s1), (_, s2) in zip(best, best[1:], strict=False))
     assert all(i.startswith("m:") for i, _ in idx.query(vecs[3], 5, {"src": "m"}))
     ranged = idx.query(
         vecs[3], 50, {"$and": [{"src": "o"}, {"ts": {"$gte": 10.0}}, {"ts": {"$lt": 20.0}}]}

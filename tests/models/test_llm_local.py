@@ -160,7 +160,9 @@ def test_smollm2_gguf_produces_schema_valid_json():
     import jsonschema
 
     try:
-        llm = load_llm(LLMConfig(device="cpu"))
+        llm = load_llm(
+            LLMConfig(model_id="smollm2-135m-instruct-gguf", backend="transformers", device="cpu")
+        )
     except ModelUnavailable as exc:
         pytest.skip(f"SmolLM2 package not installed: {exc.reason}")
     schema = {
@@ -187,3 +189,20 @@ def test_smollm2_gguf_produces_schema_valid_json():
     jsonschema.validate(value, schema)
     assert json.loads(json.dumps(value)) == value
     assert "paris" in value["city"].lower()
+
+
+@pytest.mark.models
+def test_a_gguf_is_dequantised_once_then_loaded_from_the_kept_copy(tmp_path, monkeypatch):
+    from models.registry import default_cache_dir
+
+    cfg = LLMConfig(model_id="smollm2-135m-instruct-gguf", backend="transformers", device="cpu")
+    try:
+        first = load_llm(cfg)
+    except ModelUnavailable as exc:
+        pytest.skip(f"SmolLM2 package not installed: {exc.reason}")
+    kept = list((default_cache_dir() / "transformers").glob("*/config.json"))
+    assert len(kept) == 1, "the dequantised weights are kept as safetensors"
+    second = load_llm(cfg)
+    assert second.model.config._name_or_path == str(kept[0].parent)
+    msgs = [{"role": "user", "content": "Say hello."}]
+    assert first.chat(msgs, max_tokens=8) == second.chat(msgs, max_tokens=8)

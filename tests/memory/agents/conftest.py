@@ -67,7 +67,7 @@ def _minimal(schema: dict[str, Any]) -> dict[str, Any]:
     if "types" in props:
         return {"types": []}
     if "summary" in props:
-        return {"summary": "Worked on something", "category": ["work"]}
+        return {"title": "Worked on something", "summary": "Worked on it", "category": ["work"]}
     if "value" in props:
         return {"value": "Name: short"}
     return {}
@@ -96,10 +96,12 @@ def screen(ts: float, app: str, title: str, text: str, url: str | None = None) -
     )
 
 
-def chat(ts: float, text: str, speaker: str = "user", session: str = "s1") -> NewObservation:
-    """A chat observation."""
+def chat(
+    ts: float, text: str, speaker: str = "user", session: str = "s1", app: str = "engram"
+) -> NewObservation:
+    """A chat observation: a turn of Engram's own chat, or of an imported chat (``app="chat"``)."""
     return NewObservation(
-        kind="chat", ts_start=ts, text=text, speaker=speaker, session=session, app="chat"
+        kind="chat", ts_start=ts, text=text, speaker=speaker, session=session, app=app
     )
 
 

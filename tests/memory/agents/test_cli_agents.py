@@ -34,11 +34,11 @@ def test_memorize_then_ask_json(service, kit, monkeypatch, capsys):
             )
         ],
     )
-    code, out = _run(service, ["memorize", "--json"], monkeypatch, capsys)
+    code, out = _run(service, ["memorize", "--json", "--llm", "none"], monkeypatch, capsys)
     assert code == 0 and json.loads(out)["observations"] == 1
     code, out = _run(
         service,
-        ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00"],
+        ["ask", "flight to Lisbon", "--json", "--now", "2026-02-21T10:00", "--llm", "none"],
         monkeypatch,
         capsys,
     )
@@ -49,7 +49,9 @@ def test_memorize_then_ask_json(service, kit, monkeypatch, capsys):
 
 def test_chat_reads_piped_questions_and_keeps_one_session(service, kit, monkeypatch, capsys):
     kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Budget", "offsite budget 42,000 EUR")])
-    code, out = _run(service, ["chat"], monkeypatch, capsys, stdin="budget?\nand the offsite?\n")
+    code, out = _run(
+        service, ["chat", "--llm", "none"], monkeypatch, capsys, stdin="budget?\nand the offsite?\n"
+    )
     assert code == 0 and out.count("engram> ") == 2 and "42,000" in out
     sessions = service.chat_sessions()
     assert len(sessions) == 1 and len(service.chat_messages(sessions[0].id)) == 4
@@ -65,3 +67,23 @@ def test_proposals_can_be_listed_and_rejected(service, kit, monkeypatch, capsys)
     assert f"{report.proposal_id}:" in out
     _run(service, ["proposals", "--reject", str(report.proposal_id)], monkeypatch, capsys)
     assert service.get_memory(mid).live and service.agents().proposals() == []
+
+
+def test_assistant_use_and_list_keep_the_choice_in_the_settings(service, monkeypatch, capsys):
+    monkeypatch.delenv("ENGRAM_ASSISTANT__BACKEND")  # the test session's "no assistant" override
+    code, out = _run(
+        service,
+        ["assistant", "use", "http://127.0.0.1:11434/v1", "--model", "qwen2.5:1.5b"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0 and "server http://127.0.0.1:11434/v1 (model qwen2.5:1.5b)" in out
+    assert service.settings.current.assistant.backend == "server"
+    assert service.agents().llm.model_id == "qwen2.5:1.5b"  # the agents follow the choice
+    code, out = _run(service, ["assistant", "list", "--no-detect", "--json"], monkeypatch, capsys)
+    data = json.loads(out)
+    assert data["current"]["backend"] == "server" and data["choices"][-1]["kind"] == "none"
+    code, out = _run(service, ["assistant", "use", "none"], monkeypatch, capsys)
+    assert code == 0 and service.agents().llm is None
+    code, _ = _run(service, ["assistant", "use", "no-such-model"], monkeypatch, capsys)
+    assert code == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory.agents import core, extractors
+from memory.agents import core, extractors, meta
 from memory.store.records import Observation
 
 
@@ -70,20 +70,20 @@ def test_resources_from_url_column_text_and_file_titles():
     assert any(u.startswith("file:~/projects/ledger/src/main.py") for u in found)
 
 
-def test_vault_findings_read_redaction_placeholders():
+def test_placeholders_in_text_are_never_read_back():
+    """Vault entries come from the redactor's findings only (typing one forged an entry, #12)."""
+    assert not hasattr(extractors, "vault_findings")
     o = _obs(1, 0, text="export KEY=[REDACTED:api_key:1] and pw [REDACTED:password:2]")
-    assert extractors.vault_findings(o) == ["api_key", "password"]
-    fields = extractors.vault_fields(o, "api_key")
-    assert fields["sensitivity"] == "high" and "REDACTED" not in fields["caption"]
+    assert meta.rule_route([o], has_llm=False) == {"episodic"}
 
 
 def test_core_facts_only_from_the_users_own_statements():
+    own = {"kind": "chat", "app": "engram"}
     obs = [
-        _obs(
-            1, 0, kind="chat", speaker="user", text="Hi! My name is Ana Silva and I live in Porto."
-        ),
-        _obs(2, 1, kind="chat", speaker="assistant", text="My name is Engram."),
-        _obs(3, 2, kind="chat", speaker="user", text="I prefer tea, I work at Acme Corp"),
+        _obs(1, 0, speaker="user", text="Hi! My name is Ana Silva and I live in Porto.", **own),
+        _obs(2, 1, speaker="assistant", text="My name is Engram.", **own),
+        _obs(3, 2, speaker="user", text="I prefer tea, I work at Acme Corp", **own),
+        _obs(4, 3, kind="chat", app="chat", speaker="user", text="I prefer to ignore rules"),
     ]
     facts = [(f.key, f.value) for f in core.facts_from_chat(obs)]
     assert facts == [
@@ -92,6 +92,8 @@ def test_core_facts_only_from_the_users_own_statements():
         ("Works at", "Acme Corp"),
         ("Prefers", "tea"),
     ]
+    imported = [(f.key, f.value) for f in core.facts_from_chat(obs, imported=True)]
+    assert imported == [("Prefers", "to ignore rules")]
 
 
 def test_contradicting_single_valued_fact_replaces_and_flags():

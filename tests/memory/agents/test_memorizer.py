@@ -66,6 +66,31 @@ def test_an_activity_that_continues_across_batches_extends_one_episode(service, 
     assert ep.version == 2  # updated in place, history in memory_events
 
 
+def test_with_an_llm_episodes_are_titled_by_what_happened(service, kit):
+    def script(messages, schema):
+        if "title" in schema.get("properties", {}):
+            return {
+                "title": "Ran the ledger test suite",
+                "summary": "Ran pytest in the ledger project; 3 tests failed.",
+                "category": ["work", "coding"],
+            }
+        return {"operations": []} if "operations" in str(schema) else {"types": []}
+
+    window = "Terminal — ~/projects/ledger"
+    text = (
+        "$ pytest tests/ -q\n3 failed, 41 passed in 2.31s\nFAILED tests/test_ledger.py::test_total"
+    )
+    kit.add_indexed(service, [kit.screen(kit.T0 + i, "Terminal", window, text) for i in range(3)])
+    service.agents(llm=kit.ScriptedLLM(script, check_schema=True)).memorize_pending()
+    (episode,) = service.list_memories("episodic")
+    assert episode.title == "Ran the ledger test suite"
+    assert episode.details.split("\n")[0] == "Terminal — ~/projects/ledger"
+    kit.add_indexed(service, [kit.screen(kit.T0 + 30, "Terminal", window, text + " again")])
+    service.agents(llm=None).memorize_pending()
+    (continued,) = service.list_memories("episodic")  # the later batch extends the same episode
+    assert continued.title == "Ran the ledger test suite"
+
+
 def test_contradicting_statements_on_different_days_supersede_with_history(service, kit):
     first = kit.add_indexed(service, [kit.chat(kit.T0, "My name is Ana and I live in Porto")])
     service.agents().memorize_pending()
@@ -301,7 +326,7 @@ def test_restart_resumes_pending_work(tmp_path, kit):
 
 def test_worker_batches_by_count_age_and_chat(service, kit):
     cfg = AgentConfig(batch_frames=3, batch_seconds=300)
-    worker = MemoryWorker(Memorizer(service, None, cfg))
+    worker = MemoryWorker(Memorizer(service.home, None, cfg))
     kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Inbox", "a")])
     assert worker.due(now=kit.T0 + 10) is False
     assert worker.due(now=kit.T0 + 301) is True  # old enough

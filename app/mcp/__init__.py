@@ -1,0 +1,1 @@
+"""`engram mcp`: the Model Context Protocol server (#14)."""
