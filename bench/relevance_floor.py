@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.locomo_data import DEFAULT as LOCOMO  # noqa: E402
+LOCOMO = Path("/work/shared/bench-data/locomo-dev/locomo-dev.json")
 from bench.locomo_data import load  # noqa: E402
 from memory.search.hybrid import Floor  # noqa: E402
 from memory.service import MemoryService  # noqa: E402
