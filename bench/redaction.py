@@ -2,7 +2,7 @@
 
 Usage:
     python bench/redaction.py [--data ../shared/bench-data] [--cache /tmp/engram-ocr-cache.json]
-                              [--baseline PATH_TO_OTHER_TREE]
+                              [--ocr-dir /tmp/engram-ocr-cache] [--baseline PATH_TO_OTHER_TREE]
 
 1. Recall: each shape of tests/security/corpus.py as typed text; a shape is caught when none of its
    secrets (nor their first 8 characters) is left in the redacted text.
@@ -55,6 +55,29 @@ def ocr_texts(data: Path, cache: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+def cached_texts(data: Path, folder: Path) -> dict[str, dict[str, str]]:
+    """Screens text from bench/screens.py's ``--ocr-cache`` folder (one JSON of OCR lines per
+    frame), plus every manifest's titles and URLs: no OCR run needed."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.json")):
+        lines = json.loads(path.read_text())
+        out[path.stem[:12]] = {
+            "text": "\n".join(ln["text"] for ln in lines),
+            "title": "",
+            "url": "",
+        }
+    for name in SETS:
+        manifest = data / name / "manifest.jsonl"
+        for line in manifest.read_text().splitlines() if manifest.is_file() else []:
+            row = json.loads(line)
+            out[f"{name}/{row['id']}"] = {
+                "text": "",
+                "title": row.get("title") or "",
+                "url": row.get("url") or "",
+            }
+    return out
+
+
 def answers(data: Path) -> list[str]:
     """The answers of every questions file (they must survive redaction)."""
     out = []
@@ -104,16 +127,21 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "bench-data")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/engram-ocr-cache.json"))
     ap.add_argument("--baseline", type=Path, help="another checkout whose redactor to measure")
+    ap.add_argument("--ocr-dir", type=Path, help="bench/screens.py's --ocr-cache folder instead")
     ap.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.data.is_dir():
         args.data = Path("/work/shared/bench-data")
-    texts = ocr_texts(args.data, args.cache)
+    if args.ocr_dir:
+        texts = cached_texts(args.data, args.ocr_dir)
+    else:
+        texts = ocr_texts(args.data, args.cache)
     figures = {"this tree": measure(texts, answers(args.data))}
     if args.baseline:
         env = {**os.environ, "PYTHONPATH": str(args.baseline)}
         cmd = [sys.executable, __file__, "--measure-only", "--cache", str(args.cache), "--json"]
+        cmd += ["--ocr-dir", str(args.ocr_dir)] if args.ocr_dir else []
         cmd += ["--data", str(args.data)]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd="/")
         figures["baseline"] = json.loads(done.stdout)["this tree"]

@@ -19,7 +19,12 @@ from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
 from memory.pipeline.progress import phase as _phase
-from memory.privacy.forget import ForgetPreview, ForgetReport, forget_preview, forget_rows
+from memory.privacy.forget import (
+    ForgetPreview,
+    ForgetReport,
+    forget_observations,
+    forget_preview,
+)
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, flatten
@@ -29,13 +34,13 @@ from models.protocols import TextEmbedder
 if TYPE_CHECKING:
     from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
     from memory.agents.assistant import AssistantChoice
-    from memory.agents.chat_log import ChatMessage, ChatSession
     from memory.agents.llm_protocol import AgentLLM
     from memory.memory_types import TypeSummary
     from memory.modelhub import ModelHub
     from memory.pipeline.core import FrameImportReport, Pipeline, PipelineOptions
     from memory.pipeline.recorder import Recorder
     from memory.pipeline.runner import HeadlessRun
+    from memory.store.chat_log import ChatMessage, ChatSession
     from memory.timeline import Summary
     from memory.vault.store import Vault
     from models.config import ModelConfig
@@ -334,16 +339,7 @@ class MemoryService:
 
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
-        ids = self.store.observation_ids_between(since, until)
-        report = self.store.write(lambda c: forget_rows(c, ids), "forget")
-        self.vectors.delete_observations(report.observation_ids)
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            path = self.paths.root / rel
-            if path.is_file():
-                path.unlink()
-        self.home.remember_vector_count()
-        return report
+        return forget_observations(self.home, self.store.observation_ids_between(since, until))
 
     def forget_preview(self, since: float, until: float) -> ForgetPreview:
         """What ``forget(since, until)`` would remove (counts per kind, span, derived memories)."""
@@ -356,13 +352,7 @@ class MemoryService:
             NotFound: no observation has that id.
         """
         o = self.store.get_observation(obs_id)
-        report = self.store.write(lambda c: forget_rows(c, [o.id]), "forget")
-        self.vectors.delete_observations([o.id])
-        self.vectors.delete_memories(report.memory_ids)
-        for rel in report.files:
-            (self.paths.root / rel).unlink(missing_ok=True)
-        self.home.remember_vector_count()
-        return report
+        return forget_observations(self.home, [o.id])
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite; returns the number of vectors."""
@@ -391,7 +381,7 @@ class MemoryService:
 
     # -- gui support ----------------------------------------------------------------------------
     # Thin reads/writes the desktop app needs (issue #6); the logic lives in memory/timeline.py,
-    # memory/settings/ and memory/agents/chat_log.py. Call them off the GUI thread.
+    # memory/settings/ and memory/store/chat_log.py. Call them off the GUI thread.
 
     def timeline_summary(self, start: float, end: float, bucket_s: float) -> Summary:
         """Bands, gaps, episodes and representative frames of ``[start, end)`` (a Summary)."""
@@ -461,13 +451,13 @@ class MemoryService:
 
     def chat_sessions(self) -> list[ChatSession]:
         """Kept chat sessions, most recent first."""
-        from memory.agents.chat_log import list_sessions
+        from memory.store.chat_log import list_sessions
 
         return list_sessions(self.store.read())
 
     def chat_messages(self, session_id: int) -> list[ChatMessage]:
         """Messages of one chat session, oldest first."""
-        from memory.agents.chat_log import session_messages
+        from memory.store.chat_log import session_messages
 
         return session_messages(self.store.read(), session_id)
 
@@ -479,7 +469,7 @@ class MemoryService:
         citations: list[dict[str, object]],
     ) -> int:
         """Keep one question and its answer; creates the session when ``session_id`` is None."""
-        from memory.agents.chat_log import keep_turn
+        from memory.store.chat_log import keep_turn
 
         return self.store.write(
             lambda c: keep_turn(c, session_id, question, answer, citations), "chat turn"

@@ -38,7 +38,7 @@ def call_server(home: Path, path: str, body: dict[str, Any], timeout: float = 30
         response = httpx.post(
             f"{info.url}{path}",
             json=body,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"{USER_AGENT} {path}"},
             timeout=httpx.Timeout(timeout, connect=1.0),
         )
     except httpx.TransportError as exc:  # a stale file or a server going away: run in-process

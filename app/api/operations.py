@@ -178,6 +178,8 @@ class Operations:
         if asks_for_secret(text):
             # the chat agent reveals vault entries to such questions when the vault is unlocked
             raise Refused("questions about secrets are answered only in Engram's own window")
+        # the service's agents answer with the assistant of the settings (#11), loaded on the
+        # first question and kept loaded
         answer = self.service().ask(text, keep=keep)
         cites = []
         for c in answer.citations:

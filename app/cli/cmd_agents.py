@@ -102,7 +102,7 @@ def _agents(args: argparse.Namespace) -> Any:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question (through a running server when there is one, #14)."""
-    done = ask_via_server(args, os.environ.get("ENGRAM_LLM") or None)
+    done = ask_via_server(args)
     if done is not None:
         return done
     agents = _agents(args)

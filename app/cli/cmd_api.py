@@ -61,7 +61,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         run_stdio(ops)
     finally:
         ops.close()
-    return 0
+    return _leave(0)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -92,7 +92,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C once it has shut down
+            code = 130
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        else:
+            code = 0
     finally:
         ops.close()
-    return 0
+    return _leave(code)
+
+
+def _leave(code: int) -> int:
+    """Return ``code``, or end the process now when a worker thread is still busy.
+
+    A tool call the client abandoned may still be loading a model in a thread nothing can
+    interrupt; waiting for it would keep a stopped server alive for minutes.
+    """
+    import logging
+    import os
+    import threading
+
+    busy = [
+        t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()
+    ]
+    if not busy:
+        return code
+    logging.getLogger(__name__).warning("stopping with busy threads: %s", ", ".join(busy))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -42,12 +42,12 @@ def search_via_server(args: argparse.Namespace) -> list[dict[str, object]] | Non
     return None if answer is None else hits_as_cli_json(answer)
 
 
-def ask_via_server(args: argparse.Namespace, llm_default: str | None) -> int | None:
+def ask_via_server(args: argparse.Namespace) -> int | None:
     """Answer through a running server (its configured assistant); None to answer in-process.
 
     Only when no ``--llm``/``--now`` asks for something the server would not do.
     """
-    if args.local or args.now is not None or args.llm != llm_default:
+    if args.local or args.now is not None or args.llm not in (None, "config"):
         return None
     from app.api.client import call_server
 

@@ -131,9 +131,11 @@ class FrameViewer(QWidget):
 
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.prev_b = QPushButton("◀ Previous")
-        self.next_b = QPushButton("Next ▶")
-        self.forget_b = QPushButton("Forget this moment", objectName="danger")
+        self.prev_b = QPushButton("◀")  # compact: the results column needs the width
+        self.next_b = QPushButton("▶")
+        self.prev_b.setToolTip("Previous moment (Left)")
+        self.next_b.setToolTip("Next moment (Right)")
+        self.forget_b = QPushButton("Forget moment", objectName="danger")
         self.forget_range_b = QPushButton("Forget range…", objectName="danger")
         self.prev_b.clicked.connect(lambda: self.step_requested.emit(-1))
         self.next_b.clicked.connect(lambda: self.step_requested.emit(1))

@@ -219,10 +219,10 @@ class MainWindow(QMainWindow):
         ).run()
 
     def show_results_column(self) -> None:
-        """Show the search results beside the moment, at a readable width (40 %, 480 px or more)."""
+        """Show the search results beside the moment, at a readable width (45 %, 560 px or more)."""
         self.search_view.show()
         total = max(self.moment_split.width(), 900)
-        left = max(480, int(total * 0.4))
+        left = max(560, int(total * 0.45))
         self.moment_split.setSizes([left, total - left])
 
     def refresh_status(self) -> None:

@@ -147,7 +147,8 @@ class QtFilmstrip(QWidget):
             return
         r = self.tile_rect(k)
         anchor = self.mapToGlobal(QPoint(int(r.center().x()), 0))
-        self._popup.show_moment(bucket_caption(bucket), self.thumbs.get(bucket.rep_id), anchor)
+        pix = self.thumbs.get(bucket.rep_id)
+        self._popup.show_moment(bucket_caption(bucket), pix, anchor, below=self.height())
 
     def leaveEvent(self, _event: object) -> None:  # noqa: N802 - Qt API
         self._hover = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSize, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 PREVIEW = QSize(384, 216)
@@ -24,8 +24,11 @@ class HoverCard(QFrame):
         lay.addWidget(self.caption)
         self.hide()
 
-    def show_moment(self, caption: str, pix: QPixmap | None, anchor: QPoint) -> None:
-        """Show ``caption`` and, once loaded, the preview, centred above ``anchor`` (global)."""
+    def show_moment(
+        self, caption: str, pix: QPixmap | None, anchor: QPoint, below: int = 0
+    ) -> None:
+        """Show ``caption`` and, once loaded, the preview, centred above ``anchor`` (global), or
+        ``below`` pixels under it when the screen has no room above."""
         self.caption.setText(caption)
         self.image.setVisible(pix is not None)
         if pix is not None:
@@ -37,5 +40,9 @@ class HoverCard(QFrame):
                 )
             )
         self.adjustSize()
-        self.move(anchor - QPoint(self.width() // 2, self.height() + 6))
+        pos = anchor - QPoint(self.width() // 2, self.height() + 6)
+        screen = QGuiApplication.screenAt(anchor)
+        if screen is not None and pos.y() < screen.availableGeometry().top():
+            pos.setY(anchor.y() + below + 6)
+        self.move(pos)
         self.show()

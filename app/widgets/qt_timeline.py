@@ -300,9 +300,9 @@ class QtTimeline(QWidget):
             self._popup.hide()
             return
         self.hovered_id = bucket.rep_id
-        self._popup.show_moment(
-            bucket_caption(bucket), self.thumbs.get(bucket.rep_id), self.mapToGlobal(QPoint(x, 0))
-        )
+        pix = self.thumbs.get(bucket.rep_id)
+        anchor = self.mapToGlobal(QPoint(x, 0))
+        self._popup.show_moment(bucket_caption(bucket), pix, anchor, below=self.height())
 
 
 def bucket_caption(bucket: Bucket) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from memory.agents.config import AgentConfig
 from memory.agents.llm_protocol import AgentLLM
-from memory.agents.passage import best_passage
+from memory.agents.passage import best_passage, deglue
 from memory.errors import BadQuery
 from memory.search.fts import STOPWORDS, tokens
 from memory.search.hits import Hit
@@ -175,8 +175,8 @@ class ChatAgent:
             for t in list(history)[-4:]
             if t.get("role") in ("user", "assistant")
         ]
-        head = f"Now: {when.strftime('%A %d %B %Y %H:%M %Z').strip()}.\nMemory items:\n"
-        tail = f"\nQuestion: {question}"
+        head = "Memory items:\n"
+        tail = f"\nToday is {when.strftime('%A %d %B %Y, %H:%M %Z').strip()}.\nQuestion: {question}"
         used = count(system) + count(head) + count(tail) + sum(count(t["content"]) for t in turns)
         used += 12 * (len(turns) + 2)  # chat-template tokens around each message
         if used > budget:
@@ -237,13 +237,17 @@ class ChatAgent:
         return "\n".join(f"[{m.title}]\n{m.details}" for m in blocks)
 
     def _item_line(self, n: int, hit: Hit, question: str) -> str:
-        text = best_passage(hit.text, question, ITEM_CHARS).text
+        passage = best_passage(hit.text, question, ITEM_CHARS)
+        text = deglue(passage.text)
+        if passage.answer:  # the value the question asks for, as the item writes it
+            text = f"{text} (mentions: {passage.answer})"
         if hit.kind == "vault" and self.reveal is not None:
             secret = self.reveal(hit.ref.id)
             text = f"{text} secret: {secret}" if secret else text
         label = (hit.obs_kind or "observation") if hit.kind == "observation" else hit.kind
         when = datetime.fromtimestamp(hit.ts).astimezone().strftime("%a %d %b %Y %H:%M")
-        return f"[{n}] {when}, {label}, {hit.title}: {text}"
+        # "seen" keeps the capture time apart from dates in the text (a small model mixes them)
+        return f"[{n}] (seen {when}; {label}; {hit.title}) {text}"
 
     def stream(self, prepared: Prepared) -> Iterator[str]:
         """Yield the answer's text pieces (extractive when there is no LLM)."""

@@ -129,3 +129,14 @@ def respace(text: str) -> str:
     """Spaces between glued digits and month names: "7October2026" -> "7 October 2026"."""
     text = re.sub(rf"(\d)({MONTHS})", r"\1 \2", text, flags=re.I)
     return re.sub(rf"({MONTHS})(\d)", r"\1 \2", text, flags=re.I)
+
+
+def deglue(text: str) -> str:
+    """Put back the spaces OCR lost around dates ("renewson7October2026unless" ->
+    "renewson 7 October 2026 unless"), so a model reads the value; other glued words stay."""
+    text = respace(text)
+    loose = re.compile(
+        rf"(\d{{1,2}})\s*({MONTHS})\s*(\d{{4}})(?!\d)|({MONTHS})\s*(\d{{1,2}}),?\s*(\d{{4}})(?!\d)",
+        re.I,
+    )
+    return loose.sub(lambda m: f" {' '.join(g for g in m.groups() if g)} ", text).replace("  ", " ")

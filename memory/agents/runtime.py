@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from memory.agents.apply import apply_ops, pending_proposals, resolve_proposal
 from memory.agents.chat import Answer, ChatAgent, asks_for_secret
-from memory.agents.chat_log import add_message, create_session
 from memory.agents.config import AgentConfig
 from memory.agents.consolidate import duplicate_merges
 from memory.agents.core import states_fact
@@ -19,6 +18,7 @@ from memory.agents.llm_protocol import AgentLLM
 from memory.agents.memorizer import BatchResult, Memorizer
 from memory.agents.worker import MemoryWorker
 from memory.privacy.redaction import scrub
+from memory.store.chat_log import add_message, create_session
 from memory.store.records import NewObservation
 
 if TYPE_CHECKING:

@@ -104,10 +104,14 @@ def token_like(value: str) -> bool:
 def opaque(value: str) -> bool:
     """An unlabelled machine-made string: 24+ chars of upper, lower and digits, high entropy.
 
-    Ordinary identifiers fail it: hashes and UUIDs have no upper case, CamelCase names no digits.
+    Ordinary identifiers fail it: hashes and UUIDs have no upper case, CamelCase names no digits,
+    and words OCR ran together ("renewsautomaticallyon2October2026", "example/account/orders")
+    are mostly long lower-case runs, which random tokens rarely have.
     """
     core = value.strip("=")
     if len(core) < 24 or shannon_entropy(core) < 4.0:
+        return False
+    if sum(len(run) for run in re.findall(r"[a-z]{4,}", core)) > 0.4 * len(core):
         return False
     return all(re.search(p, core) for p in (r"[a-z]", r"[A-Z]", r"\d"))
 
@@ -225,11 +229,28 @@ RULES: list[Rule] = [
     ),
     ("token", re.compile(r"://[^\s:/?#@]{1,64}:([^\s:/?#@]{3,128})@"), 1, None, 2),
     (
+        "token",  # a URL parameter named like a secret: any value is one (no entropy test)
+        re.compile(
+            r"[?&;](?i:[a-z_]*(?:token|key|secret|password|passwd|pwd|pass|sig|signature|auth"
+            r"|session|sid|code|pin|otp)[a-z_]*)=([^&#\s\"'<>]{4,512})"
+        ),
+        1,
+        None,
+        2,
+    ),
+    (
         "password",
         re.compile(
             r"(?i:\b(?:password|passwd|pwd|passphrase|passcode|pass)\b)"
             r"(\s*[:=]\s*|\s+is:?\s+)[\"']?(\S{1,128})"
         ),
+        2,
+        None,
+        3,
+    ),
+    (
+        "password",  # OCR ran the words together: "mywifipasswordisBlue42Sky!forguests"
+        re.compile(r"(?i:password|passphrase|passcode)(is|was|:|=)[\"']?(\S{4,128})"),
         2,
         None,
         3,
@@ -259,8 +280,11 @@ RULES: list[Rule] = [
     ("credit_card", re.compile(_DIGIT_RUN), 0, card_ok, 4),
     (
         "iban",
-        re.compile(r"\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,3})?\b"),
-        0,
+        re.compile(  # OCR may run the label into it: "IBANFR76..."
+            r"(?<![A-Z0-9])(?:[A-Z]{2,6}(?=[A-Z]{2}\d{2}))?([A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}"
+            r"(?:[ \-]?[A-Z0-9]{1,3})?)(?![0-9])"
+        ),
+        1,
         iban_ok,
         4,
     ),
@@ -313,6 +337,7 @@ def detect_secrets_rules() -> tuple[Rule, ...]:
     from detect_secrets.plugins.base import RegexBasedDetector
 
     rules: list[Rule] = []
+    cls: type
     for cls in get_mapping_from_secret_type_to_class().values():
         if not issubclass(cls, RegexBasedDetector) or cls.__name__ in _SKIP_PLUGINS:
             continue

@@ -1,15 +1,19 @@
-"""Forgetting a time range: observations, text, FTS rows, vectors, frames and derived memories."""
+"""Forgetting: observations, their text, FTS rows, vectors, frames and derived memories, one policy
+for every caller (a time range, one moment). The queries live in ``memory.store.forget``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from memory.pipeline.frames import stored_files
-from memory.store.store import log_event
+from memory.store.forget import delete_observations
+
+if TYPE_CHECKING:
+    from memory.home import Home
 
 logger = logging.getLogger(__name__)
 
@@ -27,78 +31,35 @@ class ForgetReport:
     files: tuple[str, ...] = field(default=(), repr=False)
 
 
-def forget_rows(conn: sqlite3.Connection, obs_ids: list[int]) -> ForgetReport:
-    """Delete observations and what derives only from them, inside the caller's transaction.
-
-    Memories whose every source is forgotten are deleted with their audit text; memories with other
-    sources lose these ids from their provenance. Returns the files the caller must unlink (relative
-    to the home: stored frames, thumbnails and audio of every kind; never an import's original).
-    """
-    if not obs_ids:
-        return ForgetReport()
-    gone = set(obs_ids)
-    files: list[str] = []
-    for chunk in _chunks(obs_ids):
-        marks = ",".join("?" * len(chunk))
-        for origin, frame, thumb in conn.execute(
-            f"SELECT origin, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
-        ):
-            files += stored_files(origin, frame, thumb)
-    deleted, trimmed = [], 0
-    mem_ids = sorted(
-        {
-            r[0]
-            for chunk in _chunks(obs_ids)
-            for r in conn.execute(
-                "SELECT memory_id FROM memory_sources WHERE observation_id IN "
-                f"({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        }
+def forget_observations(home: Home, obs_ids: list[int]) -> ForgetReport:
+    """Delete these observations and what derives only from them (one transaction), then their
+    vectors and stored files (frames, thumbnails, audio; never an import's original)."""
+    rows = home.store.write(lambda c: delete_observations(c, obs_ids), "forget")
+    files = tuple(
+        f for origin, frame, thumb in rows.file_rows for f in stored_files(origin, frame, thumb)
     )
-    for mid in mem_ids:
-        row = conn.execute("SELECT source_ids FROM memories WHERE id = ?", (mid,)).fetchone()
-        if row is None:
-            continue
-        sources = [s for s in json.loads(row[0]) if s not in gone]
-        if sources:
-            conn.execute(
-                "UPDATE memories SET source_ids = ? WHERE id = ?", (json.dumps(sources), mid)
-            )
-            conn.execute(
-                f"DELETE FROM memory_sources WHERE memory_id = ? AND observation_id IN "
-                f"({','.join('?' * len(gone & set(json.loads(row[0]))))})",
-                (mid, *sorted(gone & set(json.loads(row[0])))),
-            )
-            trimmed += 1
-        else:
-            conn.execute("UPDATE memories SET superseded_by = NULL WHERE superseded_by = ?", (mid,))
-            conn.execute("DELETE FROM memories WHERE id = ?", (mid,))
-            conn.execute(
-                "UPDATE memory_events SET before = NULL, after = NULL WHERE memory_id = ?", (mid,)
-            )
-            log_event(conn, mid, "user", "forget", None, None)
-            deleted.append(mid)
-    for chunk in _chunks(obs_ids):
-        conn.execute(f"DELETE FROM observations WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-    conn.execute("INSERT INTO observations_fts (observations_fts) VALUES ('optimize')")
-    conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+    if rows.observation_ids or rows.memories_deleted:
+        home.vectors.delete_observations(list(rows.observation_ids))
+        home.vectors.delete_memories(list(rows.memories_deleted))
+    for rel in files:
+        path = home.paths.root / rel
+        if path.is_file():
+            path.unlink()
+    home.remember_vector_count()
     logger.info(
-        "forgot %d observations and %d memories at %s", len(obs_ids), len(deleted), time.time()
+        "forgot %d observations and %d memories",
+        len(rows.observation_ids),
+        len(rows.memories_deleted),
     )
     return ForgetReport(
-        len(obs_ids),
+        len(rows.observation_ids),
         len(files),
-        len(deleted),
-        trimmed,
-        tuple(obs_ids),
-        tuple(deleted),
-        tuple(files),
+        len(rows.memories_deleted),
+        rows.memories_trimmed,
+        rows.observation_ids,
+        rows.memories_deleted,
+        files,
     )
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from memory.privacy.detectors import (
     EMAIL,
@@ -224,12 +224,16 @@ def scrub_optional(text: str | None) -> str | None:
 
 def scrub_data(value: JSONish) -> JSONish:
     """Every string inside a field value (strings, lists and dicts of them) scrubbed."""
+    return cast(JSONish, _scrub_any(value))
+
+
+def _scrub_any(value: object) -> object:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, list | tuple):
-        return type(value)(scrub_data(v) for v in value)
+        return type(value)(_scrub_any(v) for v in value)
     if isinstance(value, dict):
-        return {k: scrub_data(v) for k, v in value.items()}
+        return {k: _scrub_any(v) for k, v in value.items()}
     return value
 
 

@@ -1,7 +1,7 @@
 """Render the docs screenshots from the real window on a home with data (run by hand, not a test).
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python tests/app/make_screenshots.py HOME OUTDIR \
-        QUERY QUESTION
+        QUERY QUESTION [DAY]
 
 The screen is grabbed (not the widget), so popups such as the timeline's hover preview show too.
 Shots: timeline (filmstrip and hover preview), search (results), frame_viewer (the full-size
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,14 @@ def _hover(widget: QWidget, x: float, y: float) -> None:
     QApplication.sendEvent(widget, event)
 
 
-def shoot_timeline(window: Any, out: Path) -> None:
+def shoot_timeline(window: Any, out: Path, day: date | None = None) -> None:
     film = window.timeline.filmstrip
     _settle(window)
+    if day is not None:  # a busier day than the latest one
+        window.timeline.go_to_day(day)
+        _settle(window)
+        window.timeline.strip.fit_to_data()
+        _settle(window)
     filled = [i for i, b in enumerate(film.slots) if b is not None] or [0]
     k = min(filled, key=lambda i: abs(i - film.tile_count() // 2))  # a frame near the middle
     _hover(film, film.tile_rect(k).center().x(), film.tile_rect(k).center().y())
@@ -109,7 +115,7 @@ def shoot_memory(window: Any, out: Path) -> None:
     _grab(window, out, "memory")
 
 
-def main(home: Path, out: Path, query: str, question: str) -> None:
+def main(home: Path, out: Path, query: str, question: str, day: date | None = None) -> None:
     from memory.service import MemoryService
 
     application()
@@ -118,7 +124,7 @@ def main(home: Path, out: Path, query: str, question: str) -> None:
     window.move(0, 0)
     window.show()
     out.mkdir(parents=True, exist_ok=True)
-    shoot_timeline(window, out)
+    shoot_timeline(window, out, day)
     shoot_search(window, out, query)
     shoot_frame_viewer(window, out)
     shoot_chat(window, out, question)
@@ -131,4 +137,5 @@ def main(home: Path, out: Path, query: str, question: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4])
+    day = date.fromisoformat(sys.argv[5]) if len(sys.argv) > 5 else None
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], day)

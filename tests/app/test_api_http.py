@@ -221,7 +221,7 @@ def test_mcp_over_streamable_http(served: Served) -> None:
     assert {"mcp-http", "http"} & {c["transport"] for c in clients}
 
 
-def test_cli_search_uses_the_running_server(served: Served) -> None:
+def test_cli_search_and_ask_use_the_running_server(served: Served) -> None:
     out = subprocess.run(
         [
             sys.executable,
@@ -242,8 +242,28 @@ def test_cli_search_uses_the_running_server(served: Served) -> None:
     )
     hits = json.loads(out.stdout)
     assert hits and "Lisbon" in hits[0]["title"]
-    clients = json.loads((served.home / "api-clients.json").read_text())
-    assert any(c["name"] == "engram-cli" for c in clients)
+    asked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli.main",
+            "--home",
+            str(served.home),
+            "ask",
+            "When does the Lisbon flight depart?",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    answer = json.loads(asked.stdout)
+    assert "TP1361" in answer["answer"] and answer["citations"]
+    names = {c["name"] for c in json.loads((served.home / "api-clients.json").read_text())}
+    assert {"engram-cli /v1/search", "engram-cli /v1/ask"} <= names
 
 
 def test_stop_removes_the_server_file(seeded: Seeded, tmp_path: Path) -> None:

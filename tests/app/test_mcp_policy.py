@@ -48,6 +48,8 @@ def test_vault_exposed_shows_captions_never_secrets(ops: Operations, seeded: See
 
 def test_switches_refuse_with_the_setting_named(ops: Operations) -> None:
     service = ops.service()
+    with pytest.raises(BadQuery, match="unknown kinds"):
+        service.set_settings({"mcp.exposed_kinds": ["screen", "passwords"]})
     service.set_settings({"mcp.ask_tool": False})
     with pytest.raises(Refused, match="mcp.ask_tool"):
         ops.ask("When is the Lisbon flight?")

@@ -29,6 +29,9 @@ def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["HF_HUB_OFFLINE"] = "1"
+    # module-scoped servers start before the autouse fixture sets these for a test
+    env.setdefault("ENGRAM_ASSISTANT__BACKEND", "none")
+    env.setdefault("ENGRAM_KEYRING", "file")
     return env
 
 

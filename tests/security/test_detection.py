@@ -65,6 +65,12 @@ def test_keys_and_tokens_wrapped_over_lines(shape: object, width: int) -> None:
         ("and my bank password is marmalade", "marmalade"),
         ("STRIPE_WEBHOOK_SECRET=whsec_9xK2mQ7vL4pR8tY1", "whsec_9xK2mQ7vL4pR8tY1"),
         ("IBAN DE89-3704-0044-0532-0130-00", "3704-0044"),
+        # OCR of the corpus screenshots ran words together; URL parameters named like secrets
+        ("RIB/IBANFR0616619475907596525115498", "FR061661"),
+        ("fyimywifipasswordisBlue668Sky!forguests", "Blue668S"),
+        ("https://app.example/cb?access_token=hIGIcjWmI56db5", "hIGIcjWm"),
+        ("https://app.example/cb?api_key=tangerineblue&x=1", "tangerin"),
+        ("https://app.example/cb?secret=sWsxhOs4TD", "sWsxhOs4"),
     ],
 )
 def test_ocr_and_speech_damage(text: str, secret: str) -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.models
 
 VANTAGE = (
     "Vantage CRM Master Subscription Agreement 3.2 Fees are invoiced annually in advance "
-    "4.1ThisAgreementrenewsautomaticallyon7October2026unlesseithPartygivesnotice "
+    "4.1 This Agreement renews automatically on 7 October 2026 unless either party gives notice "
     "4.2 Either party may cancel with 60 days notice before renewal"
 )
 NOW = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The assistant's chat sessions and messages (``chat_sessions``/``chat_messages``), Qt-free."""
+"""The assistant's chat sessions and messages (``chat_sessions``/``chat_messages``): the queries."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def create_session(conn: sqlite3.Connection, title: str) -> int:
         "INSERT INTO chat_sessions (title, created_at, updated_at) VALUES (?, ?, ?)",
         (scrub(title)[:120], now, now),
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid
 
 
 def add_message(
@@ -80,7 +81,8 @@ def add_message(
         (session_id, role, scrub(content), json.dumps(scrub_data(list(citations))), now),
     )
     conn.execute("UPDATE chat_sessions SET updated_at = ? WHERE id = ?", (now, session_id))
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid
 
 
 def keep_turn(
