@@ -74,6 +74,8 @@ class CaptureConfig(BaseModel):
     excluded_title_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EXCLUDED_TITLE_PATTERNS)
     )
+    excluded_pids: list[int] = Field(default_factory=list)
+    """Processes whose windows are never recorded (Engram's own, by the window's _NET_WM_PID)."""
     mask_excluded_windows: bool = True
     """Black out visible excluded windows that are not active (instead of keeping them)."""
     idle_pause_minutes: float = Field(default=5.0, ge=0.0)

@@ -78,11 +78,14 @@ class PrivacyRules:
         self.config = config
         self._apps = {_normalise_app(a) for a in config.excluded_apps}
         self._titles = [re.compile(p, re.I) for p in config.excluded_title_patterns]
+        self._pids = frozenset(config.excluded_pids)
 
     def excluded(self, info: WindowInfo) -> str | None:
         """Return why a window must not be recorded, or ``None`` if it may be."""
         if info.private:
             return "private window"
+        if info.pid is not None and info.pid in self._pids:
+            return "excluded process"  # Engram's own window, whatever its class or title
         if info.app and _normalise_app(info.app) in self._apps:
             return "excluded app"
         title = info.title or ""

@@ -33,18 +33,45 @@ class DiskFull(StoreError):
 
 
 class ImportFailed(StoreError):
-    """An import file has a bad line; nothing was imported.
+    """An import file is unreadable or has bad lines; nothing was imported.
 
     Attributes:
-        line: 1-based line number of the first bad line.
+        line: 1-based line number of the first bad line (None: the file itself is the problem).
         reason: what is wrong with it.
+        bad: every bad line as (line, reason), in file order.
     """
 
-    def __init__(self, path: str, line: int, reason: str) -> None:
-        super().__init__(f"{path}, line {line}: {reason}")
+    SHOWN = 20  # bad lines spelled out in the message; the rest are counted
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        super().__init__(f"{path}: {reason}" if line is None else f"{path}, line {line}: {reason}")
         self.path = path
         self.line = line
         self.reason = reason
+        self.bad: tuple[tuple[int, str], ...] = () if line is None else ((line, reason),)
+
+    @classmethod
+    def lines(cls, path: str, bad: list[tuple[int, str]], what: str = "line") -> ImportFailed:
+        """Every bad line of a file in one error (the first one's number in ``line``)."""
+        if len(bad) == 1:
+            number, reason = bad[0]
+            return cls(
+                path,
+                number,
+                f"{reason}; nothing was imported "
+                f"(fix the {what}, or pass --skip-bad to import the rest)",
+            )
+        listed = [f"  {what} {n}: {r}" for n, r in bad[: cls.SHOWN]]
+        if len(bad) > cls.SHOWN:
+            listed.append(f"  ... and {len(bad) - cls.SHOWN} more")
+        exc = cls(
+            path,
+            None,
+            f"{len(bad)} bad {what}s; nothing was imported (fix them, or pass --skip-bad to "
+            "import the rest):\n" + "\n".join(listed),
+        )
+        exc.line, exc.bad = bad[0][0], tuple(bad)
+        return exc
 
 
 class BadQuery(StoreError):

@@ -18,6 +18,7 @@ from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
 from memory.privacy.forget import settle_debts, sweep_deletions
+from memory.pipeline.progress import phase
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, Settings
@@ -219,12 +220,16 @@ class Home:
 
     def remember_vector_count(self) -> None:
         """Note the index's size, so the next start can tell whether it drifted from SQLite."""
+        if self._searcher is None:
+            return  # never opened in this process, so its count did not change
         self.store.set_meta("vector_count", str(self.index.count()))
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
         """Embed pending chat observations and mark them indexed; returns how many."""
         done = 0
         total = self.store.counts()["by_status"].get("pending", 0)
+        if total:
+            phase(progress, "embedding and indexing")
         while True:
             pending = [
                 o for o in self.store.observations_with_status("pending", batch) if o.kind == "chat"

@@ -18,7 +18,13 @@ from memory.importers.chat import ChatLine, read_chat_jsonl
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
-from memory.privacy.forget import ForgetReport, forget_observations
+from memory.pipeline.progress import phase as _phase
+from memory.privacy.forget import (
+    ForgetPreview,
+    ForgetReport,
+    forget_observations,
+    forget_preview,
+)
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, flatten
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from memory.agents import AgentConfig, Agents, Answer, AnswerStream, BatchResult
     from memory.agents.assistant import AssistantChoice
     from memory.agents.llm_protocol import AgentLLM
+    from memory.memory_types import TypeSummary
     from memory.modelhub import ModelHub
     from memory.pipeline.core import FrameImportReport, Pipeline, PipelineOptions
     from memory.pipeline.recorder import Recorder
@@ -112,6 +119,15 @@ class MemoryService:
         """The hybrid searcher; using it opens the index."""
         return self.home.searcher
 
+    def warm_up(self) -> None:
+        """Load the text model and open (and reconcile) the vector index now, not on first use.
+
+        For long-running work (`engram run`) that would otherwise pay for it in the middle of
+        its first batch.
+        """
+        self.embedder()
+        self.home.vectors  # noqa: B018 - opening is the point
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def embedder(self) -> TextEmbedder:
@@ -158,7 +174,13 @@ class MemoryService:
         Raises:
             ImportFailed: a bad line, naming it; nothing was written.
         """
+        _phase(progress, "reading")
         lines, bad = read_chat_jsonl(path, skip_bad=skip_bad)
+        # seconds on a cold start: a phase of its own, not a silent wait (#13); opening the index
+        # first also keeps its start-up repair from indexing these rows without progress
+        _phase(progress, "loading the text model")
+        self.warm_up()
+        _phase(progress, "storing")
         items = [
             self._chat_observation(
                 line, lines[i - 1] if i else None, lines[i + 1] if i + 1 < len(lines) else None
@@ -166,6 +188,8 @@ class MemoryService:
             for i, line in enumerate(lines)
         ]
         ids = self.store.add_observations(items)
+        if progress:
+            progress(len(ids), len(ids))
         new = [i for i in ids if i is not None]
         self.index_pending(progress)
         return ImportReport(len(new), len(ids) - len(new), tuple(bad))
@@ -192,6 +216,7 @@ class MemoryService:
             session=line.session,
             context="\n".join(parts),
             app="chat",
+            origin="import",
         )
 
     def index_pending(self, progress: Progress | None = None, batch: int = 256) -> int:
@@ -249,6 +274,13 @@ class MemoryService:
             mtype, limit=limit, offset=offset, include_inactive=include_inactive
         )
 
+    def memory_types(self) -> list[TypeSummary]:
+        """The six memory types with label, description, empty-state hint and live count, for
+        the memory browser and `engram memory list`."""
+        from memory.memory_types import type_overview
+
+        return type_overview(self.store.read())
+
     def get_memory(self, mid: int) -> Memory:
         """One memory.
 
@@ -304,6 +336,10 @@ class MemoryService:
     def forget(self, since: float, until: float) -> ForgetReport:
         """Remove every observation with ``since <= ts < until`` and what derives only from them."""
         return forget_observations(self.home, self.store.observation_ids_between(since, until))
+
+    def forget_preview(self, since: float, until: float) -> ForgetPreview:
+        """What ``forget(since, until)`` would remove (counts per kind, span, derived memories)."""
+        return forget_preview(self.store.read(), since, until)
 
     def forget_observation(self, obs_id: int) -> ForgetReport:
         """Forget one moment.
@@ -380,7 +416,7 @@ class MemoryService:
             full = self.paths.root / full_for_thumb(thumb)
             return full if full.is_file() else self.paths.root / thumb
         rel = obs.frame_path
-        if obs.kind == "screen" and rel and not Path(rel).is_absolute():
+        if obs.kind == "screen" and obs.origin == "capture" and rel and not Path(rel).is_absolute():
             return self.paths.root / rel
         return None
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.cli.common import ProgressBar, get_service, parse_now, print_json
@@ -134,34 +135,20 @@ def _print_citations(cites: list[dict[str, Any]]) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """An interactive chat; each line of stdin is a question; empty line or EOF ends it."""
+    """An interactive chat: slash commands (/help, /new, /sources, /quit), line editing and
+    history on a terminal; questions one a line from a pipe."""
+    from app.cli.chat_repl import HISTORY_FILE, ChatLoop, LineReader
+    from memory.paths import default_home
+
+    now = parse_now(args.now)
     agents = _agents(args)
-    interactive = sys.stdin.isatty()
-    history: list[dict[str, str]] = []
-    session: int | None = None
-    while True:
-        if interactive:
-            sys.stdout.write("you> ")
-            sys.stdout.flush()
-        line = sys.stdin.readline()
-        if not line or not line.strip() or line.strip() in ("/quit", "/exit"):
-            return 0
-        question = line.strip()
-        stream = agents.ask_stream(
-            question, now=parse_now(args.now), history=history, session_id=session
-        )
-        sys.stdout.write("engram> ")
-        for piece in stream:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
-        sys.stdout.write("\n")
-        answer = stream.result
-        _print_citations(answer.citations)
-        session = answer.session_id
-        history += [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer.text},
-        ]
+    home = Path(args.home or default_home())
+    reader = LineReader(home / HISTORY_FILE, interactive=sys.stdin.isatty())
+
+    def ask(question: str, history: list[dict[str, str]], session: int | None) -> Any:
+        return agents.ask_stream(question, now=now, history=history, session_id=session)
+
+    return ChatLoop(ask, reader, _print_citations).run()
 
 
 def cmd_memorize(args: argparse.Namespace) -> int:

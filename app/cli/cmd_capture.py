@@ -6,10 +6,17 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import ProgressBar, get_service, print_json
+from app.cli.common import (
+    get_service,
+    import_progress,
+    parse_time_option,
+    print_json,
+)
+from memory.errors import BadQuery
 from memory.timeutil import iso
 
 
@@ -104,6 +111,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument(
         "--keep-days", type=float, default=None, help="default: retention.keep_full_days"
     )
+    pr.add_argument(
+        "--before",
+        metavar="T",
+        help="thin frames older than this time ('last week', '3 days ago', ISO)",
+    )
     pr.add_argument("--quota-mb", type=float, default=None, help="default: retention.quota_gb")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_frames_prune)
@@ -111,8 +123,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_import_frames(args: argparse.Namespace) -> int:
     """Import screenshots through the capture pipeline."""
-    bar = ProgressBar("importing")
-    report = get_service(args).import_frames(args.source, skip_bad=args.skip_bad, progress=bar)
+    service = get_service(args)
+    with import_progress(service, args.source) as progress:
+        report = service.import_frames(args.source, skip_bad=args.skip_bad, progress=progress)
     if args.json:
         print_json(
             {
@@ -148,7 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.require_screen:
         probe_display()  # no display: exit 4 before any model loads
-    run = get_service(args).headless_run(run_overrides(args))
+    service = get_service(args)
+    service.warm_up()  # the index and the text model load before recording starts, not during
+    run = service.headless_run(run_overrides(args))
     return run_headless(run, duration=args.duration, out=sys.stderr)
 
 
@@ -263,6 +278,12 @@ def cmd_frames_prune(args: argparse.Namespace) -> int:
     from memory.pipeline.recorder import retention_policy
     from memory.pipeline.retention import apply_retention
 
+    if args.before is not None:
+        if args.keep_days is not None:
+            raise BadQuery("give --before or --keep-days, not both")
+        before = parse_time_option(args.before, "--before")
+        assert before is not None
+        args.keep_days = max(0.0, (time.time() - before) / 86400)
     service = get_service(args)
     overrides: dict[str, object] = {}
     if args.keep_days is not None:

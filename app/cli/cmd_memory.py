@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import ProgressBar, get_service, parse_time_arg, print_json
+from app.cli.common import ProgressBar, get_service, parse_now, parse_time_option, print_json
 from memory.errors import BadQuery
 from memory.export import export_home
 from memory.paths import open_private
@@ -43,9 +43,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     delete.add_argument("--json", action="store_true")
     delete.set_defaults(func=cmd_delete)
 
-    fg = sub.add_parser("forget", help="remove everything captured in a time range, for good")
-    fg.add_argument("--since", required=True)
-    fg.add_argument("--until", required=True)
+    fg = sub.add_parser(
+        "forget",
+        help="remove everything captured in a time range, for good (shows it and asks first)",
+    )
+    fg.add_argument(
+        "--since", required=True, help="from this time (ISO, 'yesterday', '2 hours ago', ...)"
+    )
+    fg.add_argument(
+        "--until", default="now", help="up to this time (default: now; 'yesterday': its end)"
+    )
+    fg.add_argument("--now", help="the time 'yesterday' is relative to (default: now)")
+    fg.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    fg.add_argument("--dry-run", action="store_true", help="only show what would be removed")
     fg.add_argument("--json", action="store_true")
     fg.set_defaults(func=cmd_forget)
     ex = sub.add_parser("export", help="JSON of everything (vault secrets excluded)")
@@ -117,11 +127,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     items = get_service(args).list_memories(args.type, limit=args.limit, include_inactive=args.all)
     if args.json:
         print_json([memory_json(m) for m in items])
-    else:
-        for m in items:
-            state = "" if m.live else " (deleted)" if m.deleted_at else " (superseded)"
-            print(f"{m.id:6} {m.type:10} {(m.title or m.summary)[:70]}{state}")
+        return 0
+    if not items:
+        _print_empty(args)
+    for m in items:
+        state = "" if m.live else " (deleted)" if m.deleted_at else " (superseded)"
+        print(f"{m.id:6} {m.type:10} {_day(m.ts)}  {(m.title or m.summary)[:60]}{state}")
     return 0
+
+
+def _print_empty(args: argparse.Namespace) -> None:
+    """Say so, with what the type holds and how its memories get there."""
+    from memory.memory_types import TYPE_INFO
+
+    if args.type:
+        info = TYPE_INFO[args.type]
+        print(f"no {args.type} memories yet. {info.description}\n{info.empty_hint}")
+        return
+    print("no memories yet. Engram distils six kinds from what it captures:")
+    for summary in get_service(args).memory_types():
+        print(f"  {summary.info.type:10} {summary.info.description}")
+
+
+def _day(ts: float | None) -> str:
+    from app.cli.render import when
+
+    return when(ts) if ts else "-"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -141,8 +172,43 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
     else:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        _print_memory(m, service.memory_history(args.id))
     return 0
+
+
+def _print_fields(fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name in ("secret_ct", "summary", "details") or value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            print(f"  {name}:")
+            for n, item in enumerate(value, 1):
+                print(f"    {n}. {item}")
+        else:
+            print(f"  {name}: {value}")
+
+
+def _print_memory(m: Memory, history: list[dict[str, Any]]) -> None:
+    """A memory as a person reads it: title, text, fields, dates, provenance, history."""
+    state = (
+        "" if m.live else " (deleted)" if m.deleted_at else f" (superseded by {m.superseded_by})"
+    )
+    print(f"{m.type} memory {m.id}: {m.title or m.summary[:70]}{state}")
+    for name, value in (("summary", m.summary), ("details", m.details)):
+        if value and value != m.title and not (name == "details" and m.fields.get("steps")):
+            print(f"  {name}: {value}")
+    _print_fields(m.fields)
+    print(f"  when: {_day(m.ts)}")
+    print(f"  created {_day(m.created_at)}, updated {_day(m.updated_at)}, version {m.version}")
+    if m.tree_path:
+        print(f"  category: {'/'.join(m.tree_path)}")
+    if m.source_ids:
+        ids = ", ".join(str(s) for s in m.source_ids)
+        print(f"  from observations: {ids}")
+    if history:
+        print("history:")
+        for e in history:
+            print(f"  {_day(e['ts'])}  {e['op']} by {e['agent']}")
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -172,12 +238,30 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    """Forget a time range."""
-    since, until = parse_time_arg(args.since), parse_time_arg(args.until)
-    if since is None or until is None or since >= until:
-        raise BadQuery("--since must be before --until")
-    r = get_service(args).forget(since, until)
-    out = {
+    """Forget a time range: show what goes, ask (unless --yes), then remove it."""
+    now = parse_now(args.now)
+    since = parse_time_option(args.since, "--since", now)
+    until = parse_time_option(args.until, "--until", now, end=True)
+    assert since is not None and until is not None
+    if since >= until:
+        raise BadQuery(f"--since ({iso(since)}) must be before --until ({iso(until)})")
+    service = get_service(args)
+    preview = service.forget_preview(since, until)
+    summary = _forget_summary(preview)
+    if args.dry_run or not preview.observations:
+        if args.json:
+            print_json(_preview_json(preview) | {"forgotten": False})
+        else:
+            print(summary + ("" if preview.observations else "\nnothing to forget"))
+        return 0
+    if not args.yes:
+        print(summary, file=sys.stderr)
+        if not _confirm("forget all of it, for good? [y/N] "):
+            print("nothing was forgotten", file=sys.stderr)
+            return 1
+    r = service.forget(since, until)
+    out = _preview_json(preview) | {
+        "forgotten": True,
         "observations": r.observations,
         "frames": r.frames,
         "memories_deleted": r.memories_deleted,
@@ -195,6 +279,36 @@ def cmd_forget(args: argparse.Namespace) -> int:
             f"removed {r.answers_removed} assistant answers that quoted them"
         )
     return 0
+
+
+def _confirm(prompt: str) -> bool:
+    """Ask on stderr, read one line from stdin (a pipe works too); end of input means no."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    return line.strip().lower() in ("y", "yes")
+
+
+def _forget_summary(p: Any) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in p.by_kind.items()) or "no observations"
+    lines = [f"range: {iso(p.since)} to {iso(p.until)}", f"observations: {kinds}"]
+    if p.first_ts is not None:
+        lines.append(f"first and last moment: {iso(p.first_ts)} .. {iso(p.last_ts)}")
+    lines.append(
+        f"memories derived from them: {p.memories} (deleted, or kept without these sources)"
+    )
+    return "\n".join(lines)
+
+
+def _preview_json(p: Any) -> dict[str, Any]:
+    return {
+        "since": iso(p.since),
+        "until": iso(p.until),
+        "by_kind": p.by_kind,
+        "first": iso(p.first_ts),
+        "last": iso(p.last_ts),
+        "memories_affected": p.memories,
+    }
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -219,5 +333,17 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print what the home holds."""
     st = get_service(args).status()
-    print_json(st) if args.json else print(json.dumps(st, indent=2))
+    if args.json:
+        print_json(st)
+        return 0
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(st["by_kind"].items()))
+    states = ", ".join(f"{n} {s}" for s, n in sorted(st["by_status"].items()))
+    mems = ", ".join(f"{n} {t}" for t, n in st["memories"].items() if n)
+    print(f"home: {st['home']}")
+    print(f"observations: {st['observations']}" + (f" ({kinds}; {states})" if kinds else ""))
+    print(f"memories: {sum(st['memories'].values())}" + (f" ({mems})" if mems else ""))
+    print(f"vectors: {st['vectors']}")
+    pending = st["by_status"].get("pending", 0)
+    if pending:
+        print(f"{pending} observations wait to be indexed: `engram run` indexes them")
     return 0

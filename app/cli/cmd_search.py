@@ -7,9 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.common import ProgressBar, get_service, parse_now, parse_time_arg, print_json
+from app.cli.common import (
+    get_service,
+    import_progress,
+    parse_now,
+    parse_time_option,
+    print_json,
+)
 from app.cli.fast_path import add_local_option, search_via_server
 from memory.errors import BadQuery
+from memory.timeutil import iso
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("query", nargs="?", help="what to look for; time phrases like 'yesterday' count")
     p.add_argument("--queries", type=Path, help="JSONL of {id, query, now?}: batch mode")
     p.add_argument("--k", type=int, default=10, help="how many hits (default 10)")
-    p.add_argument("--since", help="only moments at or after this ISO time")
-    p.add_argument("--until", help="only moments before this ISO time")
+    p.add_argument(
+        "--since", help="only moments from this time on (ISO, 'yesterday', '3 hours ago', ...)"
+    )
+    p.add_argument(
+        "--until", help="only moments before this time ('yesterday': up to the end of yesterday)"
+    )
     p.add_argument(
         "--type",
         action="append",
@@ -30,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--app", action="append", default=[], dest="apps", help="only this app (repeatable)"
     )
-    p.add_argument("--now", help="the time 'yesterday' is relative to (ISO; default: now)")
+    p.add_argument("--now", help="the time 'yesterday' is relative to (default: now)")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_local_option(p)
     p.set_defaults(func=cmd_search)
@@ -52,22 +63,29 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Run one search or a batch."""
     if args.k < 1 or args.k > 1000:
         raise BadQuery("--k must be between 1 and 1000")
+    if args.queries is None and args.query is None:
+        raise BadQuery("give a query, or --queries FILE")
+    now = parse_now(args.now)
+    since = parse_time_option(args.since, "--since", now)
+    until = parse_time_option(args.until, "--until", now, end=True)
+    if since is not None:  # a running server gets the parsed times
+        args.since = iso(since)
+    if until is not None:
+        args.until = iso(until)
     remote = search_via_server(args)
     if remote is not None:
         return _print_hits(args, remote)
     service = get_service(args)
     if args.queries:
         return _batch(args, service)
-    if args.query is None:
-        raise BadQuery("give a query, or --queries FILE")
     hits = service.search(
         args.query,
         k=args.k,
-        since=parse_time_arg(args.since),
-        until=parse_time_arg(args.until),
+        since=since,
+        until=until,
         types=tuple(args.types),
         apps=tuple(args.apps),
-        now=parse_now(args.now),
+        now=now,
     )
     return _print_hits(args, [h.to_json() for h in hits])
 
@@ -77,10 +95,11 @@ def _print_hits(args: argparse.Namespace, hits: list[dict[str, object]]) -> int:
         print_json(hits)
         return 0
     if not hits:
-        print("no results")
-    for n, h in enumerate(hits, 1):
-        print(f"{n:2}. [{h['kind']}] {h['title']}  ({h['ts']})")
-        print(f"    {str(h['text'])[:160].replace(chr(10), ' ')}")
+        print(f"no good match for {args.query!r}" if args.query else "nothing in that time range")
+        return 0
+    from app.cli.render import print_hits
+
+    print_hits(hits, args.query or "")
     return 0
 
 
@@ -109,9 +128,9 @@ def _batch(args: argparse.Namespace, service: object) -> int:
 
 def cmd_import_chat(args: argparse.Namespace) -> int:
     """Import a chat JSONL file."""
-    report = get_service(args).import_chat(
-        args.file, skip_bad=args.skip_bad, progress=ProgressBar("indexing")
-    )
+    service = get_service(args)
+    with import_progress(service, args.file) as progress:
+        report = service.import_chat(args.file, skip_bad=args.skip_bad, progress=progress)
     if args.json:
         print_json(
             {

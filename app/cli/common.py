@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from memory.errors import BadQuery
-from memory.timeutil import parse_ts
+from memory.timeutil import to_epoch
 
 
 def get_service(args: argparse.Namespace) -> Any:
@@ -25,29 +27,75 @@ def get_service(args: argparse.Namespace) -> Any:
     return cached
 
 
-def parse_time_arg(value: str | None) -> float | None:
-    """An ISO 8601 option value as unix seconds.
+def parse_now(value: str | None) -> datetime | None:
+    """The ``--now`` option as an aware datetime (None: the real now).
+
+    Takes what every time option takes (``parse_time_option``), relative to the real now.
 
     Raises:
-        BadQuery: not a timestamp.
+        BadQuery: not a time.
     """
-    return None if value is None else parse_ts(value)
-
-
-def parse_now(value: str | None) -> datetime | None:
-    """The ``--now`` option as an aware datetime (naive means local)."""
     if value is None:
         return None
+    return _parse(value, "--now", datetime.now().astimezone(), end=False)
+
+
+def parse_time_option(
+    value: str | None, option: str, now: datetime | None = None, *, end: bool = False
+) -> float | None:
+    """A time option (``--since``, ``--until``, ...) as unix seconds, None when not given.
+
+    One parser for every time argument (memory/search/timeparse.py): ISO 8601, 'now',
+    'yesterday', 'last week', '3 hours ago'. A phrase naming a span gives its first moment, or
+    with ``end`` (for ``--until``) its end.
+
+    Raises:
+        BadQuery: not a time, naming the option.
+    """
+    if value is None:
+        return None
+    return to_epoch(_parse(value, option, now or datetime.now().astimezone(), end=end))
+
+
+def _parse(value: str, option: str, now: datetime, *, end: bool) -> datetime:
+    from memory.search.timeparse import parse_time_arg
+
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_time_arg(value, now, end=end)
     except ValueError as exc:
-        raise BadQuery(f"--now is not an ISO 8601 timestamp: {value!r}") from exc
-    return dt.astimezone()
+        raise BadQuery(f"{option}: {exc}") from exc
 
 
 def print_json(obj: Any) -> None:
     """Print one JSON document."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+@contextmanager
+def import_progress(service: Any, source: object) -> Iterator[Any]:
+    """An import's progress display (a line per phase on a terminal, silent otherwise); on
+    Ctrl-C, say what is left and how to finish it.
+
+    Rows are committed before indexing, so an interrupted import loses nothing: what was stored
+    waits as ``pending`` until `engram run` or the same import again indexes it.
+    """
+    from app.cli.progress import PhaseProgress
+
+    try:
+        with PhaseProgress() as progress:
+            yield progress
+    except KeyboardInterrupt:
+        pending = service.store.counts()["by_status"].get("pending", 0)
+        if pending:
+            print(
+                f"\nengram: interrupted; {pending} imported observations wait to be indexed. "
+                f"`engram run` or running the import of {source} again finishes them "
+                "(nothing is imported twice).",
+                file=sys.stderr,
+            )
+        else:
+            print("\nengram: interrupted before anything was stored", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 class ProgressBar:

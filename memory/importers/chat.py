@@ -32,6 +32,12 @@ class ChatLine:
         return self.text
 
 
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """A JSON error in words: "not valid JSON: Unterminated string starting at column 31"."""
+    joint = " " if exc.msg.endswith(" at") else " at "
+    return f"not valid JSON: {exc.msg}{joint}column {exc.colno}"
+
+
 def _field(obj: dict, key: str, kind: type, required: bool = True) -> object:
     if key not in obj or obj[key] is None:
         if required:
@@ -63,7 +69,7 @@ def parse_line(raw: bytes, number: int) -> ChatLine:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        raise ValueError(json_reason(exc)) from exc
     except RecursionError as exc:  # "[[[[..." 200,000 deep: a hostile line, not a crash (#12)
         raise ValueError("the JSON is nested too deeply to be a chat message") from exc
     if not isinstance(obj, dict):
@@ -100,12 +106,12 @@ def read_chat_jsonl(
     """Read a whole file: (messages, skipped (line, reason)).
 
     Raises:
-        ImportFailed: a bad line (first one) when ``skip_bad`` is False, or an unreadable file.
+        ImportFailed: every bad line when ``skip_bad`` is False, or an unreadable file.
     """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ImportFailed(str(path), 0, f"cannot read the file: {exc.strerror or exc}") from exc
+        raise ImportFailed(str(path), None, f"cannot read the file: {exc.strerror or exc}") from exc
     lines: list[ChatLine] = []
     bad: list[tuple[int, str]] = []
     seen: set[str] = set()
@@ -119,12 +125,7 @@ def read_chat_jsonl(
             seen.add(item.id)
             lines.append(item)
         except ValueError as exc:
-            if not skip_bad:
-                raise ImportFailed(
-                    str(path),
-                    number,
-                    f"{exc}; nothing was imported "
-                    "(fix the line, or pass --skip-bad to import the rest)",
-                ) from exc
             bad.append((number, str(exc)))
+    if bad and not skip_bad:
+        raise ImportFailed.lines(str(path), bad)
     return lines, bad

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memory.errors import BadQuery, ImportFailed
+from memory.importers.chat import json_reason
 from memory.timeutil import parse_ts
 from models.errors import BadInput
 from models.ocr import open_image
@@ -67,7 +68,7 @@ def parse_manifest_line(raw: bytes, number: int, base: Path) -> FrameEntry:
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        raise ValueError(json_reason(exc)) from exc
     except RecursionError as exc:  # "[[[[..." 200,000 deep: a hostile line, not a crash (#12)
         raise ValueError("the JSON is nested too deeply to be a manifest line") from exc
     if not isinstance(obj, dict):
@@ -112,31 +113,19 @@ def check_image(path: Path) -> None:
         raise ValueError(str(exc)) from exc
 
 
-def _fail_or_keep(
-    path: Path, number: int, exc: ValueError, skip_bad: bool, bad: list[tuple[int, str]]
-) -> None:
-    if not skip_bad:
-        raise ImportFailed(
-            str(path),
-            number,
-            f"{exc}; nothing was imported (fix the line, or pass --skip-bad to import the rest)",
-        ) from exc
-    bad.append((number, str(exc)))
-
-
 def read_manifest(
     path: Path, *, skip_bad: bool = False, progress: Progress | None = None
 ) -> tuple[list[FrameEntry], list[tuple[int, str]]]:
     """Read and check a whole manifest: (entries, skipped (line, reason)).
 
     Raises:
-        ImportFailed: the first bad line when ``skip_bad`` is False, or an unreadable file.
+        ImportFailed: every bad line when ``skip_bad`` is False, or an unreadable file.
     """
     path = Path(path)
     try:
         raw_lines = path.read_bytes().splitlines()
     except OSError as exc:
-        raise ImportFailed(str(path), 0, f"cannot read the file: {exc.strerror or exc}") from exc
+        raise ImportFailed(str(path), None, f"cannot read the file: {exc.strerror or exc}") from exc
     entries: list[FrameEntry] = []
     bad: list[tuple[int, str]] = []
     seen: set[str] = set()
@@ -154,7 +143,9 @@ def read_manifest(
             seen.add(entry.id)
             entries.append(entry)
         except ValueError as exc:
-            _fail_or_keep(path, number, exc, skip_bad, bad)
+            bad.append((number, str(exc)))
+    if bad and not skip_bad:
+        raise ImportFailed.lines(str(path), bad)
     return entries, bad
 
 
@@ -164,7 +155,7 @@ def read_folder(
     """Every image under a folder (recursively), with file modification times as capture times.
 
     Raises:
-        ImportFailed: the first unreadable image when ``skip_bad`` is False.
+        ImportFailed: every unreadable image when ``skip_bad`` is False.
     """
     folder = Path(folder)
     files = sorted(
@@ -181,7 +172,9 @@ def read_folder(
             check_image(file)
             entries.append(FrameEntry(number, rel, file, rel, os.stat(file).st_mtime))
         except ValueError as exc:
-            _fail_or_keep(folder / _printable(rel), number, exc, skip_bad, bad)
+            bad.append((number, f"{_printable(rel)}: {exc}"))
+    if bad and not skip_bad:
+        raise ImportFailed.lines(str(folder), bad, what="image")
     return entries, bad
 
 

@@ -193,13 +193,15 @@ class VectorSync:
         have = self._store.get_meta("embedding_model")
         if have == wanted:
             return False
-        if (
-            have is None
-            and self._store.counts()["observations"] == 0
-            and not self._store.list_memories(limit=1)
+        if have is None and (
+            self._index.count() == 0
+            or (
+                self._store.counts()["observations"] == 0 and not self._store.list_memories(limit=1)
+            )
         ):
-            # a new home: nothing to rebuild, and resetting would pull the collections from under
-            # another process opening the same new home
+            # a new home (its index opens lazily, maybe after the first rows were written): nothing
+            # to rebuild, and resetting would pull the collections from under another process
+            # opening the same new home; reconcile and index_pending add what is missing
             self._store.set_meta("embedding_model", wanted)
             return False
         if have is not None:

@@ -16,6 +16,7 @@ from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.indexer import ImageHook, Indexer
 from memory.pipeline.ingest import ingest_entries
+from memory.pipeline.progress import phase as _phase
 from memory.pipeline.regions import OcrEngine, RegionReader
 from memory.vault.store import Vault
 
@@ -139,12 +140,16 @@ class Pipeline:
         """
         path = Path(path)
         reader = read_folder if path.is_dir() else read_manifest
-        entries, bad = reader(path, skip_bad=skip_bad, progress=_phase(progress, "checking"))
+        entries, bad = reader(path, skip_bad=skip_bad, progress=_phase(progress, "reading"))
         result = ingest_entries(
             self.inbox, entries, dedup=self.options.dedup, progress=_phase(progress, "storing")
         )
         before = self.indexer.stats.failed
-        indexed = self.indexer.process_pending(_phase(progress, "indexing")) if index else 0
+        indexed = (
+            self.indexer.process_pending(_phase(progress, "OCR, embedding and indexing"))
+            if index
+            else 0
+        )
         self.home.remember_vector_count()
         return FrameImportReport(
             result.new,
@@ -154,13 +159,3 @@ class Pipeline:
             self.indexer.stats.failed - before,
             tuple(bad),
         )
-
-
-def _phase(progress: Any, name: str) -> Progress | None:
-    """Pass a phase name to progress callbacks that take one (``ProgressBar.phase``)."""
-    if progress is None:
-        return None
-    setter = getattr(progress, "phase", None)
-    if callable(setter):
-        setter(name)
-    return progress  # type: ignore[no-any-return]

@@ -64,7 +64,7 @@ def _in_frames(rel: str) -> bool:
     )
 
 
-def stored_files(kind: str, frame_path: str | None, thumb_path: str | None) -> list[str]:
+def stored_files(origin: str, frame_path: str | None, thumb_path: str | None) -> list[str]:
     """The files of the home that hold one observation's frame, thumbnail or audio.
 
     An import's ``frame_path`` is the manifest's path of the user's original file: it is never
@@ -76,7 +76,7 @@ def stored_files(kind: str, frame_path: str | None, thumb_path: str | None) -> l
         out.append(thumb_path)
         if thumb_path.endswith(THUMB_SUFFIX):
             out.append(full_for_thumb(thumb_path))
-    if frame_path and kind != "import":
+    if frame_path and origin != "import":
         out.append(frame_path)
     return [p for p in dict.fromkeys(out) if _in_frames(p)]
 

@@ -34,7 +34,8 @@ class FrameMeta:
     """What is known about a frame when it enters the inbox.
 
     Attributes:
-        kind: ``screen`` (live capture) or ``import``.
+        kind: always ``screen`` today (a screenshot is a screen however it arrived, #13).
+        origin: ``capture`` (live) or ``import``.
         frame_ref: for imports, the path the manifest gave (kept as the row's ``frame_path``).
     """
 
@@ -47,6 +48,7 @@ class FrameMeta:
     ext_id: str | None = None
     phash: int | None = None
     frame_ref: str | None = None
+    origin: str = "capture"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +91,10 @@ class Inbox:
         """Store the frame, then its pending row; returns the new id (None: already imported)."""
         if meta.ext_id is not None and self.existing(meta.kind, meta.ext_id) is not None:
             return None
-        stored = self.frames.save(img, meta.ts, meta.kind[0])
+        imported = meta.origin == "import"
+        stored = self.frames.save(img, meta.ts, "i" if imported else meta.kind[0])
         self.bytes_written += stored.bytes_written
-        frame_path = meta.frame_ref if meta.kind == "import" and meta.frame_ref else stored.frame
+        frame_path = meta.frame_ref if imported and meta.frame_ref else stored.frame
         row = NewObservation(
             kind=meta.kind,
             ts_start=meta.ts,
@@ -104,6 +107,7 @@ class Inbox:
             frame_path=frame_path,
             thumb_path=stored.thumb,
             phash=signed64(meta.phash),
+            origin=meta.origin,
         )
         try:
             (obs_id,) = self.store.add_observations([row])

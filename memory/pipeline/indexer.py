@@ -34,7 +34,7 @@ from models.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
-FRAME_KINDS = ("screen", "import")
+FRAME_KINDS = ("screen",)
 Progress = Callable[[int, int], None]
 ImageHook = Callable[[Observation, Image.Image], None]
 
@@ -149,7 +149,7 @@ class Indexer:
         now = time.time()
         for o in ready:
             self._retry_at.pop(o.id, None)
-            if o.kind == "screen":
+            if o.kind == "screen" and o.origin == "capture":
                 self.stats.latencies.append(now - o.ts_start)
             elif o.kind == "audio" and self.audio is not None:
                 self.audio.release(o, self.store)
@@ -166,7 +166,7 @@ class Indexer:
         self.stats.last_error = message
 
     def _stored_frame(self, o: Observation) -> str | None:
-        if o.kind == "import":
+        if o.origin == "import":
             return full_for_thumb(o.thumb_path) if o.thumb_path else None
         return o.frame_path
 

@@ -68,7 +68,7 @@ def ingest_entries(
             near += 1
         else:
             meta = FrameMeta(
-                "import",
+                "screen",
                 e.ts,
                 e.app,
                 e.title,
@@ -76,10 +76,11 @@ def ingest_entries(
                 ext_id=e.id,
                 phash=decision.phash,
                 frame_ref=e.rel,
+                origin="import",
             )
             obs_id = inbox.add(img, meta, FrameHint(_load_rgb(str(e.path))))
             if obs_id is None:
-                obs_id = inbox.existing("import", e.id)
+                obs_id = inbox.existing("screen", e.id)
                 existing += 1
             else:
                 new += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -104,6 +105,9 @@ def _audio_device(text: str) -> str | int | None:
 
 #: Engram's own windows (the app's name as the window system reports it).
 ENGRAM_APP_NAMES = ("engram",)
+#: ... and by title, for when the window class is the interpreter's ("python3"): "Engram",
+#: "Search — Engram" (#13).
+ENGRAM_TITLE = r"(^|\s[-\u2013\u2014|]\s)Engram$"
 
 
 def capture_config(settings: Settings) -> CaptureConfig:
@@ -114,13 +118,18 @@ def capture_config(settings: Settings) -> CaptureConfig:
     """
     cap, audio = settings.capture, settings.audio
     apps = list(cap.excluded_apps)
-    if cap.exclude_engram_windows:
+    titles = [_title_regex(p) for p in cap.excluded_titles]
+    pids: list[int] = []
+    if cap.exclude_engram_windows:  # the app and its searches and chats never record themselves
         apps += [name for name in ENGRAM_APP_NAMES if name not in apps]
+        titles.append(ENGRAM_TITLE)
+        pids.append(os.getpid())
     return CaptureConfig(
         interval_s=cap.interval_s,
         monitors=cap.monitors,
         excluded_apps=apps,
-        excluded_title_patterns=[_title_regex(p) for p in cap.excluded_titles],
+        excluded_title_patterns=titles,
+        excluded_pids=pids,
         mask_excluded_windows=cap.mask_private_windows,
         idle_pause_minutes=cap.idle_pause_minutes,
         pause_on_lock=cap.pause_on_lock,

@@ -70,7 +70,7 @@ def full_frames_bytes(store: MemoryStore) -> int:
 
 def _candidates(store: MemoryStore, before: float | None, limit: int) -> list[Any]:
     sql = (
-        "SELECT id, kind, frame_path, thumb_path, frame_bytes FROM observations "
+        "SELECT id, kind, origin, frame_path, thumb_path, frame_bytes FROM observations "
         "WHERE frame_bytes IS NOT NULL AND status != 'pending'"
     )
     args: list[Any] = []
@@ -85,12 +85,13 @@ def _thin(store: MemoryStore, frames: FrameStore, rows: list[Any]) -> int:
     """Delete the full frames of these rows (after the rows stop pointing at them)."""
     updates, files, freed = [], [], 0
     for r in rows:
-        full = (
+        captured = r["kind"] == "screen" and r["origin"] == "capture"  # an import's frame_path
+        full = (  # is the user's original: its stored copy is found from the thumbnail
             r["frame_path"]
-            if r["kind"] == "screen"
+            if captured
             else (full_for_thumb(r["thumb_path"]) if r["thumb_path"] else None)
         )
-        new_frame = r["thumb_path"] if r["kind"] == "screen" else r["frame_path"]
+        new_frame = r["thumb_path"] if captured else r["frame_path"]
         updates.append((new_frame, r["id"]))
         if full:
             files.append(full)

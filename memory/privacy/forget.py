@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from memory.index.sync import VectorSync
@@ -93,3 +94,42 @@ def forget_observations(home: Home, obs_ids: list[int]) -> ForgetReport:
     report = forget(home.store, home.vectors, home.paths.root, obs_ids)
     home.remember_vector_count()
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPreview:
+    """What forgetting ``[since, until)`` would remove, before anything is removed."""
+
+    since: float
+    until: float
+    by_kind: dict[str, int]
+    first_ts: float | None
+    last_ts: float | None
+    memories: int
+
+    @property
+    def observations(self) -> int:
+        """How many observations the range holds."""
+        return sum(self.by_kind.values())
+
+
+def forget_preview(conn: sqlite3.Connection, since: float, until: float) -> ForgetPreview:
+    """Count what ``[since, until)`` holds: observations per kind, their span, derived memories."""
+    by_kind = dict(
+        conn.execute(
+            "SELECT kind, COUNT(*) FROM observations WHERE ts_start >= ? AND ts_start < ? "
+            "GROUP BY kind ORDER BY kind",
+            (since, until),
+        ).fetchall()
+    )
+    first, last = conn.execute(
+        "SELECT MIN(ts_start), MAX(ts_start) FROM observations "
+        "WHERE ts_start >= ? AND ts_start < ?",
+        (since, until),
+    ).fetchone()
+    (memories,) = conn.execute(
+        "SELECT COUNT(DISTINCT s.memory_id) FROM memory_sources s JOIN observations o "
+        "ON o.id = s.observation_id WHERE o.ts_start >= ? AND o.ts_start < ?",
+        (since, until),
+    ).fetchone()
+    return ForgetPreview(since, until, by_kind, first, last, int(memories))

@@ -87,8 +87,11 @@ class Hit:
     sources: tuple[Source, ...] = ()
     app: str | None = None
     obs_kind: str | None = None
+    origin: str | None = None
     in_time_range: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    spans: tuple[tuple[int, int], ...] = ()
+    """Character offsets of the query's words in ``text`` (the passage around the best match)."""
 
     @property
     def ref(self) -> HitRef:
@@ -97,14 +100,23 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (README documents it)."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "score": round(self.score, 6),
-            "ts": iso(self.ts),
-            "title": self.title,
-            "text": self.text,
-            "sources": [s.to_json() for s in self.sources],
-        } | (  # near-duplicate screens folded into this hit (memory.search.moments)
-            {"span": [iso(t) for t in self.extra["span"]]} if "span" in self.extra else {}
+        return (
+            {
+                "id": self.id,
+                "kind": self.kind,
+                "score": round(self.score, 6),
+                "ts": iso(self.ts),
+                "title": self.title,
+                "text": self.text,
+                "spans": [list(s) for s in self.spans],
+                "sources": [s.to_json() for s in self.sources],
+            }
+            | (  # what an observation is (screen, audio, chat), its app and where it came from
+                {"obs_kind": self.obs_kind, "app": self.app, "origin": self.origin}
+                if self.obs_kind is not None
+                else {}
+            )
+            | (  # near-duplicate screens folded into this hit (memory.search.moments)
+                {"span": [iso(t) for t in self.extra["span"]]} if "span" in self.extra else {}
+            )
         )

@@ -17,6 +17,7 @@ from memory.search import fts
 from memory.search.hits import Hit, HitRef, Source
 from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
+from memory.search.snippets import build_snippet
 from memory.search.timeparse import parse_time
 from memory.store import MEMORY_TYPES, MemoryStore
 from memory.store.records import OBSERVATION_KINDS, Memory, Observation
@@ -76,6 +77,7 @@ class Searcher:
         # the service passes its IndexLock (shared for queries); alone, a plain thread lock
         self._lock = lock if lock is not None else threading.Lock()
         self.weights = weights or Weights()
+        self.floor = Floor()  # benchmarks set Floor(0.0, -1.0) to see everything
 
     def search(self, q: SearchQuery) -> list[Hit]:
         """Hits best first.
@@ -97,14 +99,21 @@ class Searcher:
         if seq is not None and obs_kinds is not None:
             return self._sequence(seq, q, soft)
         pool = max(50, q.k * 5)
-        ranked = self._fused(text, pool, q, obs_kinds, mem_types, q.since, q.until)
+        evidence: dict[str, Evidence] = {}
+        ranked = self._fused(text, pool, q, obs_kinds, mem_types, q.since, q.until, evidence)
+        ranked = self.floor.apply(ranked, evidence)
         if soft is not None:
             lo = max(soft[0], q.since) if q.since is not None else soft[0]
             hi = min(soft[1], q.until) if q.until is not None else soft[1]
-            inside = self._fused(text, pool, q, obs_kinds, mem_types, lo, hi) if lo < hi else []
+            inside = (
+                self._fused(text, pool, q, obs_kinds, mem_types, lo, hi, evidence)
+                if lo < hi
+                else []
+            )
+            inside = self.floor.apply(inside, evidence)
             inside_ids = {key for key, _ in inside}
             ranked = inside + [(key, s) for key, s in ranked if key not in inside_ids]
-        hits = self._hits(ranked[: q.k * 3], soft)
+        hits = self._hits(ranked[: q.k * 3], soft, text, evidence)
         return hits[: q.k]
 
     def _sequence(
@@ -140,7 +149,9 @@ class Searcher:
         mem_types: tuple[str, ...] | None,
         start: float | None,
         end: float | None,
+        evidence: dict[str, Evidence],
     ) -> list[tuple[str, float]]:
+        """Fused ranking; fills ``evidence`` with why each key came up (words, similarity)."""
         lists: list[tuple[float, list[str]]] = []
         match = fts.quote_fts(text)
         conn = self._store.read()
@@ -160,7 +171,14 @@ class Searcher:
         if mem_types is not None and not q.apps:
             mems = fts.search_memories(conn, match, pool, start=start, end=end, types=mem_types)
             lists.append((w.mem_bm25, [f"m:{i}" for i, _ in mems]))
-        lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps)
+        for _, keys in lists:
+            for key in keys:
+                evidence[key] = Evidence(True, evidence.get(key, NO_EVIDENCE).similarity)
+        sims: dict[str, float] = {}
+        lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps, sims)
+        for key, sim in sims.items():
+            old = evidence.get(key, NO_EVIDENCE)
+            evidence[key] = Evidence(old.lexical, max(old.similarity, sim))
         return rrf(lists)
 
     def _dense(
@@ -172,17 +190,16 @@ class Searcher:
         obs_kinds: tuple[str, ...] | None,
         mem_types: tuple[str, ...] | None,
         apps: tuple[str, ...],
+        sims: dict[str, float] | None = None,
     ) -> list[tuple[float, list[str]]]:
         vec = self._embedder().embed_texts([text])[0]
         out = []
         if obs_kinds is not None:
-            out.append(
-                (self.weights.obs_dense, self._nearest(vec, pool, "o", start, end, obs_kinds, apps))
-            )
+            found = self._nearest(vec, pool, "o", start, end, obs_kinds, apps, sims)
+            out.append((self.weights.obs_dense, found))
         if mem_types is not None and not apps:
-            out.append(
-                (self.weights.mem_dense, self._nearest(vec, pool, "m", start, end, mem_types, ()))
-            )
+            found = self._nearest(vec, pool, "m", start, end, mem_types, (), sims)
+            out.append((self.weights.mem_dense, found))
         return out
 
     def _nearest(
@@ -194,8 +211,11 @@ class Searcher:
         end: float | None,
         kinds: tuple[str, ...],
         apps: tuple[str, ...],
+        sims: dict[str, float] | None = None,
     ) -> list[str]:
         """Nearest observations or memories; a time range filters a larger unfiltered candidate set.
+
+        ``sims`` receives each key's best cosine similarity (chunks fold into their observation).
 
         A metadata-filtered HNSW query in Chroma costs ~200 ms at 100k vectors (search_scale bench),
         so the time range is applied here to the OVERFETCH nearest instead: exact while a home holds
@@ -204,7 +224,9 @@ class Searcher:
         """
         conds: list[dict[str, object]] = [{"src": src}]
         if kinds:
-            conds.append({"kind": {"$in": list(kinds)}})
+            # vectors written before migration 0005 carry kind "import" for imported screens
+            legacy = ["import"] if src == "o" and "screen" in kinds else []
+            conds.append({"kind": {"$in": list(kinds) + legacy}})
         if apps:
             conds.append({"app": {"$in": list(apps)}})
         where = conds[0] if len(conds) == 1 else {"$and": conds}
@@ -212,10 +234,14 @@ class Searcher:
         with self._lock.shared() if hasattr(self._lock, "shared") else self._lock:
             found = self._index.query(vec, max(OVERFETCH, pool * 2) if ranged else pool * 2, where)
         seen: list[str] = []
-        for vid, _sim in found:
+        best: dict[str, float] = {}
+        for vid, sim in found:
             key = ":".join(vid.split(":")[:2])  # chunks "o:12:3" fold into "o:12"
-            if key not in seen:
+            if key not in best:
                 seen.append(key)
+                best[key] = sim
+        if sims is not None:
+            sims.update(best)
         if ranged:
             times = self._timestamps(seen)
             lo, hi = start if start is not None else -1e18, end if end is not None else 1e18
@@ -238,7 +264,13 @@ class Searcher:
                 out.update((f"{prefix}{r[0]}", r[1]) for r in rows)
         return out
 
-    def _hits(self, ranked: list[tuple[str, float]], soft: tuple[float, float] | None) -> list[Hit]:
+    def _hits(
+        self,
+        ranked: list[tuple[str, float]],
+        soft: tuple[float, float] | None,
+        query: str = "",
+        evidence: dict[str, Evidence] | None = None,
+    ) -> list[Hit]:
         refs = [HitRef.parse(k) for k, _ in ranked]
         obs_ids = [r.id for r in refs if r.is_observation]
         mem_ids = [r.id for r in refs if r.is_memory]
@@ -247,18 +279,65 @@ class Searcher:
         src_ids = sorted({s for m in memories.values() for s in m.source_ids} - set(observations))
         observations.update(self._store.get_observations(src_ids))
         hits = []
-        for (_key, score), ref in zip(ranked, refs, strict=True):
+        for (key, score), ref in zip(ranked, refs, strict=True):
             num = ref.id
             if ref.is_observation and num in observations:
-                hit = observation_hit(observations[num], score)
+                hit = observation_hit(observations[num], score, query)
             elif ref.is_memory and num in memories and memories[num].live:
-                hit = memory_hit(memories[num], score, observations)
+                hit = memory_hit(memories[num], score, observations, query)
             else:
                 continue
             if soft is not None:
                 hit = replace(hit, in_time_range=soft[0] <= hit.ts < soft[1])
+            why = (evidence or {}).get(key)
+            if why is not None:  # for benchmarks and the curious: why this hit came up
+                hit.extra["lexical"], hit.extra["similarity"] = why.lexical, why.similarity
             hits.append(hit)
         return collapse(hits, observations)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a key came up: its words matched (BM25), and its best cosine similarity to the query."""
+
+    lexical: bool = False
+    similarity: float = -1.0
+
+
+NO_EVIDENCE = Evidence()
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """The relevance floor: fewer, better hits, and none when nothing is a good match (#13).
+
+    A hit stays when its words match the query or its similarity reaches ``min_similarity``, and
+    its fused score reaches ``relative`` times the best kept hit's. Chosen with
+    bench/relevance_floor.py as the strictest setting that lowers no hit@k on screens-dev,
+    screens-dev-v2, screens-dev-html and LoCoMo dev (the figures are in that file).
+    ``Floor(0.0, -1.0)`` keeps everything.
+    """
+
+    relative: float = 0.0
+    min_similarity: float = -1.0
+
+    def apply(
+        self, ranked: list[tuple[str, float]], evidence: dict[str, Evidence]
+    ) -> list[tuple[str, float]]:
+        """The ranked keys that pass, best first (keys without evidence pass: time-only queries)."""
+        if not ranked or (self.relative <= 0 and self.min_similarity <= -1):
+            return ranked
+        good = [
+            (key, s)
+            for key, s in ranked
+            if key not in evidence
+            or evidence[key].lexical
+            or evidence[key].similarity >= self.min_similarity
+        ]
+        if not good:
+            return []
+        top = good[0][1]
+        return [(key, s) for key, s in good if s >= self.relative * top]
 
 
 def rrf(lists: list[tuple[float, list[str]]]) -> list[tuple[str, float]]:
@@ -279,6 +358,11 @@ def _split_types(types: tuple[str, ...]) -> tuple[tuple[str, ...] | None, tuple[
     for t in types:
         if t == "observation":
             obs.extend(OBSERVATION_KINDS)
+        elif t == "import":
+            raise BadQuery(
+                "imported screenshots are screens: use --type screen (their origin, capture or "
+                "import, is kept apart)"
+            )
         elif t in OBSERVATION_KINDS:
             obs.append(t)
         elif t == "memory":
@@ -287,7 +371,7 @@ def _split_types(types: tuple[str, ...]) -> tuple[tuple[str, ...] | None, tuple[
             mems.append(t)
         else:
             raise BadQuery(
-                f"unknown type {t!r}: use observation, screen, audio, chat, import, memory "
+                f"unknown type {t!r}: use observation, screen, audio, chat, memory "
                 f"or one of {', '.join(MEMORY_TYPES)}"
             )
     return (tuple(obs) if obs else None), (tuple(mems) if mems else None)
@@ -300,30 +384,47 @@ def observation_source(o: Observation) -> Source:
     )
 
 
-def observation_hit(o: Observation, score: float) -> Hit:
-    """A hit for an observation."""
+def observation_hit(o: Observation, score: float, query: str = "") -> Hit:
+    """A hit for an observation; its text is the passage around the best match of ``query``."""
     if o.kind == "chat":
         title = f"{o.speaker or 'someone'} (chat)"
     else:
         title = o.window_title or o.app or o.kind
     text = f"{o.speaker}: {o.text}" if o.kind == "chat" and o.speaker else o.text
+    snippet = build_snippet(text, query, SNIPPET)
     return Hit(
         f"o:{o.id}",
         "observation",
         score,
         o.ts_start,
         title,
-        text[:SNIPPET],
+        snippet.text,
         (observation_source(o),),
+        spans=snippet.spans,
         app=o.app,
         obs_kind=o.kind,
+        origin=o.origin,
     )
 
 
-def memory_hit(m: Memory, score: float, observations: dict[int, Observation]) -> Hit:
-    """A hit for a memory, with its provenance as sources."""
+def memory_hit(
+    m: Memory, score: float, observations: dict[int, Observation], query: str = ""
+) -> Hit:
+    """A hit for a memory, with its provenance as sources and the passage that matched."""
     sources = tuple(observation_source(observations[s]) for s in m.source_ids if s in observations)
     text = m.summary or m.details
     if m.type == "vault":
         text = m.summary or m.title
-    return Hit(f"m:{m.id}", m.type, score, m.ts, m.title or m.summary[:80], text[:SNIPPET], sources)
+    elif query and m.details and not build_snippet(text, query).matched:
+        text = f"{text} {m.details}".strip()  # the words may be in the details only
+    snippet = build_snippet(text, query, SNIPPET)
+    return Hit(
+        f"m:{m.id}",
+        m.type,
+        score,
+        m.ts,
+        m.title or m.summary[:80],
+        snippet.text,
+        sources,
+        spans=snippet.spans,
+    )

@@ -14,7 +14,7 @@ _SEQ = re.compile(
     r"|was\s+on|visited|checked)\b",
     re.IGNORECASE,
 )
-SCREEN_KINDS = ("screen", "import")
+SCREEN_KINDS = ("screen",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def next_screen(store: MemoryStore, anchor: Observation, step: int) -> Observati
     row = (
         store.read()
         .execute(
-            f"SELECT * FROM observations WHERE ts_start {op} ? AND kind IN ('screen', 'import') "
+            f"SELECT * FROM observations WHERE ts_start {op} ? AND kind = 'screen' "
             "AND NOT (coalesce(app, '') = ? AND coalesce(window_title, '') = ?) "
             f"ORDER BY ts_start {order}, id {order} LIMIT 1",
             (edge, anchor.app or "", anchor.window_title or ""),

@@ -180,3 +180,46 @@ def parse_time(query: str, now: datetime) -> tuple[TimeRange | None, str]:
             r"\s{2,}", " ", rest
         )
     return None, query
+
+
+_AGO = re.compile(
+    r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|"
+    r"d|days?|w|weeks?)\s+ago$"
+)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_time_arg(text: str, now: datetime, *, end: bool = False) -> datetime:
+    """One time given on the command line (``--since``, ``--until``, ``--now``, ...), as a moment.
+
+    Accepts ``now``, an ISO 8601 time (naive means local), an amount ago (``90 minutes ago``,
+    ``2h ago``, ``3 days ago`` exactly that long before ``now``) and every phrase a query may hold
+    ("yesterday", "last week", "monday afternoon", "2026-02-16", "march"). A phrase names a span:
+    its first moment, or with ``end`` its end (``--since monday --until monday``: all of Monday).
+
+    Raises:
+        ValueError: not a time this parser understands (the message says what is accepted).
+    """
+    raw = text.strip()
+    lowered = raw.lower()
+    if lowered == "now":
+        return now
+    m = _AGO.match(lowered)
+    if m:
+        return now - timedelta(seconds=float(m["n"]) * _UNIT_S[m["unit"][0]])
+    if "T" in raw or ":" in raw:
+        try:
+            dt = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
+        except ValueError:
+            pass
+        else:
+            return dt if dt.tzinfo else dt.astimezone()
+    rng, rest = parse_time(raw, now)
+    if rng is None or rest.strip():  # "march" alone reads as "in march"
+        rng, rest = parse_time(f"in {raw}", now)
+    if rng is None or rest.strip():
+        raise ValueError(
+            f"not a time: {text!r} (use an ISO 8601 time like 2026-02-16T09:30, a date, 'now', "
+            "'yesterday', 'last week', 'monday afternoon' or '3 hours ago')"
+        )
+    return rng.end if end else rng.start

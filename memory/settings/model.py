@@ -59,7 +59,9 @@ class CaptureSettings(_Section):
         description="black out excluded windows that are visible but not active",
     )
     exclude_engram_windows: bool = Field(
-        default=True, description="never record Engram's own windows"
+        default=True,
+        description="never record Engram's own windows (by process, window class and title): "
+        "its searches and chats never become memories of themselves",
     )
     idle_pause_minutes: float = Field(
         default=5.0, ge=0, description="pause after this much input idleness (0: never)"

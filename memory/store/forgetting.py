@@ -53,7 +53,7 @@ def forget_rows(
 ) -> ForgetReport:
     """Delete observations and every copy derived from them, inside the caller's transaction.
 
-    ``files_of(kind, frame_path, thumb_path)`` names the stored files of a row (relative to the
+    ``files_of(origin, frame_path, thumb_path)`` names the stored files of a row (relative to the
     home; never an import's original); they are queued in ``pending_deletions``. Memories whose
     every source is forgotten are deleted with their audit text; memories with other sources lose
     these ids from their provenance.
@@ -82,7 +82,7 @@ def forget_rows(
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for kind, frame, thumb in conn.execute(
-            f"SELECT kind, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
+            f"SELECT origin, frame_path, thumb_path FROM observations WHERE id IN ({marks})", chunk
         ):
             files += files_of(kind, frame, thumb)
     contexts = _strip_quoting_contexts(conn, ids, gone)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MEMORY_TYPES = ("core", "episodic", "semantic", "procedural", "resource", "vault")
-OBSERVATION_KINDS = ("screen", "audio", "chat", "import")
+OBSERVATION_KINDS = ("screen", "audio", "chat")
+ORIGINS = ("capture", "import")
+"""Where an observation came from: live capture (screens, audio, Engram's chat) or an import."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class NewObservation:
     thumb_path: str | None = None
     phash: int | None = None
     status: str = "pending"
+    origin: str = "capture"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class Observation:
     status: str
     attempts: int
     error: str | None
+    origin: str = "capture"
 
     @classmethod
     def from_row(cls, row: Any) -> Observation:

@@ -40,6 +40,7 @@ _OBS_COLUMNS = (
     "thumb_path",
     "phash",
     "status",
+    "origin",
 )
 
 

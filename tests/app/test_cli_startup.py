@@ -68,6 +68,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["memory", "show", "1"],
         ["models", "list"],
         ["vault", "list"],
+        ["forget", "--since", "2020-01-01", "--until", "2020-01-02", "--dry-run"],
     ],
 )
 def test_commands_without_models_import_none(seeded: Path, argv: list[str]) -> None:

@@ -178,7 +178,12 @@ def test_import_with_real_ocr_folds_near_duplicates_and_keeps_manifest_paths(
     hit = svc.search("flight to Lisbon", k=1)[0]
     assert hit.sources[0].frame_path == "frames/f1.png"
     o = svc.observation(hit.sources[0].observation_id)
-    assert "TP1351" in o.text and o.kind == "import" and o.ext_id == "f1"
+    assert "TP1351" in o.text and o.ext_id == "f1"
+    assert (o.kind, o.origin) == ("screen", "import")  # a screenshot is a screen (#13)
+    screens = svc.search("flight to Lisbon", k=3, types=("screen",))
+    assert screens and screens[0].sources[0].frame_path == "frames/f1.png"
+    assert screens[0].origin == "import"
+    assert svc.status()["by_kind"] == {"screen": 3}
     assert o.ts_end - o.ts_start == pytest.approx(4.0)
     # the scrolled copy is one moment with the frame it copies: one hit, both frames its sources
     found = svc.search("oat milk lentils", k=2)

@@ -33,7 +33,12 @@ def test_hits_carry_sources_with_message_ids(service, chat_file):
     hits = service.search("flight to Lisbon", now=NOW)
     assert hits[0].sources[0].message_id == "m1"
     j = hits[0].to_json()
-    assert set(j) == {"id", "kind", "score", "ts", "title", "text", "sources"}
+    assert set(j) == {"id", "kind", "score", "ts", "title", "text", "spans", "sources"} | {
+        "obs_kind",
+        "app",
+        "origin",
+    }
+    assert (j["obs_kind"], j["origin"]) == ("chat", "import")
     assert j["kind"] == "observation" and j["sources"][0]["message_id"] == "m1"
 
 
