@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from memory.index.locks import IndexLock
 from memory.index.vectors import Metadata, VectorIndex
@@ -154,7 +155,7 @@ class VectorSync:
                 return handled
             self._settle_observations([int(k[2:]) for k in keys if k.startswith("o:")])
             self._settle_memories([int(k[2:]) for k in keys if k.startswith("m:")])
-            self._store.write(lambda c, u=upto: journal.outbox_done(c, u), "vector outbox")
+            self._store.write(partial(journal.outbox_done, upto=upto), "vector outbox")
             handled += len(keys)
 
     def _settle_observations(self, ids: list[int]) -> None:

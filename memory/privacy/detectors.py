@@ -56,7 +56,7 @@ def card_ok(raw: str) -> bool:
     Groups may be split by spaces, dashes, dots or commas (a spoken card number comes back from
     speech-to-text as "4111, 1111, ..."), as one block, in fours, Amex's 4-6-5 or digit by digit.
     """
-    groups = [g for g in re.split(r"[\s,.\-]+", raw) if g]
+    groups = [g for g in re.split(r"[\s,\uff0c.\-]+", raw) if g]
     digits = "".join(groups)
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2 or not digits.isdigit():
         return False
@@ -172,7 +172,8 @@ _ENV_NAME = (
     r"(?i:key|secret|token|pass(?:word)?|pwd|credentials?|auth|dsn|conn(?:ection)?_?string)"
     r"[A-Za-z0-9_]{0,20}"
 )
-_DIGIT_RUN = r"(?<![\d\-.,])\d(?:(?:[ ,.\-]|, ){0,2}\d){12,18}(?![\d])"
+# OCR may read a comma as the fullwidth "\uff0c"
+_DIGIT_RUN = r"(?<![\d\-.,\uff0c])\d(?:(?:[ ,\uff0c.\-]|[,\uff0c] ){0,2}\d){12,18}(?![\d])"
 
 RULES: list[Rule] = [
     (
@@ -250,7 +251,7 @@ RULES: list[Rule] = [
     ),
     (
         "password",  # OCR ran the words together: "mywifipasswordisBlue42Sky!forguests"
-        re.compile(r"(?i:password|passphrase|passcode)(is|was|:|=)[\"']?(\S{4,128})"),
+        re.compile(r"(?i:password|passphrase|passcode)(\s*is|\s*was|:|=)[\"']?(\S{4,128})"),
         2,
         None,
         3,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from memory.index.sync import VectorSync
@@ -76,7 +77,7 @@ def sweep_deletions(store: MemoryStore, root: Path) -> int:
                 removed += 1
             except FileNotFoundError:
                 pass
-        store.write(lambda c, done=owed: journal.deletions_done(c, done), "pending deletions")
+        store.write(partial(journal.deletions_done, paths=owed), "pending deletions")
 
 
 def settle_debts(store: MemoryStore, vectors: VectorSync, root: Path) -> tuple[int, int]:
