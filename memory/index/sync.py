@@ -191,20 +191,23 @@ class VectorSync:
         """Rebuild the index when the embedding model changed since it was built (True if so)."""
         emb = self._embedder()
         wanted = f"{emb.model_id}:{emb.dim}"
-        have = self._store.get_meta("embedding_model")
-        if have == wanted:
-            return False
-        if have is None and (
-            self._index.count() == 0
-            or (
-                self._store.counts()["observations"] == 0 and not self._store.list_memories(limit=1)
-            )
-        ):
-            # a new home (its index opens lazily, maybe after the first rows were written): nothing
-            # to rebuild, and resetting would pull the collections from under another process
-            # opening the same new home; reconcile and index_pending add what is missing
-            self._store.set_meta("embedding_model", wanted)
-            return False
+        # Decide under the index lock: two processes opening one new home both read no model id,
+        # and the second, seeing the first one's vectors, would reset the collections from under it.
+        with self._lock:
+            have = self._store.get_meta("embedding_model")
+            if have == wanted:
+                return False
+            if have is None and (
+                self._index.count() == 0
+                or (
+                    self._store.counts()["observations"] == 0
+                    and not self._store.list_memories(limit=1)
+                )
+            ):
+                # a new home (its index opens lazily, maybe after the first rows were written):
+                # nothing to rebuild; reconcile and index_pending add what is missing
+                self._store.set_meta("embedding_model", wanted)
+                return False
         if have is not None:
             logger.info("embedding model changed from %s to %s: rebuilding vectors", have, wanted)
         self.rebuild(progress)
