@@ -17,8 +17,8 @@ from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
-from memory.pipeline.progress import phase
 from memory.privacy.forget import settle_debts, sweep_deletions
+from memory.progress import phase
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, Settings

@@ -18,13 +18,13 @@ from memory.importers.chat import ChatLine, read_chat_jsonl
 from memory.index.sync import Progress, VectorSync
 from memory.index.vectors import VectorIndex
 from memory.paths import HomePaths
-from memory.pipeline.progress import phase as _phase
 from memory.privacy.forget import (
     ForgetPreview,
     ForgetReport,
     forget_observations,
     forget_preview,
 )
+from memory.progress import phase as _phase
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery
 from memory.settings import LiveSettings, flatten
@@ -409,7 +409,7 @@ class MemoryService:
         The stored frame is found from the thumbnail: an import's ``frame_path`` is the manifest's
         path of the user's original, and a thinned screen's points at the thumbnail. Audio has none.
         """
-        from memory.pipeline.frames import THUMB_SUFFIX, full_for_thumb
+        from memory.media.frames import THUMB_SUFFIX, full_for_thumb
 
         thumb = obs.thumb_path
         if thumb and thumb.endswith(THUMB_SUFFIX):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from capture.records import AudioChunk, Captured
-from memory.pipeline.frames import FrameStore, atomic_write
+from memory.media.frames import FrameStore, atomic_write
 from memory.pipeline.silence import redacted_times, silence_file
 from memory.privacy.redaction import RedactionResult, redact
 from memory.store import MemoryStore, NewObservation

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, cast
 from capture.config import DedupConfig
 from memory.importers.frames import read_folder, read_manifest
 from memory.index.sync import DeferredVectors, VectorSync
+from memory.media.frames import FrameSettings, FrameStore
 from memory.pipeline.audio import AudioTranscriber
-from memory.pipeline.frames import FrameSettings, FrameStore
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.indexer import ImageHook, Indexer
 from memory.pipeline.ingest import ingest_entries
-from memory.pipeline.progress import phase as _phase
 from memory.pipeline.regions import OcrEngine, RegionReader
+from memory.progress import phase as _phase
 from memory.vault.store import Vault
 
 if TYPE_CHECKING:

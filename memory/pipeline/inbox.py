@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from memory.pipeline.frames import FrameStore
+from memory.media.frames import FrameStore
 from memory.store import MemoryStore, NewObservation
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from memory.index.sync import VectorSync
+from memory.media.frames import FrameStore, full_for_thumb
 from memory.pipeline.activity import activity
 from memory.pipeline.audio import AudioTranscriber
-from memory.pipeline.frames import FrameStore, full_for_thumb
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.regions import RegionReader
 from memory.pipeline.scrub import scrub_lines

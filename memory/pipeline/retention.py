@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memory.pipeline.frames import FrameStore, full_for_thumb
+from memory.media.frames import FrameStore, full_for_thumb
 from memory.store import MemoryStore
 
 logger = logging.getLogger(__name__)

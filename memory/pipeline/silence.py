@@ -67,8 +67,8 @@ def redacted_times(
 
 def silence_file(path: Path, times: Sequence[tuple[float, float]]) -> None:
     """Rewrite the audio file at ``path`` with the samples in ``times`` set to zero (atomically)."""
+    from memory.media.frames import atomic_write
     from memory.pipeline.audio import encode_audio
-    from memory.pipeline.frames import atomic_write
 
     samples = load_audio(path).copy()
     for start, end in times:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memory.index.sync import VectorSync
-from memory.pipeline.frames import stored_files
+from memory.media.frames import stored_files
 from memory.store import MemoryStore, journal
 from memory.store.forgetting import FORGOTTEN_ANSWER, ForgetReport
 from memory.store.forgetting import forget_rows as _forget_rows

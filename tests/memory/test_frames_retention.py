@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 
 from memory.index.vectors import NumpyIndex
+from memory.media.frames import FrameStore, atomic_write, full_for_thumb
 from memory.pipeline.core import PipelineOptions
-from memory.pipeline.frames import FrameStore, atomic_write, full_for_thumb
 from memory.pipeline.inbox import FrameMeta
 from memory.pipeline.retention import RetentionPolicy, apply_retention, full_frames_bytes, low_disk
 from memory.service import MemoryService
