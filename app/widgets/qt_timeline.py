@@ -74,6 +74,12 @@ class QtTimeline(QWidget):
         """Reload the summary of the visible range soon (coalesced)."""
         self._reload_timer.start()
 
+    def settled(self) -> bool:
+        """True when the drawn summary is the visible range's: no reload or fit is still due."""
+        return (
+            self.summary is not None and not self._fit_pending and not self._reload_timer.isActive()
+        )
+
     def _on_reload_due(self) -> None:
         self._generation += 1
         gen, tl = self._generation, self.timeline

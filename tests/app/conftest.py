@@ -79,7 +79,9 @@ def window(qtbot: Any, seeded: tuple[Any, dict[str, Any]], threads_before: int) 
     win = build_window(service, chat_backend=SlowFakeLLM(ids["screens"][0]))
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: not win.bridge.busy(), timeout=10_000)
+    # start-up opens the latest moment and fits its day: let that finish, or its late summary
+    # (and its fit) lands in the middle of a test's own zoom
+    qtbot.waitUntil(lambda: win.timeline.strip.settled() and not win.bridge.busy(), timeout=10_000)
     win.ids = ids
     yield win
     win.chat.stop()

@@ -85,7 +85,13 @@ def test_forget_leaves_no_byte_of_the_moment_under_the_home_while_another_proces
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == b"ready"
         out = engram(
-            home, "forget", "--since", "2026-02-16T09:00:30", "--until", "2026-02-16T09:01:30"
+            home,
+            "forget",
+            "--since",
+            "2026-02-16T09:00:30",
+            "--until",
+            "2026-02-16T09:01:30",
+            "--yes",
         )
         assert out.stdout.startswith("forgot ") and "removed 1 assistant answers" in out.stdout
         time.sleep(0.5)  # the holder keeps reading meanwhile

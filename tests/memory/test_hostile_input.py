@@ -1,5 +1,5 @@
-"""Hostile input through the real CLI (#12): one clear line per bad line or file, the rest
-importable with --skip-bad, and no decompression bomb decoded."""
+"""Hostile input through the real CLI (#12): one clear message naming each bad line or file,
+the rest importable with --skip-bad, and no decompression bomb decoded."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ DEEP = "[" * 200_000 + "]" * 200_000
 def refused(proc: subprocess.CompletedProcess[str], *words: str) -> None:
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
-    line = proc.stderr.strip()
-    assert "\n" not in line and all(w in line for w in words), line
+    text = proc.stderr.strip()
+    # one message: its first line says what failed, then one line per bad line (#13)
+    assert text.startswith("engram: error:") and all(w in text for w in words), text
+    assert all(
+        ln.startswith(("engram: error:", "    line ", "  line ")) for ln in text.splitlines()
+    )
 
 
 def chat_line(n: int) -> str:
