@@ -20,7 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memory.service import MemoryService  # noqa: E402
-from models.text_embedding import SentenceTransformerEmbedder  # noqa: E402
+from models.config import TextEmbeddingConfig  # noqa: E402
+from models.text_embedding import load_text_embedder  # noqa: E402
 
 DIM = 384
 T0 = 1_700_000_000.0
@@ -135,7 +136,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     home = args.home or Path(tmp.name) / "home"
-    emb = SentenceTransformerEmbedder()
+    emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
     service = MemoryService(home, embedder=emb, reconcile=False)
     service.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
     service.index_mem_hw = 0  # type: ignore[attr-defined]
