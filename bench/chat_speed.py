@@ -17,38 +17,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.locomo_data import load  # noqa: E402
+from bench.startup import run_once  # noqa: E402
 
 DATA = Path("/work/shared/bench-data/locomo-dev/locomo-dev.json")
 
 
 def run(root: Path, argv: list[str]) -> tuple[float, float]:
     """(wall s, CPU s) of one CLI command in a new process; raises on failure."""
-    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli.main", *argv],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{argv[2:4]} failed in {root}: {done.stderr.decode()[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    wall, rc, cpu = run_once(root, argv)
+    if rc != 0:
+        raise SystemExit(f"{argv[2:4]} failed in {root} (exit {rc})")
     return wall, cpu
 
 

@@ -18,7 +18,9 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 MAX_TOKENS_PER_BATCH = 8192  # padded tokens per forward pass (bounds the attention matrices)
 MAX_BATCH = 64
+# A pass over fewer padded tokens than this runs on one BLAS thread: a query's tiny products split
+# over threads spend their time waiting for each other, which on a loaded 2-core machine took
+# 2 s of wall time per query instead of ~20 ms (profiled with `engram search --queries`, #16).
+ONE_THREAD_TOKENS = 2048
 
 _MODULES = [
     "sentence_transformers.models.Transformer",
@@ -151,22 +157,48 @@ class _Bert:
         return out
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to within 1.5e-7 (Abramowitz and Stegun 7.1.26), below float32's resolution here."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    out: np.ndarray = sign * (1.0 - poly * np.exp(-a * a))
-    return out
+@cache
+def _blas() -> object:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _threads_for(tokens: int) -> AbstractContextManager[object]:
+    """One BLAS thread for small passes (see ONE_THREAD_TOKENS); the default for large ones."""
+    if tokens >= ONE_THREAD_TOKENS:
+        return nullcontext()
+    ctl = _blas()
+    limited: AbstractContextManager[object] = ctl.limit(limits=1, user_api="blas")  # type: ignore[attr-defined]
+    return limited
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, as BERT's ``hidden_act: gelu``."""
-    out: np.ndarray = 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
-    return out.astype(np.float32, copy=False)
+    """Exact (erf) GELU, as BERT's ``hidden_act: gelu``, in place on float32 buffers.
+
+    erf comes from Abramowitz and Stegun 7.1.26 (error under 1.5e-7, below float32's resolution
+    here); every step writes into one of two buffers, as the temporaries cost more than the maths.
+    """
+    a = x * np.float32(0.7071067811865476)
+    sign = np.sign(a)
+    np.abs(a, out=a)
+    t = a * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    y = t * np.float32(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        y += np.float32(c)
+        y *= t
+    np.multiply(a, a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    y *= a  # 1 - erf(|z|)
+    np.subtract(1.0, y, out=y)
+    y *= sign  # erf(z)
+    y += 1.0
+    y *= x
+    y *= 0.5
+    return y
 
 
 class NumpyBertEmbedder:
@@ -233,7 +265,8 @@ class NumpyBertEmbedder:
                 ids[r, :n] = enc.ids
                 mask[r, :n] = enc.attention_mask
                 types[r, :n] = enc.type_ids
-            hidden = bert.forward(ids, mask, types)
+            with _threads_for(ids.size):
+                hidden = bert.forward(ids, mask, types)
             weights = mask.astype(np.float32)[:, :, None]
             pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
