@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_TOKENS_PER_BATCH = 8192  # padded tokens per forward pass (bounds the attention matrices)
-MAX_BATCH = 64
+MAX_BATCH = 256  # short chat lines fill a pass (and more than one BLAS thread) too
 # A pass over fewer padded tokens than this runs on one BLAS thread: a query's tiny products split
 # over threads spend their time waiting for each other, which on a loaded 2-core machine took
 # 2 s of wall time per query instead of ~20 ms (profiled with `engram search --queries`, #16).
