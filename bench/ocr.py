@@ -235,6 +235,7 @@ def main() -> int:
         "--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES)
     )
     parser.add_argument("--no-changed", action="store_true", help="skip the changed-region part")
+    parser.add_argument("--pairs-only", action="store_true", help="only the changed-region part")
     parser.add_argument("--lost", action="store_true", help="print the words each one lost")
     parser.add_argument(
         "--changed-engine", default="det960", choices=list(STRATEGIES), help="for the pairs"
@@ -248,7 +249,7 @@ def main() -> int:
         names.append(args.changed_engine)
     print(f"loading {len(names)} engines ({load()})", flush=True)
     engines = {name: RapidOcrEngine(device="cpu", tuning=STRATEGIES[name]) for name in names}
-    picked = rows[:: max(1, args.every)]
+    picked = [] if args.pairs_only else rows[:: max(1, args.every)]
     print(f"{len(picked)} frames of {args.set}, 1920x1080", flush=True)
     result = {
         "set": args.set,

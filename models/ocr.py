@@ -291,4 +291,7 @@ def load_ocr(cfg: OcrConfig, cache_dir: str | None = None) -> RapidOcrEngine:
     """Build the OCR engine for a config (registry loader)."""
     if cfg.path:
         logger.warning("ocr.path is ignored: RapidOCR uses the models shipped in its package")
-    return RapidOcrEngine(device=cfg.device, max_side=cfg.max_side)
+    tuning = OcrTuning(
+        det_side=cfg.det_side, line_cache=cfg.line_cache, threads=cfg.threads, spin=cfg.spin
+    )
+    return RapidOcrEngine(device=cfg.device, max_side=cfg.max_side, tuning=tuning)

@@ -220,3 +220,15 @@ def test_line_cache_keeps_at_most_its_size():
     assert calls == [5] and [t for t, _s in out] == ["line 3", "line 4"]
     cache(crops[:1])
     assert calls == [5, 1]
+
+
+def test_the_ocr_settings_reach_the_engine():
+    from models.config import OcrConfig
+    from models.ocr import LineCache, load_ocr
+
+    default = load_ocr(OcrConfig(device="cpu"))
+    assert default.tuning.det_side == 960 and isinstance(default._engine.text_rec, LineCache)
+    assert default._engine.text_det.limit_type == "max"
+    plain = load_ocr(OcrConfig(device="cpu", det_side=0, line_cache=0, threads=1, spin=True))
+    assert plain.tuning.det_side == 0 and not isinstance(plain._engine.text_rec, LineCache)
+    assert plain._engine.text_det.limit_type == "min"
