@@ -61,6 +61,7 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Privacy", "capture.exclude_engram_windows", "Never capture Engram itself", "bool", None),
     ("Storage", "retention.keep_full_days", "Keep full frames for (days)", "float", (0.0, 36500.0)),
     ("Storage", "retention.quota_gb", "Disk quota (GB)", "float", (0.0, 10000.0)),
+    ("Storage", "retention.lossless_frames", "Store screenshots pixel-exact", "bool", None),
     ("Models", "models.text_embedding.model_id", "Text embedding", "text", None),
     ("Models", "models.clip.model_id", "Image embedding", "text", None),
     ("Models", "models.ocr.model_id", "OCR", "text", None),

@@ -114,6 +114,11 @@ class RetentionSettings(_Section):
     min_free_gb: float = Field(
         default=2.0, ge=0, description="capture pauses while the disk has less free space"
     )
+    lossless_frames: bool = Field(
+        default=True,
+        description="store screenshots pixel-exact at full resolution (text screens compress "
+        "best this way; photo-heavy frames fall back to lossy); off: lossy WebP",
+    )
 
 
 class VaultSettings(_Section):
