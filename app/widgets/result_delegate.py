@@ -41,7 +41,16 @@ def hit_meta(hit: Any) -> str:
     comes last, so a narrow column cuts it first."""
     kind = hit.obs_kind if hit.kind == "observation" else f"{hit.kind} memory"
     when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %Y, %H:%M")
-    return " · ".join(x for x in (hit.app, when, kind) if x)
+    return " · ".join(x for x in (hit.app, when, why_matched(hit), kind) if x)
+
+
+def why_matched(hit: Any) -> str:
+    """ "looks alike 0.91", "words + picture" or "" when the picture played no part (#17)."""
+    if "visual" not in hit.extra:
+        return ""
+    if "words" in hit.matched:
+        return "words + picture"
+    return f"looks alike {float(hit.extra['visual']):.2f}"
 
 
 class ResultDelegate(QStyledItemDelegate):
