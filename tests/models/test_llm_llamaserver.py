@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from models.config import LLMConfig
+from models.llm import load_llm
+from models.llm.openai_http import OpenAICompatLLM
+
 pytestmark = pytest.mark.llamaserver
 
 
 @pytest.fixture(scope="module")
 def server_url(smol_server: str) -> str:
     return smol_server
+
+
+@pytest.fixture(scope="module")
+def client(server_url: str) -> OpenAICompatLLM:
+    llm = load_llm(LLMConfig(backend="openai", base_url=server_url, model="smol", timeout=120))
+    assert isinstance(llm, OpenAICompatLLM)
+    return llm
 
 
 def test_chat_and_stream(client):
