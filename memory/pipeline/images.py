@@ -99,7 +99,7 @@ class ImageIndexer:
         self._index, self._clip, self._lock, self._settings = index, clip, lock, settings
         self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
         self.stats = ImageStats()
-        self._checked: str | None = None
+        self._checked: tuple[str, ImageVectors] | None = None  # the model key and its collection
 
     # -- the model and its collection ---------------------------------------------------------
 
@@ -114,8 +114,8 @@ class ImageIndexer:
             return None
         key = model_key(clip)
         name = collection_name(key)
-        if self._checked == key:
-            return clip, host.image_collection(name)
+        if self._checked is not None and self._checked[0] == key:
+            return clip, self._checked[1]
         with self._lock:
             have = self.store.get_meta(META_KEY)
             col = host.image_collection(name)
@@ -131,7 +131,7 @@ class ImageIndexer:
                 self.store.set_meta(META_KEY, key)
             elif col.count() == 0:  # a replaced (damaged) index lost its image vectors
                 self.store.write(queue.enqueue_all, "image queue")
-        self._checked = key
+        self._checked = (key, col)
         return clip, col
 
     def available(self) -> bool:
@@ -154,6 +154,7 @@ class ImageIndexer:
             return self.process(limit=max(len(obs_ids), self.batch))
         except Exception:
             logger.exception("image embedding round failed")
+            self._checked = None  # open the collection afresh next time (a replaced index)
             return 0
 
     def process(self, limit: int | None = None, progress: Progress | None = None) -> int:
@@ -162,7 +163,7 @@ class ImageIndexer:
         if found is None:
             return 0
         clip, col = found
-        total = queue.waiting(self.store.read(), self.max_attempts)[0]
+        total = queue.waiting(self.store.read(), self.max_attempts)[0] if progress else 0
         done = embedded = 0
         while limit is None or done < limit:
             ids = queue.due(self.store.read(), time.time(), self.max_attempts, self.batch)
