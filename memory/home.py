@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +22,13 @@ from memory.paths import HomePaths
 from memory.privacy.forget import settle_debts, sweep_deletions
 from memory.progress import phase
 from memory.search.hits import Hit
-from memory.search.hybrid import Searcher, SearchQuery
+from memory.search.hybrid import Searcher, SearchQuery, Weights
 from memory.settings import LiveSettings, Settings
 from memory.settings.migrate import migrate_settings_table
 from memory.store import MemoryStore
 from memory.store.legacy_settings import read_legacy_settings
-from models.protocols import TextEmbedder
+from models.errors import ModelUnavailable
+from models.protocols import ImageTextEmbedder, TextEmbedder
 
 if TYPE_CHECKING:
     from memory.modelhub import ModelHub
@@ -94,6 +97,9 @@ class Home:
         self._embedder_lock = threading.Lock()
         self._models: ModelHub | None = None
         self._models_lock = threading.Lock()
+        self._clip_retry_at = 0.0
+        #: why the image model is unavailable, once a use found it so
+        self.clip_unavailable: str | None = None
         self.settings.changed.connect(self._on_settings_changed)
 
     # -- the vector index, opened on first use ------------------------------------------------
@@ -134,7 +140,12 @@ class Home:
             if self._vectors is None or self._searcher is None:
                 self._vectors = VectorSync(self.store, self._index, self.embedder, self.index_lock)
                 self._searcher = Searcher(
-                    self.store, self._index, self.embedder, lock=self.index_lock
+                    self.store,
+                    self._index,
+                    self.embedder,
+                    lock=self.index_lock,
+                    clip=self.clip,
+                    weights=Weights(obs_image=self.settings.current.search.image_weight),
                 )
                 if self._reconcile:
                     self.startup_repair()
@@ -176,9 +187,29 @@ class Home:
                 self._embedder = self.models.text_embedder()
             return self._embedder
 
+    def clip(self) -> ImageTextEmbedder | None:
+        """The image model (CLIP), or None when it is unavailable (search then runs on text).
+
+        An unavailable model is asked again after a minute or when the model settings change,
+        so a frame loop does not look for missing weights on every batch.
+        """
+        if time.monotonic() < self._clip_retry_at:
+            return None
+        try:
+            return self.models.clip(required=True)
+        except ModelUnavailable as exc:
+            self.clip_unavailable = exc.reason
+            self._clip_retry_at = time.monotonic() + 60.0
+            return None
+
     def _on_settings_changed(self, new: Settings, old: Settings) -> None:
+        if self._searcher is not None and new.search != old.search:
+            self._searcher.weights = replace(
+                self._searcher.weights, obs_image=new.search.image_weight
+            )
         if new.models == old.models:
             return
+        self._clip_retry_at = 0.0
         with self._models_lock:
             hub, self._models = self._models, None
         if hub is not None:

@@ -259,6 +259,44 @@ class MemoryService:
             except Exception as exc:  # one bad query must not stop a batch
                 yield qid, str(exc)
 
+    # -- image memory (#17) -----------------------------------------------------------------------
+
+    def search_image(self, path: Path, *, k: int = 10) -> list[Hit]:
+        """Screens that look like the picture at ``path``, one per minute, best first.
+
+        Raises:
+            ModelUnavailable: no image model (the reason says how to get one).
+            BadInput: the file is not a readable image.
+        """
+        from memory.pipeline.lookalike import search_by_image
+
+        return search_by_image(self.home, self.pipeline().images, path, k)
+
+    def similar_moments(self, obs_id: int, *, k: int = 10) -> list[Hit]:
+        """Screens that look like this moment's, leaving out its own minute, best first.
+
+        Raises:
+            NotFound: no observation has that id.
+            ModelUnavailable: no image model (the reason says how to get one).
+            BadQuery: the moment has no picture (audio, chat).
+        """
+        from memory.pipeline.lookalike import similar_moments
+
+        return similar_moments(self.home, self.pipeline().images, obs_id, k)
+
+    def reindex_images(self, progress: Progress | None = None) -> int:
+        """Give every kept screen without one an image vector (`engram reindex --images`).
+
+        Raises:
+            ModelUnavailable: no image model (the reason says how to get one).
+        """
+        images = self.pipeline().images
+        if self.home.clip() is None:
+            self.models.clip(required=True)  # raises with the reason
+        done = images.backfill(progress)
+        self.home.remember_vector_count()
+        return done
+
     # -- memories -------------------------------------------------------------------------------
 
     def list_memories(

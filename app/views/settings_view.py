@@ -64,6 +64,13 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Storage", "retention.lossless_frames", "Store screenshots pixel-exact", "bool", None),
     ("Models", "models.text_embedding.model_id", "Text embedding", "text", None),
     ("Models", "models.clip.model_id", "Image embedding", "text", None),
+    (
+        "Models",
+        "search.image_weight",
+        "Weight of how screens looked (0: off)",
+        "float",
+        (0.0, 10.0),
+    ),
     ("Models", "models.ocr.model_id", "OCR", "text", None),
     ("Models", "models.speech.model_id", "Speech to text", "text", None),
     ("Models", "models.llm.model_id", "Language model", "text", None),

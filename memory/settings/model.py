@@ -185,6 +185,18 @@ class ApiSettings(_Section):
     )
 
 
+class SearchSettings(_Section):
+    """How search ranks what it finds."""
+
+    image_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="weight of the image model's match (what a screen looked like) in the fused "
+        "ranking of screens, beside words (3) and text meaning (1); 0 turns it off",
+    )
+
+
 class UiSettings(_Section):
     """The desktop app."""
 
@@ -217,6 +229,7 @@ class Settings(BaseSettings):
     vault: VaultSettings = Field(default_factory=VaultSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
     @classmethod
