@@ -11,7 +11,11 @@ elsewhere these tests skip and say which packages are missing.
 
 from __future__ import annotations
 
+import json
+import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -201,3 +205,36 @@ def test_a_session_that_ends_is_a_clear_error_and_no_crash(
             assert "portal" in (status.reason or ""), status
         finally:
             recorder.stop()
+
+
+@pytest.mark.models
+def test_engram_run_headless_records_the_wayland_screen_and_finds_it(
+    wayland_env: HeadlessSway, tmp_path: Path
+) -> None:
+    env = dict(wayland_env.env, PYTHONPATH=str(ROOT))
+    for key in ("ENGRAM_HOME", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    home = tmp_path / "home"
+
+    def engram(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "app.cli.main", "--home", str(home), *args]
+        return subprocess.run(
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    run = engram(
+        "run", "--headless", "--require-screen", "--duration", "8", "--interval", "2", timeout=900
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    status = run.stderr.strip().splitlines()[-1]
+    assert "errors 0" in status and "pending 0" in status, run.stderr[-2000:]
+    assert stat.S_IMODE((home / "screencast-token").stat().st_mode) == 0o600
+    found = engram("search", "deployed artifact staging", "--json", "--type", "screen")
+    assert found.returncode == 0, found.stderr[-2000:]
+    hits = json.loads(found.stdout)
+    assert hits and hits[0]["app"] == "foot" and TITLE in hits[0]["title"], hits[:1]
+    assert "deployed" in hits[0]["text"].lower()
+    doctor = engram("doctor", "--no-load")
+    assert "Wayland, through the ScreenCast portal" in doctor.stdout, doctor.stdout[-2000:]
+    assert "from sway's IPC" in doctor.stdout and "saved: recording starts" in doctor.stdout
