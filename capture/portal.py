@@ -41,7 +41,10 @@ PORTAL = DBusAddress(
 SOURCE_MONITOR = 1
 CURSOR_HIDDEN = 1
 PERSIST_UNTIL_REVOKED = 2
-RESPONSES = {1: "the request was cancelled (the user declined to share the screen)", 2: "ended"}
+RESPONSES = {
+    1: "was declined (the desktop's dialog was cancelled)",
+    2: "was refused: the portal ended the request (the desktop refused or could not share)",
+}
 #: How long the user has to answer the portal's dialog.
 ANSWER_TIMEOUT_S = 300.0
 CALL_TIMEOUT_S = 20.0
@@ -189,8 +192,8 @@ class ScreenCastSession:
                 self._conn.send_and_get_reply(message_bus.RemoveMatch(rule), timeout=CALL_TIMEOUT_S)
         code, results = signal.body
         if code != 0:
-            what = RESPONSES.get(int(code), f"failed (response {code})")
-            raise PortalRefused(f"screen sharing {what} at {method}")
+            what = RESPONSES.get(int(code), f"failed (portal response {code})")
+            raise PortalRefused(f"screen sharing {what}, at {method}")
         return {k: _variant(v) for k, v in results.items()}
 
     def _start(self) -> None:
@@ -349,7 +352,8 @@ def _version(conn: DBusConnection) -> int:
             "no screen-cast portal on this desktop (xdg-desktop-portal with a backend for "
             f"the compositor: -gnome, -kde or -wlr): {_error_text(reply)}",
         )
-    return int(_variant(reply.body[0]))  # type: ignore[call-overload]
+    version: object = _variant(reply.body[0])
+    return int(version) if isinstance(version, int) else 0
 
 
 def _session_bus() -> DBusConnection:

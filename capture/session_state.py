@@ -58,7 +58,13 @@ class SessionState:
         """Which service answered for ``locked`` and ``idle`` (for doctor)."""
 
     def _call(
-        self, key: str, bus: str, address: DBusAddress, method: str, sig: str = "", body=()
+        self,
+        key: str,
+        bus: str,
+        address: DBusAddress,
+        method: str,
+        sig: str = "",
+        body: tuple[object, ...] = (),
     ) -> object | None:
         """One method call's first value, or ``None`` (and never again) if it fails."""
         if key in self._dead:
@@ -76,7 +82,7 @@ class SessionState:
             return None
         try:
             reply = conn.send_and_get_reply(
-                new_method_call(address, method, sig, tuple(body)), timeout=TIMEOUT_S
+                new_method_call(address, method, sig, body), timeout=TIMEOUT_S
             )
         except (OSError, TimeoutError) as exc:
             logger.debug("%s: %s", key, exc)
@@ -85,7 +91,7 @@ class SessionState:
         if reply.header.message_type == MessageType.error or not reply.body:
             self._dead.add(key)
             return None
-        value = reply.body[0]
+        value: object = reply.body[0]
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
             value = value[1]  # a variant (Properties.Get)
         return value

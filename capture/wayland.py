@@ -17,6 +17,7 @@ a crash in them cannot take Engram down, and the cost is one pipe copy per kept 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -39,6 +40,9 @@ GST_LAUNCH = "gst-launch-1.0"
 FIRST_FRAME_S = 10.0
 """How long to wait for a first frame when the portal did not say the monitor's size."""
 _CAPS = re.compile(r"GstFdSink:.*caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)")
+_SOURCE_CAPS = re.compile(
+    r"GstPipeWireSrc:.*src: caps = video/x-raw.*?width=\(int\)(\d+), height=\(int\)(\d+)"
+)
 
 
 def wayland_missing() -> str | None:
@@ -70,13 +74,23 @@ class StreamReader:
         self._size_changed = threading.Event()
         self._proc: subprocess.Popen[str] | None = None
         self._ended: str | None = None
+        self._gen = 0
+        """Which child the reader threads belong to: a restarted one's old threads only stop."""
         self.frames_read = 0
-        self._start()
+        self._new_size: tuple[int, int] | None = None
+        self._start(stream.size)
 
-    def _start(self) -> None:
+    def _start(self, size: tuple[int, int] | None) -> None:
+        """Start a child; with ``size`` its output is scaled to exactly that size, so a frame
+        is always ``width * height * 4`` bytes even while the source changes resolution (the
+        change is seen in the source's caps and the child restarted at the new size)."""
         fd = self.session.open_pipewire_remote()
         read_end, write_end = os.pipe()
+        scale = ["videoscale", "add-borders=false", "!"] if size else []
+        fixed = f",width={size[0]},height={size[1]}" if size else ""
+        line_buffered = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
         argv = [
+            *line_buffered,
             GST_LAUNCH,
             "-v",
             "pipewiresrc",
@@ -90,7 +104,8 @@ class StreamReader:
             "!",
             "videoconvert",
             "!",
-            "video/x-raw,format=BGRx",
+            *scale,
+            f"video/x-raw,format=BGRx{fixed}",
             "!",
             "fdsink",
             f"fd={write_end}",
@@ -108,36 +123,45 @@ class StreamReader:
         finally:
             os.close(fd)
             os.close(write_end)
-        self._size, self._ended = None, None
+        with self._lock:
+            self._gen += 1
+            self._size, self._ended, self._new_size = size, None, None
         self._size_changed.clear()
         self._log: list[str] = []
-        threading.Thread(target=self._read_caps, args=(self._proc,), daemon=True).start()
-        threading.Thread(target=self._read_frames, args=(read_end,), daemon=True).start()
+        gen = self._gen
+        threading.Thread(target=self._read_caps, args=(self._proc, gen), daemon=True).start()
+        threading.Thread(target=self._read_frames, args=(read_end, gen), daemon=True).start()
 
-    def _read_caps(self, proc: subprocess.Popen[str]) -> None:
+    def _read_caps(self, proc: subprocess.Popen[str], gen: int) -> None:
         assert proc.stdout is not None
         with proc.stdout:
-            self._parse_caps(proc.stdout)
+            self._parse_caps(proc.stdout, gen)
         proc.wait()
 
-    def _parse_caps(self, lines: Iterable[str]) -> None:
+    def _parse_caps(self, lines: Iterable[str], gen: int) -> None:
         for line in lines:
-            match = _CAPS.search(line)
-            if match:
+            source = _SOURCE_CAPS.search(line)
+            sink = _CAPS.search(line)
+            if source or sink:
+                match = source or sink
+                assert match is not None
                 size = (int(match.group(1)), int(match.group(2)))
                 with self._lock:
-                    if self._size is None:
-                        self._size = size
-                    elif size != self._size:
+                    if gen != self._gen:
+                        return
+                    if self._size is None and sink:
+                        self._size = size  # no size was fixed: the first negotiated one
+                    elif source and self._size is not None and size != self._size:
+                        self._new_size = size
                         self._size_changed.set()
             elif "ERROR" in line or "EOS" in line or "error" in line:
                 self._log.append(line.strip())
 
-    def _read_frames(self, fd: int) -> None:
+    def _read_frames(self, fd: int, gen: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as pipe:
             while True:
                 size = self._wait_size()
-                if size is None:
+                if size is None or gen != self._gen:
                     break
                 width, height = size
                 data = _read_exactly(pipe, width * height * 4)
@@ -145,6 +169,8 @@ class StreamReader:
                     break
                 frame = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4)
                 with self._lock:
+                    if gen != self._gen:
+                        return
                     self._frame = frame
                     self.frames_read += 1
         proc = self._proc
@@ -153,7 +179,8 @@ class StreamReader:
                 proc.wait(2)
         detail = "; ".join(self._log[-3:]) or f"gst-launch exited with {proc and proc.returncode}"
         with self._lock:
-            self._ended = detail
+            if gen == self._gen:
+                self._ended = detail
 
     def _wait_size(self) -> tuple[int, int] | None:
         deadline = time.monotonic() + FIRST_FRAME_S
@@ -178,8 +205,8 @@ class StreamReader:
         Raises:
             StreamEnded: the stream stopped (the child exited).
         """
-        if self._size_changed.is_set() and self._size is not None:
-            self.restart()  # a new resolution: start over with the new size
+        if self._size_changed.is_set() and self._new_size is not None:
+            self.restart(self._new_size)  # a new resolution: start over at the new size
         deadline = time.monotonic() + wait_s
         while True:
             with self._lock:
@@ -190,12 +217,13 @@ class StreamReader:
                 return frame
             time.sleep(0.02)
 
-    def restart(self) -> None:
-        """Stop the child and start a new one on the same stream."""
+    def restart(self, size: tuple[int, int] | None = None) -> None:
+        """Stop the child and start a new one on the same stream (at ``size``)."""
         self.close()
         with self._lock:
             self._frame = None
-        self._start()
+        self._start(size)
+        logger.info("screen-cast stream %d restarted at %s", self.stream.node_id, size)
 
     def close(self) -> None:
         """Stop the child (SIGTERM, then SIGKILL)."""
@@ -254,7 +282,13 @@ class PortalFrameSource:
         return self.session.restored
 
     def monitors(self) -> list[tuple[int, dict[str, int]]]:
-        """The shared monitors, 1-based, with their place on the desktop where known."""
+        """The shared monitors, 1-based, with their place on the desktop where known.
+
+        On sway a monitor whose resolution changed gets its reader restarted at the new size
+        (xdg-desktop-portal-wlr renegotiates the stream, and pipewiresrc then stops
+        delivering; a fresh reader gets the new frames).
+        """
+        self._follow_resolution()
         out = []
         for index, reader in enumerate(self.readers, 1):
             stream = reader.stream
@@ -267,6 +301,20 @@ class PortalFrameSource:
                 height, width = frame.shape[:2]
             out.append((index, {"left": x, "top": y, "width": width, "height": height}))
         return out
+
+    def _follow_resolution(self) -> None:
+        from capture.window_sway import sway_outputs
+
+        outputs = {(x, y): (w, h) for x, y, w, h in sway_outputs()}
+        for reader in self.readers:
+            stream = reader.stream
+            if stream.position is None or stream.size is None:
+                continue
+            size = outputs.get(stream.position)
+            if size is not None and size != stream.size:
+                logger.info("monitor at %s is now %dx%d", stream.position, *size)
+                reader.stream = dataclasses.replace(stream, size=size)
+                reader.restart(size)
 
     def grab(self, index: int, _monitor: dict[str, int]) -> np.ndarray | None:
         """The newest frame of monitor ``index`` (BGRx); ``None`` while none came yet.

@@ -27,6 +27,7 @@ from capture.window import ActiveWindowProvider, VisibleWindow, make_info
 logger = logging.getLogger(__name__)
 
 MAGIC = b"i3-ipc"
+GET_OUTPUTS = 3
 GET_TREE = 4
 _HEADER = struct.Struct("<6sII")
 Node = dict[str, object]
@@ -72,12 +73,7 @@ class SwayWindowProvider(ActiveWindowProvider):
         """Sway's whole layout tree (``swaymsg -t get_tree``)."""
         with self._lock:
             try:
-                sock = self._connect()
-                sock.sendall(_HEADER.pack(MAGIC, 0, GET_TREE))
-                magic, length, _kind = _HEADER.unpack(_recv_exactly(sock, _HEADER.size))
-                if magic != MAGIC:
-                    raise OSError("not an i3/sway IPC answer")
-                return cast(Node, json.loads(_recv_exactly(sock, length)))
+                return cast(Node, _ask(self._connect(), GET_TREE))
             except (OSError, ValueError) as exc:
                 self._drop()
                 raise CaptureUnavailable("window", f"sway IPC failed: {exc}") from exc
@@ -135,6 +131,36 @@ class SwayWindowProvider(ActiveWindowProvider):
         with self._lock:
             self._drop()
         self.state.close()
+
+
+def _ask(sock: socket.socket, kind: int) -> object:
+    """One i3-IPC request on a connected socket; its decoded JSON answer."""
+    sock.sendall(_HEADER.pack(MAGIC, 0, kind))
+    magic, length, _kind = _HEADER.unpack(_recv_exactly(sock, _HEADER.size))
+    if magic != MAGIC:
+        raise OSError("not an i3/sway IPC answer")
+    return json.loads(_recv_exactly(sock, length))
+
+
+def sway_outputs(socket_path: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The active outputs' (x, y, width, height) from sway's IPC; empty off sway."""
+    path = socket_path or os.environ.get("SWAYSOCK")
+    if not path:
+        return []
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2.0)
+            sock.connect(path)
+            answer = _ask(sock, GET_OUTPUTS)
+    except (OSError, ValueError) as exc:
+        logger.debug("sway outputs: %s", exc)
+        return []
+    out = []
+    for output in cast(list[Node], answer if isinstance(answer, list) else []):
+        rect = cast(dict[str, int], output.get("rect") or {})
+        if output.get("active", True) and rect:
+            out.append((rect["x"], rect["y"], rect["width"], rect["height"]))
+    return out
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:

@@ -164,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     service = get_service(args)
     service.warm_up()  # the index and the text model load before recording starts, not during
     run = service.headless_run(run_overrides(args))
+    run.require_screen = args.require_screen  # a portal that refuses at start: exit 4 too
     return run_headless(run, duration=args.duration, out=sys.stderr)
 
 

@@ -11,6 +11,7 @@ elsewhere these tests skip and say which packages are missing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -172,15 +173,19 @@ def test_portal_refusal_is_a_clear_message_and_nothing_runs(
     with HeadlessSway(chooser="refuse") as session:
         _own_session(monkeypatch, session)
         recorder = ScreenRecorder(config(tmp_path), lambda f: None)
-        with pytest.raises(CaptureUnavailable, match="declined|cancelled|ended") as info:
+        with pytest.raises(
+            CaptureUnavailable, match="screen sharing (was declined|was refused)"
+        ) as info:
             recorder.start()
         assert info.value.source == "screen" and not recorder.is_alive()
         assert not (tmp_path / "home" / "screencast-token").exists()
 
 
-def test_a_session_that_ends_is_a_clear_error_and_no_crash(
+@contextlib.contextmanager
+def recording_own_session(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+) -> Iterator[tuple[HeadlessSway, ScreenRecorder, Collect]]:
+    """A session of its own (the test breaks it), the terminal, a started recorder."""
     with HeadlessSway() as session:
         _own_session(monkeypatch, session)
         open_terminal(session)
@@ -189,39 +194,64 @@ def test_a_session_that_ends_is_a_clear_error_and_no_crash(
         recorder.start()
         try:
             assert sink.wait(lambda f: len(f) >= 1)
-            session.kill("xdp")  # the portal goes: the session and its stream end with it
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and recorder.status().last_error is None:
-                time.sleep(0.2)
-            status = recorder.status()
-            assert status.last_error is not None, status
-            assert "screen-cast portal left the session bus" in status.last_error
-            assert recorder.is_alive()  # no crash: it asks the portal again in 10 s
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and recorder.is_alive():
-                time.sleep(0.2)
-            status = recorder.status()  # asked again, the portal is not there: a clean stop
-            assert not recorder.is_alive() and status.state == "stopped", status
-            assert "portal" in (status.reason or ""), status
+            yield session, recorder, sink
         finally:
             recorder.stop()
+
+
+def test_a_session_that_ends_is_a_clear_error_and_no_crash(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with recording_own_session(monkeypatch, tmp_path) as (session, recorder, _sink):
+        session.kill("xdp")  # the portal goes: the session and its stream end with it
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and recorder.status().last_error is None:
+            time.sleep(0.2)
+        status = recorder.status()
+        assert status.last_error is not None, status
+        assert "screen-cast portal left the session bus" in status.last_error
+        assert recorder.is_alive()  # no crash: it asks the portal again in 10 s
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and recorder.is_alive():
+            time.sleep(0.2)
+        status = recorder.status()  # asked again, the portal is not there: a clean stop
+        assert not recorder.is_alive() and status.state == "stopped", status
+        assert "portal" in (status.reason or ""), status
+
+
+def test_a_new_resolution_restarts_the_reader_at_the_new_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with recording_own_session(monkeypatch, tmp_path) as (session, recorder, sink):
+        assert sink.frames[0].width == 1280
+        session.swaymsg("output", "HEADLESS-1", "mode", "1024x768")
+        new = lambda f: any((fr.width, fr.height) == (1024, 768) for fr in f)  # noqa: E731
+        assert sink.wait(new, timeout=40), [(fr.width, fr.height) for fr in sink.frames]
+        assert recorder.is_alive()
+        wide = [fr for fr in sink.frames if fr.width == 1024]
+        assert all(len(fr.rgb) == 1024 * 768 * 3 for fr in wide)
+
+
+def engram_cli(
+    session: HeadlessSway, home: Path, *args: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``engram --home HOME ARGS`` in a child process inside the session."""
+    env = dict(session.env, PYTHONPATH=str(ROOT))
+    for key in ("XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    argv = [sys.executable, "-m", "app.cli.main", "--home", str(home), *args]
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.models
 def test_engram_run_headless_records_the_wayland_screen_and_finds_it(
     wayland_env: HeadlessSway, tmp_path: Path
 ) -> None:
-    env = dict(wayland_env.env, PYTHONPATH=str(ROOT))
-    for key in ("ENGRAM_HOME", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if key in os.environ:
-            env[key] = os.environ[key]
     home = tmp_path / "home"
 
     def engram(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "app.cli.main", "--home", str(home), *args]
-        return subprocess.run(
-            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-        )
+        return engram_cli(wayland_env, home, *args, timeout=timeout)
 
     run = engram(
         "run", "--headless", "--require-screen", "--duration", "8", "--interval", "2", timeout=900
@@ -238,3 +268,16 @@ def test_engram_run_headless_records_the_wayland_screen_and_finds_it(
     doctor = engram("doctor", "--no-load")
     assert "Wayland, through the ScreenCast portal" in doctor.stdout, doctor.stdout[-2000:]
     assert "from sway's IPC" in doctor.stdout and "saved: recording starts" in doctor.stdout
+
+
+@pytest.mark.models
+def test_engram_run_require_screen_exits_4_when_the_portal_refuses(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with HeadlessSway(chooser="refuse") as session:
+        run = engram_cli(
+            session, home, "run", "--headless", "--require-screen", "--duration", "5", timeout=600
+        )
+    assert run.returncode == 4, run.stderr[-3000:]
+    assert "screen capture unavailable: screen sharing" in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert not (home / "screencast-token").exists()
