@@ -24,17 +24,31 @@ recorded with the app "unknown". Pause capture before showing something private;
 text still passes redaction.</p>"""
 
 
-def session_text() -> str:
-    """What the first run says about this session's screen capture (empty on X11)."""
+RULES_LIMIT = (
+    "This Wayland desktop does not tell apps which window is active: the app and title rules "
+    'below cannot apply, and every screenshot is recorded with the app "unknown" (only sway '
+    "tells Engram the active window)."
+)
+
+
+def windows_unknown() -> bool:
+    """Whether this session records without knowing the active window (Wayland off sway)."""
     import os
 
     from capture.window import session_kind
 
     if session_kind() != "wayland":
+        return False
+    return not (os.environ.get("SWAYSOCK") or os.environ.get("I3SOCK"))
+
+
+def session_text() -> str:
+    """What the first run says about this session's screen capture (empty on X11)."""
+    from capture.window import session_kind
+
+    if session_kind() != "wayland":
         return ""
-    if os.environ.get("SWAYSOCK") or os.environ.get("I3SOCK"):
-        return WAYLAND
-    return WAYLAND + NO_WINDOWS
+    return WAYLAND + (NO_WINDOWS if windows_unknown() else "")
 
 
 class FirstRunDialog(QDialog):
