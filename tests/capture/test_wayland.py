@@ -92,12 +92,12 @@ class Collect:
 
 
 def config(tmp_path: Path, **extra: object) -> CaptureConfig:
-    return CaptureConfig(
-        interval_s=0.5,
-        idle_pause_minutes=0,
-        portal_token_path=tmp_path / "home" / "screencast-token",
-        **extra,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "interval_s": 0.5,
+        "idle_pause_minutes": 0,
+        "portal_token_path": tmp_path / "home" / "screencast-token",
+    }
+    return CaptureConfig.model_validate(values | extra)
 
 
 def record(recorder: ScreenRecorder, seconds: float) -> RecorderStatus:
@@ -281,3 +281,69 @@ def test_engram_run_require_screen_exits_4_when_the_portal_refuses(tmp_path: Pat
     assert "screen capture unavailable: screen sharing" in run.stderr, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
     assert not (home / "screencast-token").exists()
+
+
+class ScreenSaverService:
+    """A real ``org.freedesktop.ScreenSaver`` on the session's bus (as KDE or Xfce run it),
+    answering ``GetActive`` and ``GetSessionIdleTime`` from its attributes."""
+
+    def __init__(self) -> None:
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+
+        self.active, self.idle_s = False, 0
+        self.conn = open_dbus_connection(bus="SESSION")
+        self.conn.send_and_get_reply(message_bus.RequestName("org.freedesktop.ScreenSaver"))
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        from jeepney import HeaderFields, MessageType, new_method_return
+
+        while not self._stop.is_set():
+            try:
+                msg = self.conn.receive(timeout=0.1)
+            except TimeoutError:
+                continue
+            member = msg.header.fields.get(HeaderFields.member)
+            if msg.header.message_type != MessageType.method_call:
+                continue
+            if member == "GetActive":
+                self.conn.send(new_method_return(msg, "b", (self.active,)))
+            elif member == "GetSessionIdleTime":
+                self.conn.send(new_method_return(msg, "u", (self.idle_s,)))
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.conn.close()
+
+
+def _wait_state(recorder: ScreenRecorder, state: str, reason: str | None) -> RecorderStatus:
+    deadline = time.monotonic() + 10
+    status = recorder.status()
+    while time.monotonic() < deadline and (status.state, status.reason) != (state, reason):
+        time.sleep(0.1)
+        status = recorder.status()
+    return status
+
+
+def test_pauses_while_the_screen_saver_service_says_locked_or_idle(
+    wayland_env: HeadlessSway, tmp_path: Path
+) -> None:
+    saver = ScreenSaverService()
+    recorder = ScreenRecorder(config(tmp_path, idle_pause_minutes=1), Collect())
+    try:
+        recorder.start()
+        assert _wait_state(recorder, "capturing", None).state == "capturing"
+        saver.active = True
+        assert _wait_state(recorder, "paused", "screen locked").reason == "screen locked"
+        saver.active, saver.idle_s = False, 120
+        assert _wait_state(recorder, "paused", "idle").reason == "idle"
+        saver.idle_s = 0
+        assert _wait_state(recorder, "capturing", None).state == "capturing"
+        assert recorder._provider.state.sources == {"locked": "fdo-saver", "idle": "fdo-idle"}
+    finally:
+        recorder.stop()
+        saver.close()
