@@ -40,6 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.xvfb import start_xvfb  # noqa: E402
+
 WINDOW = """
 import tkinter, itertools, sys
 root = tkinter.Tk(className="benchlog")
@@ -61,30 +63,6 @@ def tick():
 tick()
 root.mainloop()
 """
-
-
-def start_xvfb(screen: str = "1920x1080x24") -> tuple[subprocess.Popen[bytes], str]:
-    """A private Xvfb (1920x1080 by default); returns (process, DISPLAY)."""
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            screen,
-            "-nolisten",
-            "tcp",
-            "-noreset",
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        return proc, ":" + pipe.readline().strip()
 
 
 def grab_frames(seconds: float, interval: float) -> tuple[list[np.ndarray], float]:
