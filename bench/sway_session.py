@@ -153,6 +153,7 @@ class HeadlessSway:
             f"output HEADLESS-1 mode {self.width}x{self.height}\n"
             "default_border none\nfocus_follows_mouse no\n"
         )
+        sway_conf.chmod(0o644)  # sway may run as nobody; Engram's umask is 077
         sway_env = dict(env, HOME=str(self.dir / "home"))
         self._spawn("sway", ["sway", "-c", str(sway_conf)], sway_env, user=sway_user)
         _wait_for(lambda: _one(runtime.glob("wayland-[0-9]")) is not None, "sway", self)
