@@ -12,9 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from memory.atrest.keys import db_key, keys_for
 from memory.errors import StoreDamaged, StoreError
 from memory.paths import HomePaths
-from memory.store import health
+from memory.store import db, health
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ def _stored_frame(frames: Path) -> bool:
     return any(p.is_file() for d in years for p in d.rglob("*"))
 
 
+def _db_key(paths: HomePaths) -> bytes | None:
+    """The database key of an encrypted home (EngramLocked when it cannot be had)."""
+    return db_key(paths.db, keys_for(paths.root))
+
+
 def guard_database(paths: HomePaths) -> None:
     """Refuse to open a home whose database is missing or empty while its other files hold data.
 
@@ -83,7 +89,7 @@ def database_checks(paths: HomePaths) -> list[Check]:
         return [Check("database", False, str(exc), "restore engram.db from a backup")]
     if not paths.db.is_file():
         return [Check("database", True, "no database yet (a new home)")]
-    problems = health.integrity_problems(paths.db)
+    problems = health.integrity_problems(paths.db, key=_db_key(paths))
     if problems:
         return [
             Check(
@@ -158,7 +164,7 @@ def check_home(paths: HomePaths) -> list[Check]:
                 "`engram repair` moves it aside and rebuilds it from the database",
             ),
         ]
-    conn = sqlite3.connect(f"file:{paths.db}?mode=ro", uri=True, timeout=10)
+    conn = db.connect(paths.db, readonly=True, key=_db_key(paths))
     try:
         return checks + agreement_checks(conn, ids)
     finally:
@@ -192,11 +198,12 @@ def repair_database(paths: HomePaths) -> list[str]:
     guard_database(paths)
     if not paths.db.is_file():
         return []
-    if not health.integrity_problems(paths.db):
+    key = _db_key(paths)
+    if not health.integrity_problems(paths.db, key=key):
         return []
     try:
-        health.rebuild_derived_tables(paths.db)  # one transaction: rolled back if it fails
-        left = health.integrity_problems(paths.db)
+        health.rebuild_derived_tables(paths.db, key=key)  # one transaction: rolled back if it fails
+        left = health.integrity_problems(paths.db, key=key)
     except StoreError as exc:
         left = [str(exc)]
     if left:

@@ -72,7 +72,7 @@ class Pipeline:
         self.after_index: list[Callable[[int], None]] = []
         root: Path = home.paths.root
         settings = home.settings.current
-        self.frames = FrameStore(root, self.options.frames)
+        self.frames = FrameStore(root, self.options.frames, key=home.file_key)
         self.frames.sweep_tmp()
         self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)

@@ -242,8 +242,7 @@ class Indexer:
             )
 
     def _stored_scale(self, stored: str, img: Image.Image) -> float:
-        with Image.open(self.frames.root / stored) as s:
-            return s.width / img.width
+        return self.frames.open(stored).width / img.width
 
     def _embed_image(self, o: Observation, img: Image.Image) -> None:
         try:
