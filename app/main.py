@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,22 @@ def run_app(
         window.bridge.close()  # joins the GUI workers, then service.close() stops capture
 
 
+def _lock_action(app: QApplication, window: MainWindow) -> Callable[[], None] | None:
+    """The tray's lock of an encrypted home: set the lock, then quit (closing the service stops
+    capture and drops the key) (#12); None for a plain home."""
+    from memory.atrest.keys import is_encrypted
+
+    service = window.bridge.service
+    if not is_encrypted(service.paths.root):
+        return None
+
+    def _lock() -> None:
+        service.lock_home()
+        app.quit()
+
+    return _lock
+
+
 def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
     from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -109,7 +126,7 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
 
     tray = None
     if QSystemTrayIcon.isSystemTrayAvailable():
-        tray = Tray(app_icon(), window, window.capture)
+        tray = Tray(app_icon(), window, window.capture, _lock_action(app, window))
         tray.show()
         app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
     settings = window.bridge.service.get_settings()  # one small read before the loop starts

@@ -145,9 +145,30 @@ def agreement_checks(conn: sqlite3.Connection, vector_ids: set[str]) -> list[Che
     return [agree, owed]
 
 
+def encryption_checks(paths: HomePaths) -> list[Check]:
+    """Is the home encrypted at rest, as the setting asks, and is a conversion finished? (#12)"""
+    from memory.atrest.keys import is_encrypted
+    from memory.settings.load import read_settings
+    from memory.store.db import is_plain_sqlite
+
+    wanted = read_settings(paths.root).settings.privacy.encrypt_at_rest
+    if not is_encrypted(paths.root):
+        if wanted and paths.db.is_file():
+            return [Check("encryption at rest", False, "the setting is on but the home is plain",
+                          "`engram encrypt`")]  # fmt: skip
+        return [Check("encryption at rest", True, "off (privacy.encrypt_at_rest)")]
+    leftovers = [p.name for p in paths.root.glob("*.plain-old")] + (
+        ["engram.db is still plain"] if is_plain_sqlite(paths.db) else []
+    )
+    if leftovers or not wanted:
+        return [Check("encryption at rest", False, "an `engram encrypt` run was interrupted",
+                      "run `engram encrypt` again to finish it")]  # fmt: skip
+    return [Check("encryption at rest", True, "on (SQLCipher database, sealed files)")]
+
+
 def check_home(paths: HomePaths) -> list[Check]:
     """Every store check of `engram doctor`, read-only, without opening the store."""
-    checks = database_checks(paths) + vector_file_checks(paths)
+    checks = encryption_checks(paths) + database_checks(paths) + vector_file_checks(paths)
     if not all(c.ok for c in checks) or not paths.db.is_file():
         return checks
     from memory.index.vectors import ChromaIndex

@@ -16,7 +16,7 @@ from memory.atrest.keys import db_key, keys_for
 from memory.health import guard_database
 from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
-from memory.index.tagged import TaggedIndex
+from memory.index.tagged import TAGGED_MARK, TaggedIndex
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
 from memory.privacy.forget import settle_debts, sweep_deletions
@@ -147,9 +147,7 @@ class Home:
             if self._index is None:
                 with self.index_lock:  # two processes creating the collections race in Chroma
                     chroma, self.vectors_replaced = ChromaIndex.open_or_replace(self.paths.vectors)
-                    self._index = (
-                        chroma if self.keys is None else TaggedIndex(chroma, self.keys.tag)
-                    )
+                    self._index = self._tagged(chroma)
             if self._vectors is None or self._searcher is None:
                 self._vectors = VectorSync(self.store, self._index, self.embedder, self.index_lock)
                 self._searcher = Searcher(
@@ -279,6 +277,15 @@ class Home:
             BadQuery: an empty query with no filter, or an unknown type.
         """
         return self.searcher.search(SearchQuery(text, k, None, None, tuple(types), (), now))
+
+    def _tagged(self, chroma: ChromaIndex) -> VectorIndex:
+        """An encrypted home's index stores keyed tags for app names (``memory.index.tagged``)."""
+        if self.keys is None:
+            return chroma
+        mark = self.paths.vectors / TAGGED_MARK
+        if not mark.exists() and chroma.count() == 0:  # a new index is tagged from the start
+            mark.write_text("app names are keyed tags\n")
+        return TaggedIndex(chroma, self.keys.tag)
 
     @property
     def file_key(self) -> bytes | None:

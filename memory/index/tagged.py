@@ -16,6 +16,9 @@ import numpy as np
 
 from memory.index.vectors import Metadata, VectorIndex
 
+TAGGED_MARK = "engram-tagged"
+"""A file in the Chroma folder saying its app names are tags (`engram encrypt` copies once)."""
+
 
 class TaggedIndex:
     """Wraps a ``VectorIndex``; tags ``app`` on the way in and in ``where`` filters."""
