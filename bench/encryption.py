@@ -35,15 +35,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.locomo_data import DEFAULT as LOCOMO  # noqa: E402
 from bench.locomo_data import load  # noqa: E402
 
-SCREENS = LOCOMO.parents[1] / "screens-dev"
+# ../shared/bench-data beside the main checkout; a worktree under /work/wt finds it one level up
+DATA = next(
+    (
+        p
+        for p in (ROOT.parent / "shared" / "bench-data", ROOT.parents[1] / "shared" / "bench-data")
+        if p.is_dir()
+    ),
+    ROOT.parent / "shared" / "bench-data",
+)
+LOCOMO = DATA / "locomo-dev" / "locomo-dev.json"
+SCREENS = DATA / "screens-dev"
 PASSPHRASE = "Bench-Walrus-Lantern-9"
 
 
 def _chat_file(folder: Path, limit: int) -> tuple[Path, list[str]]:
-    lines = [line for conv in load(LOCOMO) for line in conv.lines][:limit]
+    lines = [
+        {**line, "id": f"{conv.sample_id}:{line['id']}"}
+        for conv in load(LOCOMO)
+        for line in conv.lines
+    ][:limit]
     path = folder / "chat.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
     words = sorted({w.strip(".,!?\"'").lower() for line in lines for w in line["text"].split()})

@@ -256,3 +256,42 @@ def test_tagged_index_filters_by_app_without_storing_its_name() -> None:
     assert APP not in repr(inner.__dict__)
     other = TaggedIndex(NumpyIndex(), HomeKeys.from_data_key(b"j" * 32).tag)
     assert other._tag(APP) != index._tag(APP)  # keyed: another home's tag differs
+
+
+def test_new_home_is_encrypted_from_the_start_when_the_setting_is_on(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text(
+        '[models.text_embedding]\nmodel_id = "hashing-64"\n\n[privacy]\nencrypt_at_rest = true\n'
+    )
+    chat, _manifest = _inputs(tmp_path)
+    done = engram(home, "import", "chat", str(chat), passphrase="short")
+    assert done.returncode == 4 and "at least 10 characters" in done.stderr, done.stderr
+    assert not (home / "engram.db").exists()  # refused before anything was written
+    ok(engram(home, "import", "chat", str(chat)))
+    assert (home / "store.key").is_file()
+    assert not any(CHAT_WORD.encode() in p.read_bytes() for p in _files(home))
+    assert CHAT_WORD in ok(engram(home, "search", CHAT_WORD, "--local"))
+    doctor = ok(engram(home, "doctor", "--no-load"))
+    assert "encryption at rest: on" in doctor
+
+
+def test_lock_stops_a_running_recorder(plain_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(plain_home, home)
+    ok(engram(home, "encrypt"))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "--home", str(home), "run", "--headless",
+         "--no-audio", "--duration", "600"],
+        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert run.stdout is not None
+        ok(engram(home, "status"))  # the recorder's home is open and unlocked meanwhile
+        assert "Engram is locked" in ok(engram(home, "lock"))
+        out, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert "Engram was locked: capture stopped" in out, out[-2000:]
+    assert run.returncode == 0
