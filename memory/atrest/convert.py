@@ -64,6 +64,12 @@ def encrypt_home(root: Path, passphrase: str | None, progress: Any = None) -> Co
     """
     paths = HomePaths(Path(root))
     paths.create()  # umask 077: every file written below is 0600
+    if paths.db.is_file() and is_plain_sqlite(paths.db):  # refuse before a key exists
+        conn = cipher.connect(str(paths.db), isolation_level=None, timeout=1)
+        try:
+            _take_exclusive(conn, paths.db)
+        finally:
+            conn.close()
     keys = unlock(paths.root, passphrase, create=True)
     phase(progress, "database")
     done_db = _encrypt_database(paths, keys)

@@ -295,3 +295,24 @@ def test_lock_stops_a_running_recorder(plain_home: Path, tmp_path: Path) -> None
             run.kill()
     assert "Engram was locked: capture stopped" in out, out[-2000:]
     assert run.returncode == 0
+
+
+def test_encrypt_refuses_while_another_process_has_the_home_open(
+    plain_home: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    home = tmp_path / "home"
+    shutil.copytree(plain_home, home)
+    holder = sqlite3.connect(home / "engram.db")  # as the app or `engram run` would
+    try:
+        before = holder.execute("SELECT count(*) FROM observations").fetchone()[0]
+        done = engram(home, "encrypt")
+        after = holder.execute("SELECT count(*) FROM observations").fetchone()[0]
+    finally:
+        holder.close()
+    assert done.returncode == 4, done.stderr
+    assert "another Engram process has" in done.stderr and "Traceback" not in done.stderr
+    assert not (home / "store.key").exists()  # nothing changed: no key, the plain database
+    assert before == after > 0
+    assert (home / "engram.db").read_bytes().startswith(b"SQLite format 3\x00")
