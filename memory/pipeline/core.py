@@ -77,7 +77,7 @@ class Pipeline:
         root: Path = home.paths.root
         settings = home.settings.current
         frames = self.options.frames or FrameSettings(lossless=settings.retention.lossless_frames)
-        self.frames = FrameStore(root, frames)
+        self.frames = FrameStore(root, frames, key=home.file_key)
         self.frames.sweep_tmp()
         self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)

@@ -130,6 +130,17 @@ class VaultSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    """How the home is kept on disk (#12)."""
+
+    encrypt_at_rest: bool = Field(
+        default=False,
+        description="keep the database (SQLCipher), frames and audio encrypted (AES-GCM) under a "
+        "key wrapped by your passphrase or kept in the OS keyring; an existing home is converted "
+        "by `engram encrypt`, which also switches this on",
+    )
+
+
 #: What ``mcp.exposed_kinds`` may name: observation kinds, memory types, or "memory" (every memory
 #: type but the vault, which is exposed only when named).
 EXPOSABLE_KINDS: tuple[str, ...] = (
@@ -227,6 +238,7 @@ class Settings(BaseSettings):
     )
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
