@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 from capture.errors import CaptureUnavailable
+from memory.atrest.keys import is_locked
 from memory.pipeline.recorder import Memorizing, Recorder, RunStatus, screen_problem
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ class HeadlessRun(Recorder):
         started = time.monotonic()
         try:
             while not self.stop_event.wait(STATUS_EVERY_S):
+                if is_locked(self.home.paths.root):  # `engram lock` elsewhere (#12)
+                    _note(out, "engram: Engram was locked: capture stopped, the store closes")
+                    break
                 self.housekeep()
                 _show(out, self.status().line())
                 if duration is not None and time.monotonic() - started >= duration:
