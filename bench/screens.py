@@ -180,9 +180,10 @@ def dense_baseline(texts: dict[str, str], questions: list[dict]) -> dict[str, li
     """OpenRecall-style: cosine of MiniLM over one vector per frame (mean of its lines)."""
     import numpy as np
 
-    from models.text_embedding import SentenceTransformerEmbedder
+    from models.config import TextEmbeddingConfig
+    from models.text_embedding import load_text_embedder
 
-    emb = SentenceTransformerEmbedder()
+    emb = load_text_embedder(TextEmbeddingConfig())
     ids = list(texts)
     rows = []
     for fid in ids:

@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageFilter
 
+from memory.media.sealed import seal, unseal
+
 logger = logging.getLogger(__name__)
 
 THUMB_SUFFIX = ".thumb.webp"
@@ -138,11 +140,35 @@ def encode_frame(img: Image.Image, settings: FrameSettings) -> bytes:
 
 
 class FrameStore:
-    """Reads and writes the frames of one home. Thread-safe (each call writes distinct files)."""
+    """Reads and writes the frames of one home. Thread-safe (each call writes distinct files).
 
-    def __init__(self, root: Path, settings: FrameSettings | None = None) -> None:
+    With a ``key`` (an encrypted home, #12) every file is written sealed (AES-GCM,
+    ``memory.media.sealed``) and read back decrypted in memory; plain files (a home still being
+    converted) are read as they are. ``write_bytes``/``read_bytes`` are the one place frame and
+    audio bytes meet the disk.
+    """
+
+    def __init__(
+        self, root: Path, settings: FrameSettings | None = None, key: bytes | None = None
+    ) -> None:
         self.root = Path(root)
         self.settings = settings or FrameSettings()
+        self.key = key
+
+    def write_bytes(self, rel: str, data: bytes) -> int:
+        """Write one file of the home atomically (sealed when the home is encrypted); its size."""
+        out = seal(self.key, data) if self.key is not None else data
+        atomic_write(self.root / rel, out)
+        return len(out)
+
+    def read_bytes(self, rel: str) -> bytes:
+        """The plain content of one stored file.
+
+        Raises:
+            FileNotFoundError: the file is gone.
+            EngramLocked: the file is encrypted and the store has no key.
+        """
+        return unseal(self.key, (self.root / rel).read_bytes(), rel)
 
     def save(self, img: Image.Image, ts: float, tag: str = "") -> StoredFrame:
         """Store a frame and its thumbnail; returns their relative paths."""
@@ -160,13 +186,9 @@ class FrameStore:
         s = self.settings
         total = 0
         if frame_rel:
-            data = encode_frame(img, s)
-            atomic_write(self.root / frame_rel, data)
-            total += len(data)
+            total += self.write_bytes(frame_rel, encode_frame(img, s))
         if thumb_rel:
-            data = encode_webp(img, s.thumb_side, s.thumb_quality)
-            atomic_write(self.root / thumb_rel, data)
-            total += len(data)
+            total += self.write_bytes(thumb_rel, encode_webp(img, s.thumb_side, s.thumb_quality))
         return total
 
     def open(self, rel: str) -> Image.Image:
@@ -175,7 +197,7 @@ class FrameStore:
         Raises:
             FileNotFoundError: the file is gone (thinned by retention or forgotten).
         """
-        with Image.open(self.root / rel) as img:
+        with Image.open(io.BytesIO(self.read_bytes(rel))) as img:
             return img.convert("RGB")
 
     def blur_regions(self, img: Image.Image, boxes: list[tuple[int, int, int, int]]) -> Image.Image:
