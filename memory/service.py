@@ -259,6 +259,44 @@ class MemoryService:
             except Exception as exc:  # one bad query must not stop a batch
                 yield qid, str(exc)
 
+    # -- image memory (#17) -----------------------------------------------------------------------
+
+    def search_image(self, path: Path, *, k: int = 10) -> list[Hit]:
+        """Screens that look like the picture at ``path``, one per minute, best first.
+
+        Raises:
+            ModelUnavailable: no image model (the reason says how to get one).
+            BadInput: the file is not a readable image.
+        """
+        from memory.pipeline.lookalike import search_by_image
+
+        return search_by_image(self.home, self.pipeline().images, path, k)
+
+    def similar_moments(self, obs_id: int, *, k: int = 10) -> list[Hit]:
+        """Screens that look like this moment's, leaving out its own minute, best first.
+
+        Raises:
+            NotFound: no observation has that id.
+            ModelUnavailable: no image model (the reason says how to get one).
+            BadQuery: the moment has no picture (audio, chat).
+        """
+        from memory.pipeline.lookalike import similar_moments
+
+        return similar_moments(self.home, self.pipeline().images, obs_id, k)
+
+    def reindex_images(self, progress: Progress | None = None) -> int:
+        """Give every kept screen without one an image vector (`engram reindex --images`).
+
+        Raises:
+            ModelUnavailable: no image model (the reason says how to get one).
+        """
+        images = self.pipeline().images
+        if self.home.clip() is None:
+            self.models.clip(required=True)  # raises with the reason
+        done = images.backfill(progress)
+        self.home.remember_vector_count()
+        return done
+
     # -- memories -------------------------------------------------------------------------------
 
     def list_memories(
@@ -419,6 +457,29 @@ class MemoryService:
         if obs.kind == "screen" and obs.origin == "capture" and rel and not Path(rel).is_absolute():
             return self.paths.root / rel
         return None
+
+    def lock_home(self) -> bool:
+        """Lock an encrypted home (``engram lock``, the tray): every process refuses it until
+        unlocked, a running recorder stops; the caller then closes this service. Returns False
+        for a plain home (nothing to lock)."""
+        from memory.atrest import keys
+
+        if not keys.is_encrypted(self.paths.root):
+            return False
+        keys.lock(self.paths.root)
+        return True
+
+    def image_bytes(self, path: Path) -> bytes:
+        """The content of a stored frame or thumbnail, decrypted in memory in an encrypted home
+        (#12): the GUI decodes these bytes, never the file itself.
+
+        Raises:
+            FileNotFoundError: the file is gone.
+            EngramLocked: the file is encrypted and the home is locked.
+        """
+        from memory.media.sealed import unseal
+
+        return unseal(self.home.file_key, Path(path).read_bytes(), Path(path).name)
 
     def thumbnail_file(self, obs_id: int) -> Path | None:
         """The thumbnail of an observation (its full frame when there is none), or None."""

@@ -139,9 +139,10 @@ def load_clip(cfg: ClipConfig, cache_dir: str | None = None) -> ClipEmbedder:
     Raises:
         ModelUnavailable: no local weights, or weights that do not load.
     """
+    # find the weights before importing open_clip and torch: without them this role answers at once
+    name, pretrained, source = find_weights(cfg, cache_dir)
     import open_clip
 
-    name, pretrained, source = find_weights(cfg, cache_dir)
     device = pick_device(cfg.device)
     precision = "fp16" if device == "cuda" else "fp32"
     logger.info("loading CLIP %s (%s) from %s on %s", cfg.model_id, name, source, device)

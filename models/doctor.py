@@ -199,6 +199,11 @@ def format_report(report: dict[str, Any]) -> str:
             line += "  " + ", ".join(f"{k}={v}" for k, v in r["speed"].items() if k != "text")
         if r["reason"]:
             line += f"\n{'':15} {r['reason']}"
+        if role == "clip" and not r["available"]:  # what the user loses without it (#17)
+            line += (
+                f"\n{'':15} image memory is off: screens are found by their words and text "
+                "only; `engram search --image`, similar moments and 'Looks like this' need it"
+            )
         lines.append(line)
     return "\n".join(lines)
 

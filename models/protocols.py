@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
+    from PIL import Image
 
 
 class TextEmbedder(Protocol):
@@ -14,6 +15,21 @@ class TextEmbedder(Protocol):
 
     model_id: str
     dim: int
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape (len(texts), dim), L2-normalised."""
+        ...
+
+
+class ImageTextEmbedder(Protocol):
+    """Embeds images and texts into one space (CLIP), as unit-length float32 vectors."""
+
+    model_id: str
+    dim: int
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Return an array of shape (len(images), dim), L2-normalised."""
+        ...
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Return an array of shape (len(texts), dim), L2-normalised."""

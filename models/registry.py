@@ -158,10 +158,16 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry(
             "clip-vit-b32-laion2b",
             "clip",
-            "open_clip ViT-B-32 laion2b_s34b_b79k (512-d)",
-            url="https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/"
-            "open_clip_pytorch_model.bin",
-            filename="open_clip_vit_b32_laion2b.bin",
+            "open_clip ViT-B-32 laion2b_s34b_b79k (512-d), 605 MB download",
+            # open_clip_model.safetensors at a pinned revision: size and sha256 as the Hugging
+            # Face LFS pointer publishes them (the hub's cache names the blob by this hash);
+            # not re-downloaded here, the hubs are unreachable from this build (#17)
+            url=f"{HF}/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/"
+            "1a25a446712ba5ee05982a381eed697ef9b435cf/open_clip_model.safetensors",
+            filename="open_clip_vit_b32_laion2b.safetensors",
+            sha256="ac4f8c4b88af6d963118cbf40ad93176d092abbedfcb752601ae1866352656e6",
+            size_bytes=605143316,
+            license="MIT",
         ),
         CatalogueEntry(
             "smollm2-135m-instruct-gguf",

@@ -1,7 +1,8 @@
 """`engram serve`: the local HTTP API (JSON routes + MCP streamable HTTP) on 127.0.0.1 only (#14).
 
 Routes (all need ``Authorization: Bearer <token>``; README documents the shapes):
-``POST /v1/search``, ``POST /v1/ask``, ``GET /v1/moments/{id}``, ``GET /v1/timeline``,
+``POST /v1/search``, ``POST /v1/ask``, ``GET /v1/moments/{id}``, ``GET /v1/moments/{id}/similar``
+(``?k=``, #17), ``GET /v1/timeline``,
 ``GET /v1/memories``, ``GET /v1/memories/{id}``, ``GET /v1/context``, ``GET /v1/core``,
 ``POST /v1/memories`` and ``POST /v1/forget`` (write tools, off by default), ``GET /v1/status``,
 and MCP's streamable-HTTP transport at ``/mcp``.
@@ -157,6 +158,10 @@ class _Handlers:
     async def moment(self, request: Request) -> Response:
         return await _answer(request, lambda: self.ops.moment(request.path_params["id"]))
 
+    async def similar(self, request: Request) -> Response:
+        k = _int_param(request, "k", 10)
+        return await _answer(request, lambda: self.ops.similar(request.path_params["id"], k))
+
     async def timeline(self, request: Request) -> Response:
         q = request.query_params
         return await _answer(
@@ -192,6 +197,7 @@ class _Handlers:
             Route("/v1/search", self.search, methods=["POST"]),
             Route("/v1/ask", self.ask, methods=["POST"]),
             Route("/v1/moments/{id:int}", self.moment, methods=["GET"]),
+            Route("/v1/moments/{id:int}/similar", self.similar, methods=["GET"]),
             Route("/v1/timeline", self.timeline, methods=["GET"]),
             Route("/v1/memories", self.memories, methods=["GET"]),
             Route("/v1/memories", self.add, methods=["POST"]),

@@ -39,6 +39,7 @@ from app.api.timeline_view import timeline_out
 from memory.errors import BadQuery, NotFound
 from memory.store.records import MEMORY_TYPES
 from memory.timeutil import iso, parse_ts
+from models.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from memory.search.hits import Hit
@@ -213,6 +214,25 @@ class Operations:
             before=self._neighbours(obs.id, -1, policy),
             after=self._neighbours(obs.id, 1, policy),
         )
+
+    def similar(self, obs_id: int, k: int = 10) -> SearchOut:
+        """Moments whose screen looked like this one (#17), hidden ones left out.
+
+        Raises:
+            NotFound: no such moment, or one the policy hides. Refused: no image model.
+            BadQuery: bad k, or a moment without a picture.
+        """
+        if not 1 <= k <= MAX_K:
+            raise BadQuery(f"k must be between 1 and {MAX_K}")
+        policy = self.policy()
+        if self._visible_observation(obs_id, policy) is None:
+            raise NotFound(f"no moment {obs_id}")
+        try:
+            hits = self.service().similar_moments(obs_id, k=min(MAX_K * 2, k * 2))
+        except ModelUnavailable as exc:
+            raise Refused(f"image search is off: {exc.reason}") from exc
+        visible = [out for h in hits if (out := self._hit(h, policy)) is not None]
+        return SearchOut(query=f"looks like moment {obs_id}", hits=visible[:k])
 
     def timeline(
         self, *, day: str | None = None, since: str | None = None, until: str | None = None

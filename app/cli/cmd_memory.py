@@ -62,6 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--out", type=Path, help="file to write (default: standard output)")
     ex.set_defaults(func=cmd_export)
     ri = sub.add_parser("reindex", help="rebuild the vector index from the database")
+    ri.add_argument(
+        "--images",
+        action="store_true",
+        help="only give screens without one an image vector (and retry failed ones)",
+    )
     ri.add_argument("--json", action="store_true")
     ri.set_defaults(func=cmd_reindex)
     st = sub.add_parser("status", help="what this home holds")
@@ -324,7 +329,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    """Rebuild the vector index."""
+    """Rebuild the vector index (or, with --images, backfill image vectors)."""
+    if args.images:
+        done = get_service(args).reindex_images(ProgressBar("embedding screens"))
+        if args.json:
+            print_json({"images": done})
+        else:
+            print(f"embedded {done} screens with the image model")
+        return 0
     n = get_service(args).reindex(ProgressBar("reindexing"))
     print_json({"vectors": n}) if args.json else print(f"rebuilt the vector index: {n} vectors")
     return 0

@@ -42,6 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--app", action="append", default=[], dest="apps", help="only this app (repeatable)"
     )
     p.add_argument("--now", help="the time 'yesterday' is relative to (default: now)")
+    p.add_argument(
+        "--image",
+        type=Path,
+        metavar="FILE",
+        help="screens that look like this picture (needs the image model)",
+    )
+    p.add_argument(
+        "--like",
+        metavar="ID",
+        help="moments that look like this one (o:N, or N), leaving out its own minute",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_local_option(p)
     p.set_defaults(func=cmd_search)
@@ -63,8 +74,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Run one search or a batch."""
     if args.k < 1 or args.k > 1000:
         raise BadQuery("--k must be between 1 and 1000")
+    if args.image is not None or args.like is not None:
+        return _looks_like(args)
     if args.queries is None and args.query is None:
-        raise BadQuery("give a query, or --queries FILE")
+        raise BadQuery("give a query, or --queries FILE, --image FILE or --like ID")
     now = parse_now(args.now)
     since = parse_time_option(args.since, "--since", now)
     until = parse_time_option(args.until, "--until", now, end=True)
@@ -88,6 +101,33 @@ def cmd_search(args: argparse.Namespace) -> int:
         now=now,
     )
     return _print_hits(args, [h.to_json() for h in hits])
+
+
+def _looks_like(args: argparse.Namespace) -> int:
+    """`--image FILE` or `--like ID`: screens found by their picture (#17)."""
+    if args.query is not None or args.queries is not None or (args.image and args.like):
+        raise BadQuery("--image and --like take no query and not each other")
+    service = get_service(args)
+    if args.image is not None:
+        if not args.image.is_file():
+            raise BadQuery(f"no such image file: {args.image}")
+        hits = service.search_image(args.image, k=args.k)
+    else:
+        ref = str(args.like)
+        number = ref[2:] if ref.startswith("o:") else ref
+        if not number.isdigit():
+            raise BadQuery(f"--like takes a moment id such as o:12, not {ref!r}")
+        hits = service.similar_moments(int(number), k=args.k)
+    if args.json:
+        print_json([h.to_json() for h in hits])
+        return 0
+    if not hits:
+        print("no screen looks like that yet")
+        return 0
+    from app.cli.render import print_hits
+
+    print_hits([h.to_json() for h in hits], "")
+    return 0
 
 
 def _print_hits(args: argparse.Namespace, hits: list[dict[str, object]]) -> int:

@@ -54,5 +54,11 @@ def print_hits(hits: Sequence[dict[str, Any]], query: str) -> None:
         title = str(h.get("title") or "")
         app = h.get("app")
         where = f"  ·  {escape(str(app))}" if app and str(app) not in title else ""
-        out.print(f"{n:2}. [dim]\\[{kind}][/] [bold]{escape(title)}[/]{where}  ·  {when(h['ts'])}")
+        why = ""
+        if "matched" in h:  # found by its picture too (#17): say so, and how alike
+            why = f"  ·  [dim]{h['id']}, matched by {' and '.join(h['matched'])}"
+            why += f" (looks {float(h['visual']):.2f})[/]"
+        out.print(
+            f"{n:2}. [dim]\\[{kind}][/] [bold]{escape(title)}[/]{where}  ·  {when(h['ts'])}{why}"
+        )
         out.print(f"    {marked(build_snippet(str(h.get('text') or ''), query, SNIPPET_WIDTH))}")

@@ -139,6 +139,14 @@ def _read_tools(mcp: EngramMCP, ops: Operations) -> None:
         return await _run(ops, lambda: ops.moment(id))
 
     @mcp.tool(annotations=READ, structured_output=True)
+    async def similar_moments(
+        id: Annotated[int, Field(description="the moment id")],  # noqa: A002
+        k: Annotated[int, Field(ge=1, le=100)] = 10,
+    ) -> SearchOut:
+        """Moments whose screen looked like this one (needs the image model), one per minute."""
+        return await _run(ops, lambda: ops.similar(id, k))
+
+    @mcp.tool(annotations=READ, structured_output=True)
     async def timeline(
         day: Annotated[str | None, Field(description="YYYY-MM-DD (default today)")] = None,
         since: Since = None,

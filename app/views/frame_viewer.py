@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
-from app.widgets.thumbs import load_image
+from app.widgets.thumbs import decode_file
 
 MAX_IMAGE = QSize(1920, 1080)
 
@@ -46,7 +46,7 @@ def load_moment(service: Any, obs_id: int) -> Moment:
     """Read an observation, its memories and its image (worker thread)."""
     obs = service.observation(obs_id)
     path = service.frame_file(obs)
-    image = load_image(path, MAX_IMAGE) if path is not None and path.is_file() else QImage()
+    image = decode_file(service, path, MAX_IMAGE)
     return Moment(obs, service.memories_from(obs_id), image)
 
 
@@ -79,12 +79,14 @@ class FrameViewer(QWidget):
         memory_activated(int): the user opened a derived memory.
         step_requested(int): previous (-1) or next (+1) frame asked for.
         full_size_requested(int): the preview was clicked (open this observation full size).
+        looks_like_requested(int): "Looks like this": moments that look like this one (#17).
     """
 
     moment_shown = Signal(object)
     memory_activated = Signal(int)
     step_requested = Signal(int)
     full_size_requested = Signal(int)
+    looks_like_requested = Signal(int)
 
     def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,13 +137,16 @@ class FrameViewer(QWidget):
         self.next_b = QPushButton("▶")
         self.prev_b.setToolTip("Previous moment (Left)")
         self.next_b.setToolTip("Next moment (Right)")
+        self.looks_b = QPushButton("Looks like this")
+        self.looks_b.setToolTip("Find moments whose screen looked like this one")
+        self.looks_b.clicked.connect(self._on_looks_clicked)
         self.forget_b = QPushButton("Forget moment", objectName="danger")
         self.forget_range_b = QPushButton("Forget range…", objectName="danger")
         self.prev_b.clicked.connect(lambda: self.step_requested.emit(-1))
         self.next_b.clicked.connect(lambda: self.step_requested.emit(1))
         self.forget_b.clicked.connect(self.confirm_forget_moment)
         self.forget_range_b.clicked.connect(self.confirm_forget_range)
-        for b in (self.prev_b, self.next_b):
+        for b in (self.prev_b, self.next_b, self.looks_b):
             row.addWidget(b)
         row.addStretch(1)
         row.addWidget(self.forget_b)
@@ -161,7 +166,7 @@ class FrameViewer(QWidget):
         self.sub.setText("")
         self.text.clear()
         self.memories.clear()
-        for b in (self.forget_b, self.forget_range_b, self.prev_b, self.next_b):
+        for b in (self.forget_b, self.forget_range_b, self.prev_b, self.next_b, self.looks_b):
             b.setEnabled(False)
 
     def show_observation(self, obs_id: int, terms: tuple[str, ...] = ()) -> None:
@@ -191,7 +196,12 @@ class FrameViewer(QWidget):
         self._fill_memories(moment.memories)
         for b in (self.forget_b, self.forget_range_b, self.prev_b, self.next_b):
             b.setEnabled(True)
+        self.looks_b.setEnabled(obs.kind == "screen" and has_image)
         self.moment_shown.emit(obs)
+
+    def _on_looks_clicked(self) -> None:
+        if self.obs is not None:
+            self.looks_like_requested.emit(self.obs.id)
 
     def _on_image_clicked(self) -> None:
         if self.obs is not None and self._pixmap is not None:

@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         )
         self.viewer.moment_shown.connect(self._on_moment_shown)
         self.viewer.step_requested.connect(self.step)
+        self.viewer.looks_like_requested.connect(self.show_similar)
+        self.search_view.looks_like_requested.connect(self.show_similar)
         self.viewer.memory_activated.connect(self.open_memory)
         self.memory_view.moment_requested.connect(self.open_moment)
         self.chat.citation_activated.connect(self._on_citation_activated)
@@ -217,6 +219,13 @@ class MainWindow(QMainWindow):
         StoreOp(self.bridge, lambda s: s.neighbour(obs.id, direction)).success(
             lambda o: o is not None and self.open_moment(o.id, self.viewer.terms)
         ).run()
+
+    def show_similar(self, obs_id: int) -> None:
+        """ "Looks like this": list the moments whose screen looked like this one (#17)."""
+        self.tabs.setCurrentIndex(0)
+        if not self.search_view.isVisible():
+            self.show_results_column()
+        self.search_view.show_similar(obs_id)
 
     def show_results_column(self) -> None:
         """Show the search results beside the moment, at a readable width (45 %, 560 px or more)."""

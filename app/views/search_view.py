@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QVBoxLayout,
     QWidget,
 )
@@ -61,10 +62,12 @@ class SearchView(QWidget):
     Signals:
         hit_activated(object): the user opened a result (a ``Hit``).
         results_shown(int): a result list for the current query is on screen.
+        looks_like_requested(int): "Looks like this" was chosen on a screen result (#17).
     """
 
     hit_activated = Signal(object)
     results_shown = Signal(int)
+    looks_like_requested = Signal(int)
 
     def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +94,8 @@ class SearchView(QWidget):
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.itemActivated.connect(self._on_item_activated)
         self.results.itemClicked.connect(self._on_item_activated)
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results.customContextMenuRequested.connect(self._on_context_menu)
         self._layout()
         for box in (self.time_box, self.type_box):
             box.currentIndexChanged.connect(lambda _i: self.search(self.query))
@@ -143,9 +148,41 @@ class SearchView(QWidget):
             lambda exc: self._on_failed(exc, gen)
         ).run()
 
+    def show_similar(self, obs_id: int) -> None:
+        """List the moments that look like this one (off the GUI thread), #17."""
+        self.query, self.terms = "", ()
+        self._generation += 1
+        gen = self._generation
+        self.status.setText("Looking for moments that look like this one…")
+        StoreOp(self._bridge, lambda s: s.similar_moments(obs_id, k=30)).success(
+            lambda hits: self._show_similar(hits, gen)
+        ).failure(lambda exc: self._on_failed(exc, gen)).run()
+
+    def _show_similar(self, hits: list[Any], gen: int) -> None:
+        self._show(hits, gen)
+        if gen == self._generation:
+            self.status.setText(
+                f"{len(hits)} moments that look like this one"
+                if hits
+                else "No other moment looks like this one yet"
+            )
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.results.itemAt(pos)
+        hit = item.data(HIT_ROLE) if item is not None else None
+        src = next((s for s in hit.sources if s.frame_path), None) if hit is not None else None
+        if src is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            "Looks like this", lambda: self.looks_like_requested.emit(src.observation_id)
+        )
+        menu.exec(self.results.viewport().mapToGlobal(pos))
+
     def _on_failed(self, exc: Exception, gen: int) -> None:
         if gen == self._generation:
-            self.status.setText(f"Search failed: {exc}")
+            reason = getattr(exc, "reason", None)
+            self.status.setText(f"Search failed: {reason or exc}")
 
     def _show(self, hits: list[Any], gen: int) -> None:
         if gen != self._generation:

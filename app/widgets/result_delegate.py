@@ -41,7 +41,16 @@ def hit_meta(hit: Any) -> str:
     comes last, so a narrow column cuts it first."""
     kind = hit.obs_kind if hit.kind == "observation" else f"{hit.kind} memory"
     when = datetime.fromtimestamp(hit.ts).strftime("%a %d %b %Y, %H:%M")
-    return " · ".join(x for x in (hit.app, when, kind) if x)
+    return " · ".join(x for x in (hit.app, when, why_matched(hit), kind) if x)
+
+
+def why_matched(hit: Any) -> str:
+    """ "looks alike 0.91", "words + picture" or "" when the picture played no part (#17)."""
+    if "visual" not in hit.extra:
+        return ""
+    if "words" in hit.matched:
+        return "words + picture"
+    return f"looks alike {float(hit.extra['visual']):.2f}"
 
 
 class ResultDelegate(QStyledItemDelegate):
@@ -120,6 +129,25 @@ class ResultDelegate(QStyledItemDelegate):
         p.setPen(QColor(c.border))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(r, 4, 4)
+        why = why_matched(hit)
+        if why:  # found by its picture (#17): say so on the picture itself, never cut off
+            self._paint_badge(p, r, why)
+
+    @staticmethod
+    def _paint_badge(p: QPainter, r: QRectF, text: str) -> None:
+        p.save()
+        font = p.font()
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        font.setBold(True)
+        p.setFont(font)
+        w = p.fontMetrics().horizontalAdvance(text) + 12
+        badge = QRectF(r.left() + 4, r.bottom() - 22, min(w, r.width() - 8), 18)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(20, 20, 20, 190))
+        p.drawRoundedRect(badge, 6, 6)
+        p.setPen(QColor("white"))
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        p.restore()
 
     def _paint_snippet(self, p: QPainter, c: theme.Colors, r: QRectF, hit: Any) -> None:
         text, spans = passage(hit.text or "", self._terms(), width=int(max(120, r.width() / 2.2)))

@@ -1,4 +1,4 @@
-"""The slice of the models layer's LLM interface the agents use (``models.llm.base.LLM``).
+"""The LLM interface the agents are written against (``models.llm.base.LLM``) and its errors.
 
 Agents are written against this Protocol so tests can pass a scripted fake and any backend
 (in-process transformers, an OpenAI-compatible server) fits without an adapter.
@@ -6,43 +6,15 @@ Agents are written against this Protocol so tests can pass a scripted fake and a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from models.llm.base import LLM, Message
 
-Message = dict[str, str]
+__all__ = ["AgentLLM", "Message", "TRANSIENT_NAMES", "is_transient"]
 
 # Errors that mean "the model is not reachable right now": the batch stays queued and is retried
 # with backoff. Anything else from a model is treated as a bad answer for that one call.
 TRANSIENT_NAMES = ("LLMServerError", "ModelUnavailable", "TimeoutError", "ConnectionError")
 
-
-class AgentLLM(Protocol):
-    """A chat model: plain text, streamed text, or JSON constrained by a JSON schema."""
-
-    model_id: str
-
-    def chat(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
-    ) -> str:
-        """Return the assistant's reply."""
-        ...
-
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
-    ) -> Iterator[str]:
-        """Yield the reply in pieces."""
-        ...
-
-    def json(
-        self,
-        messages: Sequence[Message],
-        schema: dict[str, Any],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-    ) -> dict[str, Any]:
-        """Return a JSON object valid against ``schema``."""
-        ...
+AgentLLM = LLM  # one interface: the models layer's; agents name it by what they use it for
 
 
 def is_transient(exc: BaseException) -> bool:

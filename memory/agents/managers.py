@@ -149,22 +149,38 @@ def _ask(
     shown: list[Memory],
     chunk: list[Observation],
 ) -> list[Op]:
+    """The manager's validated operations for one chunk.
+
+    A rejected answer (not JSON, an unknown id or field, text over a limit) is logged and asked
+    again once with the reason appended, which is what a small model or a server that does not
+    constrain decoding usually needs; a second rejection changes nothing for this chunk.
+    """
     ids = [o.id for o in chunk]
+    agent = f"{mtype}_manager"
     schema = ops_schema(mtype, [m.id for m in shown], budget_tokens=call.config.json_max_tokens)
-    try:
-        answer = call.llm.json(messages, schema, max_tokens=call.config.json_max_tokens)
-        ops = validate_answer(answer, mtype, [m.id for m in shown], ids, agent=f"{mtype}_manager")
-    except InvalidOps as exc:
-        call.log(f"{mtype}_manager", "rejected", exc.reason, ids)
-        logger.warning("%s manager answer rejected: %s", mtype, exc.reason)
-        return []
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        call.log(f"{mtype}_manager", "rejected", f"{type(exc).__name__}: {exc}", ids)
-        logger.warning("%s manager failed on this batch: %s", mtype, exc)
-        return []
-    return ops
+    asked = list(messages)
+    for attempt in (1, 2):
+        try:
+            answer = call.llm.json(asked, schema, max_tokens=call.config.json_max_tokens)
+            return validate_answer(answer, mtype, [m.id for m in shown], ids, agent=agent)
+        except InvalidOps as exc:
+            reason = exc.reason
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+        retry = attempt == 1
+        call.log(agent, "rejected", f"{reason}{' (asking again)' if retry else ''}", ids)
+        logger.warning("%s manager answer rejected (attempt %d): %s", mtype, attempt, reason)
+        asked = [
+            *messages,
+            {
+                "role": "user",
+                "content": f"Your answer was rejected: {reason[:300]}. Answer again with only "
+                "a JSON object of operations that follows the schema, using only the ids listed.",
+            },
+        ]
+    return []
 
 
 SUMMARY_SCHEMA: dict[str, Any] = {

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from memory.index.images import META_KEY as IMAGE_META
+from memory.index.images import ImageVectors, current_images, image_key
 from memory.index.locks import IndexLock
 from memory.index.vectors import Metadata, VectorIndex
 from memory.store import MemoryStore, journal
@@ -136,6 +138,18 @@ class VectorSync:
         with self._lock:
             self._index.delete(keys)
 
+    def images(self) -> ImageVectors | None:
+        """The image collection of the home's image model, if it has one (#17)."""
+        return current_images(self._store.get_meta(IMAGE_META), self._index)
+
+    def delete_images(self, obs_ids: Iterable[int]) -> None:
+        """Drop the image vectors of these observations (a forget, #17)."""
+        images = self.images()
+        if images is None:
+            return
+        with self._lock:
+            images.delete([image_key(i) for i in obs_ids])
+
     def delete_memories(self, mem_ids: Iterable[int]) -> None:
         """Drop memory vectors."""
         with self._lock:
@@ -164,6 +178,7 @@ class VectorSync:
         found = self._store.get_observations(ids)
         # chunk counts change with the text: drop every old chunk before writing the new ones
         self.delete_observations(ids)
+        self.delete_images([i for i in ids if i not in found])  # the picture only goes with the row
         live = [o for o in found.values() if o.status != "pending"]
         if live:
             self.add_observations(live, self._contexts(live))
@@ -182,8 +197,10 @@ class VectorSync:
         scrub = getattr(self._index, "scrub_log", None)
         if scrub is None:
             return 0
-        keys = [f"o:{i}:{n}" for i in obs_ids for n in range(MAX_CHUNKS)]
+        obs = list(obs_ids)
+        keys = [f"o:{i}:{n}" for i in obs for n in range(MAX_CHUNKS)]
         keys += [f"m:{i}" for i in mem_ids]
+        keys += [image_key(i) for i in obs]
         with self._lock:
             return int(scrub(keys))
 

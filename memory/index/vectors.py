@@ -9,11 +9,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from memory.errors import StoreDamaged, StoreError
+
+if TYPE_CHECKING:
+    from memory.index.images import ChromaImages
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +190,23 @@ class ChromaIndex:
                 offset += len(got)
         return out
 
+    def export(self, batch: int = 2000) -> Iterator[tuple[list[str], np.ndarray, list[Metadata]]]:
+        """Every vector with its id and metadata, in batches (copying an index, #12)."""
+        for col in self._cols.values():
+            offset = 0
+            while True:
+                got = col.get(include=["embeddings", "metadatas"], limit=batch, offset=offset)
+                if not got["ids"]:
+                    break
+                metas = [dict(m or {}) for m in got["metadatas"]]
+                yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32), metas
+                offset += len(got["ids"])
+
+    def close(self) -> None:
+        """Let go of Chroma's client for this folder (before the folder is moved)."""
+        self._cols = {}
+        _forget_clients()
+
     def scrub_log(self, ids: Sequence[str]) -> int:
         """Overwrite the vectors and metadata of ``ids`` in Chroma's ``embeddings_queue``.
 
@@ -227,6 +247,25 @@ class ChromaIndex:
             raise StoreError(f"cannot scrub the vector index's log in {db}: {exc}") from exc
         finally:
             conn.close()
+
+    def image_collection(self, name: str) -> ChromaImages:
+        """Open (creating) an image collection (``memory.index.images``, #17)."""
+        from memory.index.images import ChromaImages
+
+        with _damage_as_error(self._folder):
+            return ChromaImages(self._open(name), self._folder)
+
+    def drop_image_collections(self, keep: str | None = None) -> list[str]:
+        """Drop every image collection but ``keep``; returns the dropped names."""
+        from memory.index.images import PREFIX
+
+        dropped = []
+        with _damage_as_error(self._folder):
+            for col in self._client.list_collections():
+                if col.name.startswith(PREFIX) and col.name != keep:
+                    self._client.delete_collection(col.name)
+                    dropped.append(col.name)
+        return dropped
 
     def reset(self) -> None:
         """Drop every vector (the index is rebuilt from SQLite afterwards); a damaged index is
@@ -303,6 +342,10 @@ class NumpyIndex:
     """An exact in-memory index with the same contract (tests, tiny homes)."""
 
     def __init__(self) -> None:
+        self._images: dict[str, NumpyIndex] = {}
+        self._clear()
+
+    def _clear(self) -> None:
         self._ids: list[str] = []
         self._pos: dict[str, int] = {}
         self._vecs: list[np.ndarray] = []
@@ -349,8 +392,23 @@ class NumpyIndex:
         return set(self._pos)
 
     def reset(self) -> None:
-        """Drop everything."""
-        self.__init__()  # type: ignore[misc]
+        """Drop every vector (the image collections stay: their model did not change)."""
+        self._clear()
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these ids."""
+        return {i: self._vecs[self._pos[i]] for i in ids if i in self._pos}
+
+    def image_collection(self, name: str) -> NumpyIndex:
+        """An image collection, created on first use."""
+        return self._images.setdefault(name, NumpyIndex())
+
+    def drop_image_collections(self, keep: str | None = None) -> list[str]:
+        """Drop every image collection but ``keep``."""
+        gone = [n for n in self._images if n != keep]
+        for n in gone:
+            del self._images[n]
+        return gone
 
 
 def _matches(meta: Metadata, where: dict[str, Any] | None) -> bool:

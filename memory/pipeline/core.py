@@ -13,8 +13,9 @@ from memory.importers.frames import read_folder, read_manifest
 from memory.index.sync import DeferredVectors, VectorSync
 from memory.media.frames import FrameSettings, FrameStore
 from memory.pipeline.audio import AudioTranscriber
+from memory.pipeline.images import ImageIndexer
 from memory.pipeline.inbox import Inbox
-from memory.pipeline.indexer import ImageHook, Indexer
+from memory.pipeline.indexer import Indexer
 from memory.pipeline.ingest import ingest_entries
 from memory.pipeline.regions import OcrEngine, RegionReader
 from memory.progress import phase as _phase
@@ -48,16 +49,19 @@ class PipelineOptions:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
         keep_audio: keep each audio chunk's file after transcription, with redacted words
             silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
+        frames: how frames are stored; None: the defaults with the settings'
+            ``retention.lossless_frames``.
+        images: give kept screens image vectors when an image model is available (#17).
     """
 
     ocr: OcrEngine | None = None
-    frames: FrameSettings = FrameSettings()
+    frames: FrameSettings | None = None
     dedup: DedupConfig | None = None
     max_attempts: int = 3
     backoff_s: float = 5.0
     vault_backend: str | None = None
     vault_passphrase: str | None = None
-    image_hook: ImageHook | None = None
+    images: bool = True
     speech: Any = None
     keep_audio: bool | None = None
 
@@ -72,7 +76,8 @@ class Pipeline:
         self.after_index: list[Callable[[int], None]] = []
         root: Path = home.paths.root
         settings = home.settings.current
-        self.frames = FrameStore(root, self.options.frames)
+        frames = self.options.frames or FrameSettings(lossless=settings.retention.lossless_frames)
+        self.frames = FrameStore(root, frames, key=home.file_key)
         self.frames.sweep_tmp()
         self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)
@@ -92,6 +97,15 @@ class Pipeline:
         if keep is None:
             keep = settings.audio.keep_raw_audio
         self.audio = AudioTranscriber(self.frames, self.speech, keep_audio=keep)
+        self.images = ImageIndexer(
+            home.store,
+            self.frames,
+            lambda: home.index,
+            home.clip,
+            home.index_lock,
+            lambda: home.settings.current,
+            max_attempts=self.options.max_attempts,
+        )
         self.indexer = Indexer(
             home.store,
             self.frames,
@@ -99,7 +113,7 @@ class Pipeline:
             self.inbox,
             self.reader,
             vault=self.vault,
-            image_hook=self.options.image_hook,
+            images=self.images if self.options.images else None,
             audio=self.audio,
             max_attempts=self.options.max_attempts,
             backoff_s=self.options.backoff_s,

@@ -23,6 +23,7 @@ from memory.index.sync import VectorSync
 from memory.media.frames import FrameStore, full_for_thumb
 from memory.pipeline.activity import activity
 from memory.pipeline.audio import AudioTranscriber
+from memory.pipeline.images import ImageIndexer
 from memory.pipeline.inbox import Inbox
 from memory.pipeline.regions import RegionReader
 from memory.pipeline.scrub import scrub_lines
@@ -30,13 +31,11 @@ from memory.privacy.redaction import Finding
 from memory.store import MemoryStore
 from memory.store.records import Observation
 from memory.vault.store import Vault
-from models.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
 FRAME_KINDS = ("screen",)
 Progress = Callable[[int, int], None]
-ImageHook = Callable[[Observation, Image.Image], None]
 
 
 @dataclass(slots=True)
@@ -63,7 +62,7 @@ class Indexer:
         reader: Callable[[], RegionReader],
         *,
         vault: Vault | None = None,
-        image_hook: ImageHook | None = None,
+        images: ImageIndexer | None = None,
         audio: AudioTranscriber | None = None,
         max_attempts: int = 3,
         backoff_s: float = 5.0,
@@ -71,7 +70,7 @@ class Indexer:
         self.store, self.frames, self.vectors, self.inbox = store, frames, vectors, inbox
         self._reader = reader
         self.vault = vault
-        self.image_hook = image_hook
+        self.images = images
         self.audio = audio
         kinds = FRAME_KINDS + (("audio",) if audio is not None else ())
         self._kinds_sql = "kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")"
@@ -123,6 +122,8 @@ class Indexer:
                 self._index_batch(items)
             if progress:
                 progress(min(done, total), total)
+        if self.images is not None:  # image vectors that failed earlier get their retry here
+            self.images.after_indexed([])
         return self.stats.indexed - before
 
     def _index_batch(self, items: list[Observation]) -> None:
@@ -154,6 +155,8 @@ class Indexer:
             elif o.kind == "audio" and self.audio is not None:
                 self.audio.release(o, self.store)
         self.stats.indexed += len(ready)
+        if self.images is not None:  # after the text side is committed; never blocks it (#17)
+            self.images.after_indexed([o.id for o in ready if o.kind == "screen"])
 
     def _fail(self, o: Observation, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -198,8 +201,6 @@ class Indexer:
         self.store.update_observation(
             o.id, text=clean.text, context=activity(o.app, o.window_title, o.url), error=None
         )
-        if self.image_hook is not None:
-            self._embed_image(o, img)
         return replace(o, text=clean.text)
 
     def _index_audio(self, o: Observation) -> Observation:
@@ -242,16 +243,7 @@ class Indexer:
             )
 
     def _stored_scale(self, stored: str, img: Image.Image) -> float:
-        with Image.open(self.frames.root / stored) as s:
-            return s.width / img.width
-
-    def _embed_image(self, o: Observation, img: Image.Image) -> None:
-        try:
-            assert self.image_hook is not None
-            self.image_hook(o, img)
-        except ModelUnavailable as exc:
-            logger.info("image embeddings are off: %s", exc)
-            self.image_hook = None
+        return self.frames.open(stored).width / img.width
 
 
 class IndexWorker(threading.Thread):

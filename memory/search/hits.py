@@ -94,6 +94,17 @@ class Hit:
     """Character offsets of the query's words in ``text`` (the passage around the best match)."""
 
     @property
+    def matched(self) -> tuple[str, ...]:
+        """Why it came up: "words" (on screen or in the text), "picture" (what the screen looked
+        like, #17), else "meaning" (the text's sense); empty when not recorded."""
+        if "lexical" not in self.extra and "visual" not in self.extra:
+            return ()
+        why: tuple[str, ...] = ("words",) if self.extra.get("lexical") else ()
+        if "visual" in self.extra:
+            why += ("picture",)
+        return why or ("meaning",)
+
+    @property
     def ref(self) -> HitRef:
         """The typed reference of ``id``."""
         return HitRef.parse(self.id)
@@ -114,6 +125,11 @@ class Hit:
             | (  # what an observation is (screen, audio, chat), its app and where it came from
                 {"obs_kind": self.obs_kind, "app": self.app, "origin": self.origin}
                 if self.obs_kind is not None
+                else {}
+            )
+            | (  # found by its picture too (#17): why, and how much it looked like the query
+                {"matched": list(self.matched), "visual": round(float(self.extra["visual"]), 4)}
+                if "visual" in self.extra
                 else {}
             )
             | (  # near-duplicate screens folded into this hit (memory.search.moments)

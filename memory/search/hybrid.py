@@ -19,10 +19,11 @@ from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
 from memory.search.snippets import build_snippet
 from memory.search.timeparse import parse_time
+from memory.search.visual import VisualMatch, VisualSearch
 from memory.store import MEMORY_TYPES, MemoryStore
 from memory.store.records import OBSERVATION_KINDS, Memory, Observation
 from memory.timeutil import to_epoch
-from models.protocols import TextEmbedder
+from models.protocols import ImageTextEmbedder, TextEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class Weights:
     obs_dense: float = 1.0
     mem_bm25: float = 1.0
     mem_dense: float = 1.0
+    obs_image: float = 0.5
+    """Screens ranked by CLIP (the query's text tower against their pictures), #17; the
+    setting ``search.image_weight``. Not chosen by a benchmark with real weights (none are
+    reachable where it was built): see bench/image_search.py and the README."""
 
 
 class Searcher:
@@ -70,6 +75,7 @@ class Searcher:
         embedder: Callable[[], TextEmbedder],
         weights: Weights | None = None,
         lock: Any = None,
+        clip: Callable[[], ImageTextEmbedder | None] | None = None,
     ) -> None:
         self._store = store
         self._index = index
@@ -77,6 +83,8 @@ class Searcher:
         # the service passes its IndexLock (shared for queries); alone, a plain thread lock
         self._lock = lock if lock is not None else threading.Lock()
         self.weights = weights or Weights()
+        #: the image side (#17), None when no image model is wired in
+        self.visual = VisualSearch(store, index, clip, self._lock) if clip is not None else None
         self.floor = Floor()  # benchmarks set Floor(0.0, -1.0) to see everything
 
     def search(self, q: SearchQuery) -> list[Hit]:
@@ -173,13 +181,51 @@ class Searcher:
             lists.append((w.mem_bm25, [f"m:{i}" for i, _ in mems]))
         for _, keys in lists:
             for key in keys:
-                evidence[key] = Evidence(True, evidence.get(key, NO_EVIDENCE).similarity)
+                evidence[key] = replace(evidence.get(key, NO_EVIDENCE), lexical=True)
         sims: dict[str, float] = {}
         lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps, sims)
         for key, sim in sims.items():
             old = evidence.get(key, NO_EVIDENCE)
-            evidence[key] = Evidence(old.lexical, max(old.similarity, sim))
+            evidence[key] = replace(old, similarity=max(old.similarity, sim))
+        looks = self._looks(text, pool, start, end, obs_kinds, q.apps)
+        if looks:
+            lists.append((w.obs_image, [m.key for m in looks]))
+            for m in looks:
+                old = evidence.get(m.key, NO_EVIDENCE)
+                evidence[m.key] = replace(old, visual=max(old.visual, m.similarity))
         return rrf(lists)
+
+    def _looks(  # noqa: PLR0913 - the query's filters
+        self,
+        text: str,
+        pool: int,
+        start: float | None,
+        end: float | None,
+        obs_kinds: tuple[str, ...] | None,
+        apps: tuple[str, ...],
+    ) -> list[VisualMatch]:
+        """Screens whose picture matches the query (CLIP), when an image model is available."""
+        if self.visual is None or self.weights.obs_image <= 0 or obs_kinds is None:
+            return []
+        if obs_kinds and "screen" not in obs_kinds:
+            return []
+        try:
+            return self.visual.for_text(text, pool, start, end, apps)
+        except Exception:  # the image side must never break a search by words
+            logger.exception("image search failed; searching by text only")
+            return []
+
+    def visual_hits(self, matches: list[VisualMatch]) -> list[Hit]:
+        """Hits for screens found by their picture (``similar``), best first."""
+        found = self._store.get_observations([int(m.key[2:]) for m in matches])
+        out = []
+        for m in matches:
+            o = found.get(int(m.key[2:]))
+            if o is not None:
+                hit = observation_hit(o, m.similarity)
+                hit.extra["visual"] = m.similarity
+                out.append(hit)
+        return out
 
     def _dense(
         self,
@@ -292,6 +338,8 @@ class Searcher:
             why = (evidence or {}).get(key)
             if why is not None:  # for benchmarks and the curious: why this hit came up
                 hit.extra["lexical"], hit.extra["similarity"] = why.lexical, why.similarity
+                if why.visual > -1.0:
+                    hit.extra["visual"] = why.visual
             hits.append(hit)
         return collapse(hits, observations)
 
@@ -302,6 +350,8 @@ class Evidence:
 
     lexical: bool = False
     similarity: float = -1.0
+    visual: float = -1.0
+    """The best CLIP similarity of the screen's picture to the query (-1: not found that way)."""
 
 
 NO_EVIDENCE = Evidence()

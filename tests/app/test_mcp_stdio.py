@@ -143,6 +143,7 @@ def test_initialize_and_tools(transcript: dict[str, Any]) -> None:
         "search_memory",
         "ask_memory",
         "get_moment",
+        "similar_moments",
         "timeline",
         "list_memories",
         "get_memory",

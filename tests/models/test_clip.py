@@ -12,27 +12,7 @@ from PIL import Image
 from models.clip import ClipEmbedder, load_clip
 from models.config import ClipConfig
 from models.errors import BadInput, ModelUnavailable
-
-TINY = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
-
-def save_tiny_clip(folder: Path) -> Path:
-    """Write open_clip_config.json and random weights the way the HF hub layout has them."""
-    import open_clip
-    import torch
-
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**TINY)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "open_clip_config.json").write_text(
-        json.dumps({"model_cfg": TINY, "preprocess_cfg": {}})
-    )
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return folder
+from tests.tiny_clip import TINY, save_tiny_clip
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +72,12 @@ def test_checkpoint_file_in_engram_cache_is_used(tmp_path, tiny_dir, monkeypatch
 
     # A ViT-B-32-sized download is too big for a test: point the architecture at the tiny config
     (tmp_path / "cache").mkdir()
-    target = tmp_path / "cache" / "open_clip_vit_b32_laion2b.bin"
-    target.write_bytes((tiny_dir / "open_clip_pytorch_model.bin").read_bytes())
+    target = tmp_path / "cache" / "open_clip_vit_b32_laion2b.safetensors"
+    import torch
+    from safetensors.torch import save_file
+
+    state = torch.load(tiny_dir / "open_clip_pytorch_model.bin", weights_only=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(target))
     import open_clip
 
     open_clip.add_model_config(_write_cfg(tmp_path / "TinyArch.json"))

@@ -187,6 +187,30 @@ def test_invalid_llm_answers_are_rejected_logged_and_change_nothing(service, kit
     assert len(service.list_memories("episodic")) == 1
 
 
+def test_a_rejected_answer_is_asked_again_once_with_the_reason(service, kit):
+    """#11: a manager's bad answer is logged, then asked again with why it was rejected."""
+    asked: list[list[dict[str, str]]] = []
+
+    def script(messages, schema):
+        if "semantic memory" in messages[0]["content"]:
+            asked.append(messages)
+            if len(asked) == 1:  # an id the manager was never shown
+                return {"operations": [{"op": "update", "id": 4242, "fields": {"summary": "x"}}]}
+            return {"operations": [{"op": "insert", "fields": {"name": "Maria", "summary": "CFO"}}]}
+        return {"operations": []} if "operations" in json.dumps(schema) else {"types": ["semantic"]}
+
+    kit.add_indexed(
+        service,
+        [kit.screen(kit.T0, "Mail", "Budget", "Maria the CFO approved the budget for Lisbon")],
+    )
+    service.agents(llm=kit.ScriptedLLM(script)).memorize_pending()
+    assert len(asked) == 2
+    assert "rejected" in asked[1][-1]["content"] and asked[1][:-1] == asked[0]
+    [(detail,)] = _log(service, "rejected")
+    assert "asking again" in detail
+    assert [m.title for m in service.list_memories("semantic")] == ["Maria"]
+
+
 def test_llm_server_down_keeps_observations_queued_and_backs_off(service, kit):
     down = LLMServerError("http://127.0.0.1:9/v1", "connection refused")
     ids = kit.add_indexed(
