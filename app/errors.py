@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from capture.errors import CaptureError, CaptureUnavailable
 from memory.errors import (
     BadQuery,
     DiskFull,
+    EngramLocked,
     ImportFailed,
     NotFound,
     SchemaTooNewError,
@@ -15,6 +14,7 @@ from memory.errors import (
     StoreError,
     StoreLocked,
 )
+from memory.store.db import DATABASE_ERRORS
 from models.errors import BadInput, ModelError, ModelUnavailable
 
 EXIT_USAGE = 2
@@ -30,12 +30,12 @@ def user_message(exc: BaseException) -> tuple[str, int]:
         return str(exc), EXIT_USAGE
     if isinstance(exc, NotFound):
         return str(exc), EXIT_DATA
-    env = SchemaTooNewError | DiskFull | StoreLocked | StoreDamaged | Refused
+    env = SchemaTooNewError | DiskFull | StoreLocked | StoreDamaged | EngramLocked | Refused
     if isinstance(exc, env | ModelUnavailable | CaptureUnavailable):
         return str(exc), EXIT_ENV
     if isinstance(exc, StoreError | ModelError | CaptureError):
         return str(exc), EXIT_DATA
-    if isinstance(exc, sqlite3.DatabaseError):
+    if isinstance(exc, DATABASE_ERRORS):
         return (
             f"the database is damaged ({exc}); nothing more was written. Run `engram doctor` to "
             "see what is wrong and `engram repair` to fix what can be fixed without losing rows",

@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,46 @@ def build_window(service: Any, *, chat_backend: Any = None) -> MainWindow:
     return window
 
 
+def ask_passphrase(problem: str) -> str | None:
+    """Ask for the home's passphrase in a small dialog; None when the user cancels."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    text, accepted = QInputDialog.getText(
+        None, "Unlock Engram", f"{problem}\n\nPassphrase:", QLineEdit.EchoMode.Password
+    )
+    return text if accepted and text else None
+
+
+def open_service(home: Path, ask: Callable[[str], str | None], tries: int = 3) -> Any:
+    """The service of ``home``; an encrypted home that cannot unlock by itself (a passphrase
+    home, or one locked with `engram lock`) asks ``ask`` for the passphrase, up to ``tries`` times.
+
+    Raises:
+        EngramLocked: the user cancelled, or every passphrase was wrong.
+    """
+    from memory.atrest import keys
+    from memory.errors import EngramLocked
+    from memory.service import MemoryService
+
+    try:
+        return MemoryService(home)
+    except EngramLocked as exc:
+        if not keys.is_encrypted(home):
+            raise
+        problem = str(exc)
+    for _ in range(tries):
+        secret = ask(problem)
+        if secret is None:
+            raise EngramLocked("Engram is locked: no passphrase was given")
+        try:
+            keys.unlock(home, secret)  # opening the app is unlocking it (clears the lock)
+        except EngramLocked as exc:
+            problem = str(exc)
+            continue
+        return MemoryService(home)
+    raise EngramLocked(problem)
+
+
 def run_app(
     home: Path,
     *,
@@ -85,9 +126,7 @@ def run_app(
         raise ValueError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
     app = application()
     if service is None:
-        from memory.service import MemoryService
-
-        service = MemoryService(home)
+        service = open_service(home, ask_passphrase)
     choice = str(service.get_settings().get("ui.theme", "system"))  # one small read at start-up
     theme.apply(app, theme.is_dark(choice))
     window = build_window(service)
@@ -101,6 +140,22 @@ def run_app(
         window.bridge.close()  # joins the GUI workers, then service.close() stops capture
 
 
+def _lock_action(app: QApplication, window: MainWindow) -> Callable[[], None] | None:
+    """The tray's lock of an encrypted home: set the lock, then quit (closing the service stops
+    capture and drops the key) (#12); None for a plain home."""
+    from memory.atrest.keys import is_encrypted
+
+    service = window.bridge.service
+    if not is_encrypted(service.paths.root):
+        return None
+
+    def _lock() -> None:
+        service.lock_home()
+        app.quit()
+
+    return _lock
+
+
 def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized: bool) -> int:
     from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -109,7 +164,7 @@ def _run_interactive(app: QApplication, window: MainWindow, view: str, minimized
 
     tray = None
     if QSystemTrayIcon.isSystemTrayAvailable():
-        tray = Tray(app_icon(), window, window.capture)
+        tray = Tray(app_icon(), window, window.capture, _lock_action(app, window))
         tray.show()
         app.setQuitOnLastWindowClosed(False)  # closing the window leaves Engram in the tray
     settings = window.bridge.service.get_settings()  # one small read before the loop starts

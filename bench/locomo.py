@@ -21,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.locomo_data import CATEGORIES, DEFAULT, Conversation, load  # noqa: E402
 from memory.search.fts import quote_fts  # noqa: E402
 from memory.service import MemoryService  # noqa: E402
-from models.text_embedding import SentenceTransformerEmbedder  # noqa: E402
+from models.config import TextEmbeddingConfig  # noqa: E402
+from models.protocols import TextEmbedder  # noqa: E402
+from models.text_embedding import load_text_embedder  # noqa: E402
 
 KS = (1, 5, 10, 20)
 
@@ -65,7 +67,7 @@ def bm25_baseline(lines: list[dict]) -> callable:  # type: ignore[valid-type]
     return rank
 
 
-def dense_baseline(lines: list[dict], emb: SentenceTransformerEmbedder) -> callable:  # type: ignore[valid-type]
+def dense_baseline(lines: list[dict], emb: TextEmbedder) -> callable:  # type: ignore[valid-type]
     """Plain cosine similarity of all-MiniLM-L6-v2 over the items."""
     mat = emb.embed_texts([item_text(line) for line in lines])
 
@@ -86,9 +88,7 @@ def score(ranked: list[list[str]], evidence: tuple[str, ...]) -> dict[int, tuple
     return out
 
 
-def run_conv(
-    conv: Conversation, emb: SentenceTransformerEmbedder, tmp: Path, methods: dict[str, dict]
-) -> int:
+def run_conv(conv: Conversation, emb: TextEmbedder, tmp: Path, methods: dict[str, dict]) -> int:
     """Import one conversation and score every question with evidence; returns question count."""
     chat = tmp / f"{conv.sample_id}.jsonl"
     chat.write_text("\n".join(json.dumps(line) for line in conv.lines), encoding="utf-8")
@@ -146,7 +146,7 @@ def main() -> None:
     ap.add_argument("--conv", action="append", help="only these sample ids")
     args = ap.parse_args()
     convs = [c for c in load(args.data) if not args.conv or c.sample_id in args.conv]
-    emb = SentenceTransformerEmbedder()
+    emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
     methods: dict[str, dict] = {n: defaultdict(list) for n in ("bm25", "dense", "engram")}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:

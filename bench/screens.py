@@ -2,7 +2,7 @@
 
 Usage:
     python bench/screens.py [--set NAME ...|all] [--data ../shared/bench-data]
-                            [--keep HOME] [--ocr-cache DIR] [--misses] [--json]
+                            [--keep HOME [--reuse]] [--ocr-cache DIR] [--misses] [--json]
 
 NAME is any folder of the data directory with a ``manifest.jsonl`` and ``questions.jsonl``
 (screens-dev, screens-dev-v2, screens-dev-html). Both steps go through the real CLI in
@@ -82,7 +82,12 @@ def gold_ids(manifest: Path) -> dict[str, str]:
 
 
 def run_set(
-    data: Path, name: str, keep: Path | None, ocr_cache: Path | None, baselines: bool = True
+    data: Path,
+    name: str,
+    keep: Path | None,
+    ocr_cache: Path | None,
+    baselines: bool = True,
+    reuse: bool = False,
 ) -> dict[str, object]:
     """Import and ask one set; returns the scores of Engram and of the baselines."""
     folder = data / name
@@ -93,16 +98,19 @@ def run_set(
     with tempfile.TemporaryDirectory(prefix="engram-bench-") as tmp:
         home = keep or Path(tmp) / "home"
         t0 = time.perf_counter()
-        imported = json.loads(
-            engram(
-                home,
-                "import",
-                "frames",
-                str(folder / "manifest.jsonl"),
-                "--json",
-                ocr_cache=ocr_cache,
+        if reuse and (home / "engram.db").is_file():  # a home --keep made before: search only
+            imported = {"reused": str(home)}
+        else:
+            imported = json.loads(
+                engram(
+                    home,
+                    "import",
+                    "frames",
+                    str(folder / "manifest.jsonl"),
+                    "--json",
+                    ocr_cache=ocr_cache,
+                )
             )
-        )
         t_import = time.perf_counter() - t0
         qfile = Path(tmp) / "q.jsonl"
         qfile.write_text(
@@ -172,9 +180,10 @@ def dense_baseline(texts: dict[str, str], questions: list[dict]) -> dict[str, li
     """OpenRecall-style: cosine of MiniLM over one vector per frame (mean of its lines)."""
     import numpy as np
 
-    from models.text_embedding import SentenceTransformerEmbedder
+    from models.config import TextEmbeddingConfig
+    from models.text_embedding import load_text_embedder
 
-    emb = SentenceTransformerEmbedder()
+    emb = load_text_embedder(TextEmbeddingConfig())
     ids = list(texts)
     rows = []
     for fid in ids:
@@ -233,6 +242,9 @@ def main() -> int:
     parser.add_argument("--ocr-cache", type=Path, default=None, help="OCR cache folder (tuning)")
     parser.add_argument("--misses", action="store_true", help="print each miss at 1")
     parser.add_argument("--no-baselines", action="store_true", help="score Engram only (tuning)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --keep: search a home imported before"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     available = sorted(
@@ -251,6 +263,7 @@ def main() -> int:
             args.keep / name if args.keep else None,
             args.ocr_cache,
             not args.no_baselines,
+            args.reuse,
         )
         for name in sets
     ]

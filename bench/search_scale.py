@@ -1,8 +1,11 @@
 """Hybrid search at scale: a synthetic store grown to 10k, 100k and 1M observations (+10% memories).
 
-Prints the ingest rate (SQLite + FTS5 rows, vectors) and p50/p95 latency of hybrid search with and
-without a time filter at each size. Vectors are random unit vectors of the real dimension (384); the
-query is embedded by the real all-MiniLM-L6-v2, so its cost is inside the figures.
+Prints the ingest rate (SQLite + FTS5 rows, vectors), p50/p95 latency of hybrid search with and
+without a time filter, the batch path's mean per query (``search_many``, as `engram search
+--queries`) at each size, then the median of each stage (query embedding, BM25 over observations
+and memories, nearest neighbours in each collection, the whole search). Vectors are random unit
+vectors of the real dimension (384); the query is embedded by the real all-MiniLM-L6-v2 (the
+product's NumPy embedder), so its cost is inside the figures.
 
 Run: python bench/search_scale.py [--sizes 10000 100000 1000000] [--queries 200] [--home DIR]
 """
@@ -10,6 +13,7 @@ Run: python bench/search_scale.py [--sizes 10000 100000 1000000] [--queries 200]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -20,7 +24,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from memory.service import MemoryService  # noqa: E402
-from models.text_embedding import SentenceTransformerEmbedder  # noqa: E402
+from models.config import TextEmbeddingConfig  # noqa: E402
+from models.text_embedding import load_text_embedder  # noqa: E402
 
 DIM = 384
 T0 = 1_700_000_000.0
@@ -112,18 +117,66 @@ def grow(service: MemoryService, start: int, stop: int, batch: int = 20_000) -> 
     return n / sql_s, n * 1.1 / vec_s
 
 
+CPU_MS: list[float] = []  # CPU ms (this process, all threads) of every timed unfiltered search
+
+
 def latency(service: MemoryService, queries: list[str], time_filter: bool) -> tuple[float, float]:
-    """p50 and p95 ms of hybrid search over the given queries."""
+    """p50 and p95 wall ms of hybrid search over the given queries (CPU ms kept in CPU_MS)."""
     out = []
     for i, q in enumerate(queries):
         kwargs = {}
         if time_filter:
             lo = T0 + (i % 50) * SPAN / 50
             kwargs = {"since": lo, "until": lo + 7 * 86400}
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         service.search(q, k=10, **kwargs)
         out.append(1000 * (time.perf_counter() - t))
+        if not time_filter:
+            CPU_MS.append(1000 * (time.process_time() - c))
     return float(np.percentile(out, 50)), float(np.percentile(out, 95))
+
+
+def stages(service: MemoryService, queries: list[str]) -> dict[str, float]:
+    """Median ms of each stage of an unfiltered search, timed piece by piece outside the Searcher.
+
+    embed: the query vector; fts_obs / fts_mem: BM25 over observations / memories (pool 50);
+    ann_obs / ann_mem: the nearest 100 vectors of each Chroma collection; total: the whole
+    ``service.search`` (time parsing, fusion, rows, snippets and near-duplicate folding included).
+    """
+    from memory.search import fts
+
+    emb = service.home.embedder()
+    conn = service.store.read()
+    out: dict[str, list[float]] = {
+        k: [] for k in ("embed", "fts_obs", "fts_mem", "ann_obs", "ann_mem", "total")
+    }
+    for q in queries:
+        t = time.perf_counter()
+        vec = emb.embed_texts([q])[0]
+        out["embed"].append(time.perf_counter() - t)
+        match = fts.quote_fts(q) or '""'
+        t = time.perf_counter()
+        fts.search_observations(conn, match, 50)
+        out["fts_obs"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fts.search_memories(conn, match, 50)
+        out["fts_mem"].append(time.perf_counter() - t)
+        for src in ("o", "m"):
+            t = time.perf_counter()
+            service.index.query(vec, 100, {"src": src})
+            out[f"ann_{'obs' if src == 'o' else 'mem'}"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        service.search(q, k=10)
+        out["total"].append(time.perf_counter() - t)
+    return {k: 1000 * float(np.median(v)) for k, v in out.items()}
+
+
+def batch(service: MemoryService, queries: list[str]) -> float:
+    """Mean ms per query of the batch path (``search_many``, as `engram search --queries`)."""
+    t = time.perf_counter()
+    for _ in service.search_many(((str(i), q, None) for i, q in enumerate(queries)), k=10):
+        pass
+    return 1000 * (time.perf_counter() - t) / len(queries)
 
 
 def main() -> None:
@@ -135,7 +188,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     home = args.home or Path(tmp.name) / "home"
-    emb = SentenceTransformerEmbedder()
+    emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
     service = MemoryService(home, embedder=emb, reconcile=False)
     service.store.set_meta("embedding_model", f"{emb.model_id}:{emb.dim}")
     service.index_mem_hw = 0  # type: ignore[attr-defined]
@@ -145,22 +198,34 @@ def main() -> None:
         for _ in range(args.queries)
     ]
     latency(service, queries[:5], False)  # load the model before timing
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         "| observations | rows/s | vectors/s | p50 ms | p95 ms "
-        "| p50 ms (1-week filter) | p95 ms (filter) |"
+        "| p50 ms (1-week filter) | p95 ms (filter) | batch ms/query | CPU p50/p95 ms | load |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    breakdown = []
     done = 0
     for size in args.sizes:
         rows, vecs = grow(service, done, size)
         done = size
         p50, p95 = latency(service, queries, False)
         f50, f95 = latency(service, queries, True)
+        per_query = batch(service, queries)
+        cpu = f"{np.percentile(CPU_MS, 50):.1f} / {np.percentile(CPU_MS, 95):.1f}"
+        CPU_MS.clear()
         print(
             f"| {size:,} | {rows:,.0f} | {vecs:,.0f} | {p50:.1f} | {p95:.1f} "
-            f"| {f50:.1f} | {f95:.1f} |",
+            f"| {f50:.1f} | {f95:.1f} | {per_query:.1f} | {cpu} | {os.getloadavg()[0]:.2f} |",
             flush=True,
         )
+        breakdown.append((size, stages(service, queries[:50])))
+    print("\nmedian ms per stage (unfiltered; stages timed separately, so they need not add up)")
+    names = list(breakdown[0][1]) if breakdown else []
+    print("| observations | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for size, row in breakdown:
+        print(f"| {size:,} | " + " | ".join(f"{row[n]:.1f}" for n in names) + " |")
     service.close()
 
 

@@ -7,7 +7,8 @@ Every command runs against one throw-away home holding a few chat messages (impo
 outside the timing). The baseline, measured in the same run, is the interpreter alone
 (``python -c pass``) and ``import app.cli.main``. ``--root`` times another checkout (for a
 before/after comparison: ``git worktree add /tmp/before <commit>``). The load average is printed
-beside the figures: on a shared machine they move with it.
+beside the figures: on a shared machine they move with it; the median CPU seconds (user + system)
+of each command move much less.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,9 +36,10 @@ COMMANDS: list[tuple[str, list[str]]] = [
 ]
 
 
-def run_once(root: Path, argv: list[str]) -> tuple[float, int]:
-    """Seconds one command took in a new process, and its exit code."""
+def run_once(root: Path, argv: list[str]) -> tuple[float, int, float]:
+    """Wall seconds one command took in a new process, its exit code, and its CPU seconds."""
     env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "app.cli.main", *argv],
@@ -45,7 +48,10 @@ def run_once(root: Path, argv: list[str]) -> tuple[float, int]:
         capture_output=True,
         check=False,
     )
-    return time.perf_counter() - started, done.returncode
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, done.returncode, cpu
 
 
 def seed(root: Path, home: Path) -> None:
@@ -56,7 +62,7 @@ def seed(root: Path, home: Path) -> None:
         for i, text in enumerate(["the budget is due Friday", "lunch at noon", "flight to Lisbon"])
     ]
     chat.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
-    secs, rc = run_once(root, ["--home", str(home), "import", "chat", str(chat)])
+    _, rc, _ = run_once(root, ["--home", str(home), "import", "chat", str(chat)])
     if rc != 0:
         raise SystemExit(f"seeding the home failed ({rc})")
 
@@ -87,11 +93,12 @@ def main() -> int:
             rows.append({"command": label, "median_s": statistics.median(times), "runs": times})
         for label, argv in COMMANDS:
             results = [run_once(args.root, ["--home", str(home), *argv]) for _ in range(args.runs)]
-            times = [t for t, _ in results]
+            times = [t for t, _, _ in results]
             rows.append(
                 {
                     "command": label,
                     "median_s": statistics.median(times),
+                    "cpu_s": statistics.median(c for _, _, c in results),
                     "runs": times,
                     "exit": results[-1][1],
                 }
@@ -104,7 +111,8 @@ def main() -> int:
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for r in rows:
         runs = " ".join(f"{t:.2f}" for t in r["runs"])  # type: ignore[attr-defined]
-        print(f"  {r['command']:<34} median {r['median_s']:6.2f} s   ({runs})")
+        cpu = f"   CPU {r['cpu_s']:5.2f} s" if "cpu_s" in r else ""
+        print(f"  {r['command']:<34} median {r['median_s']:6.2f} s{cpu}   ({runs})")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -68,6 +69,12 @@ class CaptureConfig(BaseModel):
     """Everything the capture layer needs; given to the recorders by their constructor."""
 
     interval_s: float = Field(default=2.0, gt=0.0)
+    backend: Literal["auto", "x11", "wayland"] = "auto"
+    """How the screen is read: ``"auto"`` picks Wayland's ScreenCast portal in a Wayland
+    session and X11 (mss) otherwise."""
+    portal_token_path: Path | None = None
+    """Where the ScreenCast portal's restore token is kept (mode 0600); ``None`` keeps none,
+    so every start asks the user again."""
     monitors: Literal["all"] | list[int] = "all"
     """``"all"`` or 1-based mss monitor indexes (1 is the first physical monitor)."""
     excluded_apps: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDED_APPS))

@@ -2,7 +2,7 @@
 
 ``ActiveWindowProvider`` is the one interface the recorders use; each platform has an
 implementation behind it (X11 in ``window_x11``, Windows in ``window_win``, macOS in
-``window_mac``), picked by :func:`default_window_provider`.
+``window_mac``, sway on Wayland in ``window_sway``), picked by :func:`default_window_provider`.
 
 Browser URLs are best effort. No browser publishes its address bar to other apps on X11,
 so the URL is read from the window title where the title carries one (a page titled with
@@ -163,12 +163,65 @@ def _linux_session() -> str:
     return "x11" if os.environ.get("DISPLAY") else "none"
 
 
+class UnknownWindowProvider(ActiveWindowProvider):
+    """A Wayland desktop that tells no app the active window: every frame's app is "unknown".
+
+    Excluded apps and title patterns cannot apply there; the frame's text still passes the
+    store's redaction. Lock and idle come from the session's D-Bus services.
+    """
+
+    name = "unknown"
+
+    def __init__(self, reason: str) -> None:
+        from capture.session_state import SessionState
+
+        self.reason = reason
+        self.state = SessionState()
+
+    def active_window(self) -> WindowInfo:
+        """Always app "unknown" (no title, no URL)."""
+        return WindowInfo(app="unknown")
+
+    def idle_seconds(self) -> float | None:
+        """From the session's screen saver service or logind, when they tell."""
+        return self.state.idle_seconds()
+
+    def screen_locked(self) -> bool | None:
+        """From the session's screen saver service or logind, when they tell."""
+        return self.state.screen_locked()
+
+    def close(self) -> None:
+        """Close the D-Bus connections."""
+        self.state.close()
+
+
+def session_kind() -> str:
+    """``"wayland"``, ``"x11"`` or ``"none"`` on Linux (which recorder this session needs)."""
+    return _linux_session()
+
+
+def wayland_window_provider() -> ActiveWindowProvider:
+    """The active-window source of this Wayland desktop: sway's IPC where it runs, else
+    :class:`UnknownWindowProvider` (GNOME and KDE tell no app the active window without an
+    extension or a KWin script, which Engram does not install)."""
+    if os.environ.get("SWAYSOCK") or os.environ.get("I3SOCK"):
+        from capture.window_sway import SwayWindowProvider
+
+        try:
+            return SwayWindowProvider()
+        except CaptureUnavailable as exc:
+            return UnknownWindowProvider(exc.reason)
+    desktop = os.environ.get("XDG_CURRENT_DESKTOP") or "this desktop"
+    return UnknownWindowProvider(
+        f"{desktop} tells no app which window is active on Wayland (only sway's IPC does)"
+    )
+
+
 def default_window_provider() -> ActiveWindowProvider:
     """Return the window provider for this platform.
 
     Raises:
-        CaptureUnavailable: on Wayland (no portable API exposes other apps' windows), with
-            no X display, or when the platform's bindings are missing.
+        CaptureUnavailable: with no X display, or when the platform's bindings are missing.
     """
     if sys.platform == "win32":
         from capture.window_win import WindowsWindowProvider
@@ -180,13 +233,7 @@ def default_window_provider() -> ActiveWindowProvider:
         return MacWindowProvider()
     session = _linux_session()
     if session == "wayland":
-        raise CaptureUnavailable(
-            "window",
-            "this is a Wayland session: Wayland does not let one app read the active window, "
-            "its title or other windows' positions, so excluded apps and private windows "
-            "cannot be detected and screen capture through mss does not work; log in with "
-            "an X11 (Xorg) session to record the screen",
-        )
+        return wayland_window_provider()
     if session == "none":
         raise CaptureUnavailable("window", "no X display (DISPLAY is not set)")
     from capture.window_x11 import X11WindowProvider

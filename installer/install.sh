@@ -480,6 +480,8 @@ pkg_for() {
         libX11-xcb.so.1) deb=libx11-xcb1 rpm=libX11-xcb arch=libx11 ;;
         libfontconfig.so.1) deb=libfontconfig1 rpm=fontconfig arch=fontconfig ;;
         libdbus-1.so.3) deb=libdbus-1-3 rpm=dbus-libs arch=dbus ;;
+        gst-launch-1.0) deb=gstreamer1.0-tools rpm=gstreamer1 arch=gstreamer ;;
+        pipewiresrc) deb=gstreamer1.0-pipewire rpm=pipewire-gstreamer arch=gst-plugin-pipewire ;;
     esac
     case "$pm" in
         apt-get) printf '%s' "$deb" ;;
@@ -511,6 +513,12 @@ check_linux_system() {
     have_lib libportaudio.so.2 || { missing+=(libportaudio.so.2); why+=("PortAudio (microphone capture)"); }
     command -v xdotool >/dev/null 2>&1 || { missing+=(xdotool); why+=("xdotool (active window on X11)"); }
     command -v xprop >/dev/null 2>&1 || { missing+=(xprop); why+=("xprop (window titles on X11)"); }
+    if [ "${XDG_SESSION_TYPE:-}" = wayland ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+        command -v gst-launch-1.0 >/dev/null 2>&1 \
+            || { missing+=(gst-launch-1.0); why+=("gst-launch-1.0 (screen capture on Wayland)"); }
+        gst-inspect-1.0 pipewiresrc >/dev/null 2>&1 \
+            || { missing+=(pipewiresrc); why+=("GStreamer's pipewiresrc (screen capture on Wayland)"); }
+    fi
     if [ $WITH_GUI = 1 ]; then
         local qxcb wanted=(libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1
             libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0 libxcb-render-util.so.0
@@ -550,7 +558,7 @@ check_linux_system() {
         esac
     fi
     if [ "${XDG_SESSION_TYPE:-}" = wayland ]; then
-        note "Wayland session: window titles come from xdotool/xprop and are seen for X11 (XWayland) apps only."
+        note "Wayland session: the screen is recorded through your desktop's ScreenCast portal (it asks once which screens to share); the active window is known on sway only, elsewhere frames are recorded with app \"unknown\"."
     fi
 }
 

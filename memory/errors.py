@@ -23,6 +23,11 @@ class StoreLocked(StoreError):
     """Another process held the database too long."""
 
 
+class EngramLocked(StoreError):
+    """The home is encrypted and its key is not in this process (locked, no passphrase, wrong
+    passphrase); the message starts "Engram is locked:" and says how to unlock."""
+
+
 class StoreDamaged(StoreError):
     """A file of the home is damaged or was truncated; nothing was changed (the message says how
     to restore or repair)."""

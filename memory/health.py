@@ -12,9 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from memory.atrest.keys import db_key, keys_for
 from memory.errors import StoreDamaged, StoreError
 from memory.paths import HomePaths
-from memory.store import health
+from memory.store import db, health
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ def _stored_frame(frames: Path) -> bool:
     return any(p.is_file() for d in years for p in d.rglob("*"))
 
 
+def _db_key(paths: HomePaths) -> bytes | None:
+    """The database key of an encrypted home (EngramLocked when it cannot be had)."""
+    return db_key(paths.db, keys_for(paths.root))
+
+
 def guard_database(paths: HomePaths) -> None:
     """Refuse to open a home whose database is missing or empty while its other files hold data.
 
@@ -83,7 +89,7 @@ def database_checks(paths: HomePaths) -> list[Check]:
         return [Check("database", False, str(exc), "restore engram.db from a backup")]
     if not paths.db.is_file():
         return [Check("database", True, "no database yet (a new home)")]
-    problems = health.integrity_problems(paths.db)
+    problems = health.integrity_problems(paths.db, key=_db_key(paths))
     if problems:
         return [
             Check(
@@ -139,9 +145,30 @@ def agreement_checks(conn: sqlite3.Connection, vector_ids: set[str]) -> list[Che
     return [agree, owed]
 
 
+def encryption_checks(paths: HomePaths) -> list[Check]:
+    """Is the home encrypted at rest, as the setting asks, and is a conversion finished? (#12)"""
+    from memory.atrest.keys import is_encrypted
+    from memory.settings.load import read_settings
+    from memory.store.db import is_plain_sqlite
+
+    wanted = read_settings(paths.root).settings.privacy.encrypt_at_rest
+    if not is_encrypted(paths.root):
+        if wanted and paths.db.is_file():
+            return [Check("encryption at rest", False, "the setting is on but the home is plain",
+                          "`engram encrypt`")]  # fmt: skip
+        return [Check("encryption at rest", True, "off (privacy.encrypt_at_rest)")]
+    leftovers = [p.name for p in paths.root.glob("*.plain-old")] + (
+        ["engram.db is still plain"] if is_plain_sqlite(paths.db) else []
+    )
+    if leftovers or not wanted:
+        return [Check("encryption at rest", False, "an `engram encrypt` run was interrupted",
+                      "run `engram encrypt` again to finish it")]  # fmt: skip
+    return [Check("encryption at rest", True, "on (SQLCipher database, sealed files)")]
+
+
 def check_home(paths: HomePaths) -> list[Check]:
     """Every store check of `engram doctor`, read-only, without opening the store."""
-    checks = database_checks(paths) + vector_file_checks(paths)
+    checks = encryption_checks(paths) + database_checks(paths) + vector_file_checks(paths)
     if not all(c.ok for c in checks) or not paths.db.is_file():
         return checks
     from memory.index.vectors import ChromaIndex
@@ -158,7 +185,7 @@ def check_home(paths: HomePaths) -> list[Check]:
                 "`engram repair` moves it aside and rebuilds it from the database",
             ),
         ]
-    conn = sqlite3.connect(f"file:{paths.db}?mode=ro", uri=True, timeout=10)
+    conn = db.connect(paths.db, readonly=True, key=_db_key(paths))
     try:
         return checks + agreement_checks(conn, ids)
     finally:
@@ -192,11 +219,12 @@ def repair_database(paths: HomePaths) -> list[str]:
     guard_database(paths)
     if not paths.db.is_file():
         return []
-    if not health.integrity_problems(paths.db):
+    key = _db_key(paths)
+    if not health.integrity_problems(paths.db, key=key):
         return []
     try:
-        health.rebuild_derived_tables(paths.db)  # one transaction: rolled back if it fails
-        left = health.integrity_problems(paths.db)
+        health.rebuild_derived_tables(paths.db, key=key)  # one transaction: rolled back if it fails
+        left = health.integrity_problems(paths.db, key=key)
     except StoreError as exc:
         left = [str(exc)]
     if left:

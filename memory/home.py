@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memory.atrest.keys import db_key, keys_for
 from memory.health import guard_database
 from memory.index.locks import IndexLock
 from memory.index.sync import Progress, VectorSync
+from memory.index.tagged import TAGGED_MARK, TaggedIndex
 from memory.index.vectors import ChromaIndex, VectorIndex
 from memory.paths import HomePaths
 from memory.privacy.forget import settle_debts, sweep_deletions
@@ -24,6 +26,7 @@ from memory.progress import phase
 from memory.search.hits import Hit
 from memory.search.hybrid import Searcher, SearchQuery, Weights
 from memory.settings import LiveSettings, Settings
+from memory.settings.load import read_settings
 from memory.settings.migrate import migrate_settings_table
 from memory.store import MemoryStore
 from memory.store.legacy_settings import read_legacy_settings
@@ -44,12 +47,20 @@ def open_settings(root: Path) -> LiveSettings:
     paths = HomePaths(Path(root))
     paths.create()
     if paths.db.exists():
-        store = MemoryStore(paths.db)
+        store = MemoryStore(paths.db, key=db_key(paths.db, keys_for(paths.root)))
         try:
             migrate_settings_table(paths.root, lambda: read_legacy_settings(store.read()))
         finally:
             store.close()
     return LiveSettings(paths.root)
+
+
+def wants_encryption(root: Path) -> bool:
+    """The ``privacy.encrypt_at_rest`` setting (False when config.toml cannot be read)."""
+    try:
+        return read_settings(root).settings.privacy.encrypt_at_rest
+    except Exception:  # noqa: BLE001 - a bad config is reported by the settings code itself
+        return False
 
 
 class Home:
@@ -76,7 +87,14 @@ class Home:
         self.paths = HomePaths(Path(root))
         self.paths.create()
         guard_database(self.paths)  # never re-create an emptied database over a home's data
-        self.store = MemoryStore(self.paths.db)
+        wanted = wants_encryption(self.paths.root)
+        #: the keys of an encrypted home (None: plain); raises EngramLocked when locked (#12)
+        self.keys = keys_for(self.paths.root, new_home_encrypted=wanted)
+        if wanted and self.keys is None:
+            logger.warning(
+                "privacy.encrypt_at_rest is on but this home is still plain: run `engram encrypt`"
+            )
+        self.store = MemoryStore(self.paths.db, key=db_key(self.paths.db, self.keys))
         self.index_lock = IndexLock(self.paths.root / "vectors.lock")
         try:
             migrate_settings_table(self.paths.root, lambda: read_legacy_settings(self.store.read()))
@@ -134,9 +152,8 @@ class Home:
         with self._open_lock:
             if self._index is None:
                 with self.index_lock:  # two processes creating the collections race in Chroma
-                    self._index, self.vectors_replaced = ChromaIndex.open_or_replace(
-                        self.paths.vectors
-                    )
+                    chroma, self.vectors_replaced = ChromaIndex.open_or_replace(self.paths.vectors)
+                    self._index = self._tagged(chroma)
             if self._vectors is None or self._searcher is None:
                 self._vectors = VectorSync(self.store, self._index, self.embedder, self.index_lock)
                 self._searcher = Searcher(
@@ -291,6 +308,20 @@ class Home:
             BadQuery: an empty query with no filter, or an unknown type.
         """
         return self.searcher.search(SearchQuery(text, k, None, None, tuple(types), (), now))
+
+    def _tagged(self, chroma: ChromaIndex) -> VectorIndex:
+        """An encrypted home's index stores keyed tags for app names (``memory.index.tagged``)."""
+        if self.keys is None:
+            return chroma
+        mark = self.paths.vectors / TAGGED_MARK
+        if not mark.exists() and chroma.count() == 0:  # a new index is tagged from the start
+            mark.write_text("app names are keyed tags\n")
+        return TaggedIndex(chroma, self.keys.tag)
+
+    @property
+    def file_key(self) -> bytes | None:
+        """The key frames and audio files are sealed with (None: a plain home)."""
+        return None if self.keys is None else self.keys.files
 
     def close(self) -> None:
         """Close the store (joins its thread) and the index lock file."""

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from models.clip import ClipEmbedder
     from models.llm import LLM
     from models.ocr import RapidOcrEngine
+    from models.protocols import TextEmbedder
     from models.speech import WhisperTranscriber
-    from models.text_embedding import SentenceTransformerEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,9 @@ class ModelHub:
         self.config = config or ModelConfig()
         self._lazy: dict[str, LazyModel[Any]] = {r: make_lazy(r, self.config) for r in ROLES}
 
-    def text_embedder(self) -> SentenceTransformerEmbedder:
+    def text_embedder(self) -> TextEmbedder:
         """Return the text embedder. Raises ModelUnavailable if its weights are missing."""
-        return cast("SentenceTransformerEmbedder", self._lazy["text_embedding"].get())
+        return cast("TextEmbedder", self._lazy["text_embedding"].get())
 
     def ocr(self) -> RapidOcrEngine:
         """Return the OCR engine. Raises ModelUnavailable if rapidocr is missing."""

@@ -84,6 +84,11 @@ class HomePaths:
         return self.root / "logs"
 
     @property
+    def screencast_token(self) -> Path:
+        """The Wayland ScreenCast portal's restore token (0600; #18)."""
+        return self.root / "screencast-token"
+
+    @property
     def config(self) -> Path:
         """The user's config.toml."""
         return self.root / "config.toml"

@@ -458,6 +458,29 @@ class MemoryService:
             return self.paths.root / rel
         return None
 
+    def lock_home(self) -> bool:
+        """Lock an encrypted home (``engram lock``, the tray): every process refuses it until
+        unlocked, a running recorder stops; the caller then closes this service. Returns False
+        for a plain home (nothing to lock)."""
+        from memory.atrest import keys
+
+        if not keys.is_encrypted(self.paths.root):
+            return False
+        keys.lock(self.paths.root)
+        return True
+
+    def image_bytes(self, path: Path) -> bytes:
+        """The content of a stored frame or thumbnail, decrypted in memory in an encrypted home
+        (#12): the GUI decodes these bytes, never the file itself.
+
+        Raises:
+            FileNotFoundError: the file is gone.
+            EngramLocked: the file is encrypted and the home is locked.
+        """
+        from memory.media.sealed import unseal
+
+        return unseal(self.home.file_key, Path(path).read_bytes(), Path(path).name)
+
     def thumbnail_file(self, obs_id: int) -> Path | None:
         """The thumbnail of an observation (its full frame when there is none), or None."""
         obs = self.store.get_observation(obs_id)

@@ -39,6 +39,22 @@ class OcrConfig(RoleConfig):
 
     model_id: str = "rapidocr-ppocrv4"
     max_side: int = Field(default=4096, ge=64, description="larger images are downscaled first")
+    det_side: int = Field(
+        default=960,
+        ge=0,
+        description="longer side of the image text detection sees (0: full size); the lines "
+        "found are still read from the full-resolution frame",
+    )
+    line_cache: int = Field(
+        default=4096,
+        ge=0,
+        description="recognised text lines remembered, so a line already read is not read again",
+    )
+    threads: int = Field(default=0, ge=0, description="onnxruntime threads (0: one per core)")
+    spin: bool = Field(
+        default=False,
+        description="let idle onnxruntime threads spin-wait (off: better beside other work)",
+    )
 
 
 class SpeechConfig(RoleConfig):

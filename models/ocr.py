@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,20 +121,51 @@ def _to_line(item: list[Any], scale: float) -> OcrLine:
     return OcrLine(text=str(item[1]), box=box, confidence=float(item[2]))
 
 
+@dataclass(frozen=True, slots=True)
+class OcrTuning:
+    """How RapidOCR runs (chosen with ``bench/ocr.py``, #16).
+
+    Attributes:
+        det_side: the longer side of the image the text detector sees (0: the frame's own
+            size). Recognition always reads the boxes' crops from the full-resolution frame.
+        rec_batch: text lines recognised per onnxruntime call.
+        threads: onnxruntime threads per session (0: onnxruntime's default, one per core).
+        spin: let idle onnxruntime threads spin-wait (faster alone, slower on busy cores).
+        line_cache: remember the text of this many recently recognised line images, so a line
+            whose pixels were read before (window chrome, the unchanged rest of a screen, a
+            window switched back to) is not recognised again (0: off).
+    """
+
+    det_side: int = 0
+    rec_batch: int = 6
+    threads: int = 0
+    spin: bool = True
+    line_cache: int = 0
+
+
 class RapidOcrEngine:
     """RapidOCR on onnxruntime; uses the CUDA provider when present and allowed.
 
     One engine may be shared between threads; calls are serialised.
     """
 
-    def __init__(self, device: str = "auto", max_side: int = 4096, use_cls: bool = False) -> None:
+    def __init__(
+        self,
+        device: str = "auto",
+        max_side: int = 4096,
+        use_cls: bool = False,
+        tuning: OcrTuning | None = None,
+    ) -> None:
         self.model_id = OCR_ID
         self.max_side = max_side
+        self.tuning = tuning or OcrTuning()
         self._lock = threading.Lock()
         self.use_cuda = device in ("auto", "cuda") and "CUDAExecutionProvider" in onnx_providers()
-        self._engine = _build_engine(self.use_cuda, use_cls)
+        self._engine = _build_engine(self.use_cuda, use_cls, self.tuning)
         self._use_cls = use_cls
         self.device = "cuda" if self.use_cuda else "cpu"
+        self.last_elapsed: tuple[float, float] = (0.0, 0.0)
+        """Detection and recognition seconds of the latest read."""
 
     def read(self, source: ImageInput) -> list[OcrLine]:
         """Return the text lines in an image, top to bottom. Safe from any thread.
@@ -143,12 +176,14 @@ class RapidOcrEngine:
         img, scale = prepare(open_image(source), self.max_side)
         with self._lock:
             try:
-                result, _ = self._engine(img)
+                result, elapsed = self._engine(img)
             except Exception as exc:  # onnxruntime raises its own untyped errors
                 if not (self.use_cuda and is_out_of_memory(exc)):
                     raise
                 logger.warning("OCR ran out of GPU memory; running this frame on cpu")
-                result, _ = _build_engine(False, self._use_cls)(img)
+                result, elapsed = _build_engine(False, self._use_cls, self.tuning)(img)
+            if elapsed:
+                self.last_elapsed = (float(elapsed[0]), float(elapsed[-1]))
         return [_to_line(item, scale) for item in (result or [])]
 
     def unload(self) -> None:
@@ -156,17 +191,99 @@ class RapidOcrEngine:
         self._engine = None
 
 
-def _build_engine(use_cuda: bool, use_cls: bool) -> Any:
+def _build_engine(use_cuda: bool, use_cls: bool, tuning: OcrTuning) -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:
         raise ModelUnavailable("ocr", OCR_ID, "install rapidocr-onnxruntime==1.4.4") from exc
-    return RapidOCR(
+    options: dict[str, Any] = {"rec_batch_num": tuning.rec_batch}
+    if tuning.det_side:
+        # "max": the detector's input is scaled down so its longer side is det_side; the boxes
+        # are mapped back and cropped from the full-resolution frame for recognition.
+        options.update(det_limit_type="max", det_limit_side_len=tuning.det_side)
+    if tuning.threads:
+        for part in ("det", "cls", "rec"):
+            options[f"{part}_intra_op_num_threads"] = tuning.threads
+    engine = RapidOCR(
         use_cls=use_cls,
         print_verbose=False,
         det_use_cuda=use_cuda,
         cls_use_cuda=use_cuda,
         rec_use_cuda=use_cuda,
+        **options,
+    )
+    if not tuning.spin and not use_cuda:
+        for part in (engine.text_det, engine.text_cls, engine.text_rec):
+            _respin(part.session if hasattr(part, "session") else part.infer, tuning.threads)
+    if tuning.line_cache:
+        engine.text_rec = LineCache(engine.text_rec, tuning.line_cache)
+    return engine
+
+
+class LineCache:
+    """Wraps RapidOCR's recogniser: line crops seen before (same pixels) are answered from memory.
+
+    Only the crops missing from the cache go to the model, in one call (its batching as before).
+    Not thread-safe on its own; ``RapidOcrEngine`` serialises reads.
+    """
+
+    def __init__(self, recognise: Any, size: int) -> None:
+        self.recognise = recognise
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._seen: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+
+    @staticmethod
+    def key(crop: np.ndarray) -> bytes:
+        """A digest of a crop's shape and pixels."""
+        h = hashlib.blake2b(str(crop.shape).encode(), digest_size=16)
+        h.update(np.ascontiguousarray(crop).tobytes())
+        return h.digest()
+
+    def __call__(
+        self, crops: np.ndarray | list[np.ndarray], return_word_box: bool = False
+    ) -> tuple[list[Any], float]:
+        """Recognise ``crops``; returns RapidOCR's (results, seconds) for all of them."""
+        if isinstance(crops, np.ndarray):
+            crops = [crops]
+        if return_word_box:  # word boxes are not cached
+            result: tuple[list[Any], float] = self.recognise(crops, return_word_box)
+            return result
+        keys = [self.key(c) for c in crops]
+        out: list[Any] = [self._seen.get(k) for k in keys]
+        todo = [i for i, r in enumerate(out) if r is None]
+        self.hits += len(crops) - len(todo)
+        self.misses += len(todo)
+        elapsed = 0.0
+        if todo:
+            fresh, elapsed = self.recognise([crops[i] for i in todo], False)
+            for i, r in zip(todo, fresh, strict=True):
+                out[i] = (str(r[0]), float(r[1]))
+                self._seen[keys[i]] = out[i]
+        for k in keys:
+            if k in self._seen:
+                self._seen.move_to_end(k)
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return out, elapsed
+
+
+def _respin(infer: Any, threads: int) -> None:
+    """Rebuild one RapidOCR onnxruntime session with spin-waiting off (same model, same options)."""
+    import onnxruntime as ort
+
+    old = infer.session
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.enable_cpu_mem_arena = False
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    infer.session = ort.InferenceSession(
+        old._model_path, sess_options=options, providers=old.get_providers()
     )
 
 
@@ -174,4 +291,7 @@ def load_ocr(cfg: OcrConfig, cache_dir: str | None = None) -> RapidOcrEngine:
     """Build the OCR engine for a config (registry loader)."""
     if cfg.path:
         logger.warning("ocr.path is ignored: RapidOCR uses the models shipped in its package")
-    return RapidOcrEngine(device=cfg.device, max_side=cfg.max_side)
+    tuning = OcrTuning(
+        det_side=cfg.det_side, line_cache=cfg.line_cache, threads=cfg.threads, spin=cfg.spin
+    )
+    return RapidOcrEngine(device=cfg.device, max_side=cfg.max_side, tuning=tuning)

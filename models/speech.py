@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -62,8 +63,10 @@ class Transcript:
         return " ".join(s.text for s in self.segments).strip()
 
 
-def load_audio(source: str | Path | np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Return mono float32 16 kHz samples from a file (any format av reads) or an array.
+def load_audio(
+    source: str | Path | np.ndarray | bytes, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Return mono float32 16 kHz samples from a file (any format av reads), its bytes, or an array.
 
     Arrays may be (n,) or (n, channels), float or int16, at ``sample_rate``.
 
@@ -72,15 +75,20 @@ def load_audio(source: str | Path | np.ndarray, sample_rate: int = SAMPLE_RATE) 
     """
     if isinstance(source, np.ndarray):
         return _array_to_mono16k(source, sample_rate)
-    path = Path(source)
-    if not path.is_file():
-        raise BadInput(f"no such audio file: {path}")
     from faster_whisper import decode_audio
 
+    what: str | io.BytesIO
+    if isinstance(source, bytes):  # a decrypted file, kept in memory (#12)
+        name, what = "the audio data", io.BytesIO(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise BadInput(f"no such audio file: {path}")
+        name, what = path.name, str(path)
     try:
-        audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        audio = decode_audio(what, sampling_rate=SAMPLE_RATE)
     except Exception as exc:  # av raises many error types (InvalidDataError, ValueError, ...)
-        raise BadInput(f"{path.name} is not a readable audio file: {exc}") from exc
+        raise BadInput(f"{name} is not a readable audio file: {exc}") from exc
     return np.asarray(audio, dtype=np.float32)
 
 

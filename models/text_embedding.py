@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models import bert_numpy
 from models.device import pick_device
 from models.errors import ModelUnavailable
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from models.config import TextEmbeddingConfig
+    from models.protocols import TextEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +121,13 @@ class HashingEmbedder:
         return out
 
 
-def load_text_embedder(
-    cfg: TextEmbeddingConfig, cache_dir: str | None = None
-) -> SentenceTransformerEmbedder:
+def load_text_embedder(cfg: TextEmbeddingConfig, cache_dir: str | None = None) -> TextEmbedder:
     """Build and load the text embedder for a config (registry loader).
+
+    On the CPU (device ``auto`` or ``cpu``) a plain BERT mean-pooling model such as
+    all-MiniLM-L6-v2 runs in NumPy (``models.bert_numpy``: the same vectors, without the ~12 s
+    import of torch and sentence-transformers, #16); a pinned GPU device or any other model goes
+    through sentence-transformers.
 
     Raises:
         ModelUnavailable: no local weights for the configured model.
@@ -131,10 +136,14 @@ def load_text_embedder(
 
     if cfg.model_id.startswith("hashing"):  # "hashing-256": no model files, no torch (weak, fast)
         dim = cfg.model_id.partition("-")[2]
-        return HashingEmbedder(int(dim) if dim.isdigit() else 256)  # type: ignore[return-value]
+        return HashingEmbedder(int(dim) if dim.isdigit() else 256)
     path, source = resolve_source("text_embedding", cfg.model_id, cfg.path, cache_dir)
     logger.info("text embedder %s from %s", cfg.model_id, source)
-    embedder = SentenceTransformerEmbedder(path, device=cfg.device, model_id=cfg.model_id)
+    embedder: SentenceTransformerEmbedder | bert_numpy.NumpyBertEmbedder
+    if cfg.device in ("auto", "cpu") and bert_numpy.supports(Path(path)):
+        embedder = bert_numpy.NumpyBertEmbedder(path, cfg.model_id)
+    else:
+        embedder = SentenceTransformerEmbedder(path, device=cfg.device, model_id=cfg.model_id)
     try:
         embedder._load()
     except ModelUnavailable:

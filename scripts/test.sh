@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES="xvfb xauth xdotool x11-utils libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
   libxkbcommon-x11-0 libegl1 libgl1 libportaudio2 ffmpeg espeak-ng sox fonts-dejavu-core
-  desktop-file-utils shellcheck libtk8.6 libgtk-3-0"
+  desktop-file-utils shellcheck libtk8.6 libgtk-3-0
+  sway foot dbus xdg-desktop-portal xdg-desktop-portal-wlr pipewire wireplumber
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-pipewire"
 if command -v apt-get >/dev/null 2>&1; then
     missing=$(for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
     if [ -n "$missing" ]; then

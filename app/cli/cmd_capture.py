@@ -156,14 +156,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from capture.screen import probe_display
+    from capture.screen import probe_screen
     from memory.pipeline.runner import run_headless
 
     if args.require_screen:
-        probe_display()  # no display: exit 4 before any model loads
+        probe_screen()  # no X display or no Wayland portal: exit 4 before any model loads
     service = get_service(args)
     service.warm_up()  # the index and the text model load before recording starts, not during
     run = service.headless_run(run_overrides(args))
+    run.require_screen = args.require_screen  # a portal that refuses at start: exit 4 too
     return run_headless(run, duration=args.duration, out=sys.stderr)
 
 

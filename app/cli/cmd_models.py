@@ -77,7 +77,7 @@ def cmd_doctor(args: argparse.Namespace, get: GetService) -> int:
     Exit 0 even when optional roles (clip) are unavailable; 3 when a store check fails (the
     models are then not checked if the store cannot be opened).
     """
-    from app.cli.cmd_store import format_checks, store_checks
+    from app.cli.cmd_store import capture_checks, format_checks, store_checks
     from models.doctor import format_report
 
     store = store_checks(args)
@@ -96,6 +96,9 @@ def cmd_doctor(args: argparse.Namespace, get: GetService) -> int:
             text += f"\nmodels not checked: {exc}"
             sound = False
     report["store"] = store
+    capture = capture_checks(args)
+    report["capture"] = capture
+    text += "\n" + format_checks(capture, "screen capture")
     _emit(args, report, text)
     return 0 if sound else 3
 

@@ -31,9 +31,16 @@ def store_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [asdict(c) for c in check_home(_paths(args))]
 
 
-def format_checks(checks: list[dict[str, Any]]) -> str:
-    """The store checks as text lines."""
-    lines = ["store:"]
+def capture_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The doctor's screen-capture checks: X11 or Wayland, active window, lock and idle."""
+    from memory.capture_checks import capture_checks as checks
+
+    return [asdict(c) for c in checks(_paths(args).root)]
+
+
+def format_checks(checks: list[dict[str, Any]], title: str = "store") -> str:
+    """Doctor checks as text lines under a title."""
+    lines = [f"{title}:"]
     for c in checks:
         mark = "ok  " if c["ok"] else "FAIL"
         lines.append(f"  {mark} {c['name']}: {c['detail']}")

@@ -22,9 +22,27 @@ def get_service(args: argparse.Namespace) -> Any:
         from memory.service import MemoryService
 
         home = args.home or default_home()
-        cached = MemoryService(home)
+        cached = _open_service(home, MemoryService)
         args._service = cached
     return cached
+
+
+def _open_service(home: Any, make: Any) -> Any:
+    """The service; an encrypted home with no passphrase at hand asks for it on a terminal."""
+    from memory.atrest import keys
+    from memory.errors import EngramLocked
+
+    try:
+        return make(home)
+    except EngramLocked:
+        if keys.is_locked(home) or not keys.is_encrypted(home) or not sys.stdin.isatty():
+            raise
+    from app.cli.cmd_lock import ask_passphrase
+
+    secret = ask_passphrase()
+    if secret:
+        keys.unlock(home, secret)
+    return make(home)
 
 
 def parse_now(value: str | None) -> datetime | None:

@@ -13,6 +13,7 @@ from app.cli import (
     cmd_app,
     cmd_capture,
     cmd_config,
+    cmd_lock,
     cmd_memory,
     cmd_models,
     cmd_search,
@@ -31,6 +32,7 @@ COMMAND_MODULES = [
     cmd_app,
     cmd_config,
     cmd_api,
+    cmd_lock,
 ]
 
 

@@ -13,6 +13,42 @@ changes, the text on it, optionally your microphone, and your chats with its ass
 Nothing is sent anywhere unless you point the assistant at a server of your own.</p>
 <p>Passwords and keys seen on screen are redacted and kept encrypted in the vault. You can pause
 capture from the tray at any time, exclude apps, and forget any moment or range.</p>"""
+WAYLAND = """<p><b>This is a Wayland session.</b> When capture starts, your desktop
+(not Engram) asks in its own dialog which screens Engram may record. Choose the monitors
+and allow it: Engram asks the desktop to remember the choice, so you are not asked again
+(the permission is kept in your home; delete <code>screencast-token</code> there to be
+asked anew).</p>"""
+NO_WINDOWS = """<p>This desktop does not tell apps which window is active, so Engram
+cannot recognise excluded apps or private browser windows here: every screenshot is
+recorded with the app "unknown". Pause capture before showing something private; the
+text still passes redaction.</p>"""
+
+
+RULES_LIMIT = (
+    "This Wayland desktop does not tell apps which window is active: the app and title rules "
+    'below cannot apply, and every screenshot is recorded with the app "unknown" (only sway '
+    "tells Engram the active window)."
+)
+
+
+def windows_unknown() -> bool:
+    """Whether this session records without knowing the active window (Wayland off sway)."""
+    import os
+
+    from capture.window import session_kind
+
+    if session_kind() != "wayland":
+        return False
+    return not (os.environ.get("SWAYSOCK") or os.environ.get("I3SOCK"))
+
+
+def session_text() -> str:
+    """What the first run says about this session's screen capture (empty on X11)."""
+    from capture.window import session_kind
+
+    if session_kind() != "wayland":
+        return ""
+    return WAYLAND + (NO_WINDOWS if windows_unknown() else "")
 
 
 class FirstRunDialog(QDialog):
@@ -30,7 +66,7 @@ class FirstRunDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start Engram")
         buttons.accepted.connect(self.accept)
         lay = QVBoxLayout(self)
-        info = QLabel(TEXT.format(home=home), wordWrap=True)
+        info = QLabel(TEXT.format(home=home) + session_text(), wordWrap=True)
         lay.addWidget(info)
         for w in (self.screen_box, self.audio_box, self.vault_box):
             lay.addWidget(w)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.bridge import CoreBridge
 from app.ops import StoreOp
-from app.widgets.thumbs import load_image
+from app.widgets.thumbs import decode_file
 
 MIN_SCALE, MAX_SCALE = 0.05, 8.0
 
@@ -42,7 +42,7 @@ def load_full_frame(service: Any, obs_id: int) -> FullFrame:
     """Read an observation and decode its stored image unscaled (worker thread)."""
     obs = service.observation(obs_id)
     path = service.frame_file(obs)
-    image = load_image(path) if path is not None and path.is_file() else QImage()
+    image = decode_file(service, path, None)
     return FullFrame(obs, image)
 
 

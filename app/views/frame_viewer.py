@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
-from app.widgets.thumbs import load_image
+from app.widgets.thumbs import decode_file
 
 MAX_IMAGE = QSize(1920, 1080)
 
@@ -46,7 +46,7 @@ def load_moment(service: Any, obs_id: int) -> Moment:
     """Read an observation, its memories and its image (worker thread)."""
     obs = service.observation(obs_id)
     path = service.frame_file(obs)
-    image = load_image(path, MAX_IMAGE) if path is not None and path.is_file() else QImage()
+    image = decode_file(service, path, MAX_IMAGE)
     return Moment(obs, service.memories_from(obs_id), image)
 
 

@@ -34,6 +34,7 @@ from app import ops, theme
 from app.bridge import CoreBridge
 from app.ops import StoreOp
 from app.views.assistant_box import AssistantBox
+from app.views.first_run import RULES_LIMIT, windows_unknown
 from app.widgets.capture_control import CaptureControl
 from app.widgets.connections_panel import ConnectionsPanel
 from memory.modelhub import ModelUnavailable, catalogue_rows, pull_model
@@ -61,6 +62,7 @@ FORM: tuple[tuple[str, str, str, str, Any], ...] = (
     ("Privacy", "capture.exclude_engram_windows", "Never capture Engram itself", "bool", None),
     ("Storage", "retention.keep_full_days", "Keep full frames for (days)", "float", (0.0, 36500.0)),
     ("Storage", "retention.quota_gb", "Disk quota (GB)", "float", (0.0, 10000.0)),
+    ("Storage", "retention.lossless_frames", "Store screenshots pixel-exact", "bool", None),
     ("Models", "models.text_embedding.model_id", "Text embedding", "text", None),
     ("Models", "models.clip.model_id", "Image embedding", "text", None),
     (
@@ -171,6 +173,9 @@ class SettingsView(QWidget):
                 box = QGroupBox(group)
                 groups[group] = QFormLayout(box)
                 body_lay.addWidget(box)
+                if group == "Privacy" and windows_unknown():
+                    self.rules_limit = QLabel(RULES_LIMIT, wordWrap=True, objectName="muted")
+                    groups[group].addRow(self.rules_limit)
             editor = _editor(kind, extra)
             self.editors[key] = (editor, kind)
             groups[group].addRow(label, editor)

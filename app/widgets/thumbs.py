@@ -5,25 +5,46 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from app.bridge import CoreBridge
 
+if TYPE_CHECKING:
+    from memory.service import MemoryService
+
 logger = logging.getLogger(__name__)
 
 
-def load_image(path: Path, max_size: QSize | None = None) -> QImage:
-    """Decode an image file, scaled down while decoding when ``max_size`` is given (any thread)."""
-    reader = QImageReader(str(path))
+def load_image(data: bytes, max_size: QSize | None = None) -> QImage:
+    """Decode an image's bytes, scaled down while decoding when ``max_size`` is given (any thread).
+
+    Bytes, not a path: an encrypted home's frames are decrypted in memory by the service (#12).
+    """
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
     reader.setAutoTransform(True)
     if max_size is not None and reader.size().isValid():
         reader.setScaledSize(reader.size().scaled(max_size, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        logger.debug("cannot read image %s: %s", path, reader.errorString())
+        logger.debug("cannot read an image: %s", reader.errorString())
     return image
+
+
+def decode_file(service: MemoryService, path: Path | None, size: QSize | None) -> QImage:
+    """The image of a stored file through the service (decrypted when needed); null when gone."""
+    if path is None or not path.is_file():
+        return QImage()
+    try:
+        return load_image(service.image_bytes(path), size)
+    except Exception:  # locked, forgotten or damaged meanwhile: no picture, never a crash
+        logger.debug("cannot load %s", path, exc_info=True)
+        return QImage()
 
 
 def draw_cover(p: QPainter, pix: QPixmap | None, rect: QRectF, placeholder: QColor) -> bool:
@@ -85,7 +106,7 @@ class ThumbnailCache(QObject):
             path = self._bridge.service.thumbnail_file(obs_id)
         except Exception:  # forgotten meanwhile, or the store closed: no thumbnail
             path = None
-        image = load_image(path, self._size) if path is not None and path.is_file() else QImage()
+        image = decode_file(self._bridge.service, path, self._size)
         self._bridge.deliver(self._on_image_loaded, (obs_id, image))
 
     def _on_image_loaded(self, item: tuple[int, QImage]) -> None:

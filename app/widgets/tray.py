@@ -1,9 +1,11 @@
-"""The tray icon: status (capturing, paused, unavailable, stale, error), pause/resume, open, quit.
+"""The tray icon: status (capturing, paused, unavailable, stale, error), pause, open, lock, quit.
 
 Pause/resume goes through ``CaptureControl`` to the service's recorder (off the GUI thread).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
@@ -14,7 +16,13 @@ from app.widgets.capture_control import CaptureControl
 class Tray(QSystemTrayIcon):
     """Tray icon bound to a window and the capture control."""
 
-    def __init__(self, icon: QIcon, window: QWidget, capture: CaptureControl) -> None:
+    def __init__(
+        self,
+        icon: QIcon,
+        window: QWidget,
+        capture: CaptureControl,
+        lock: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(icon, window)
         self._window = window
         self._capture = capture
@@ -28,6 +36,10 @@ class Tray(QSystemTrayIcon):
         quit_action.triggered.connect(QApplication.quit)
         for act in (self.status_action, self.pause_action, open_action):
             menu.addAction(act)
+        if lock is not None:  # an encrypted home: lock really locks (key dropped, app quits)
+            self.lock_action = QAction("Lock Engram and quit", menu)
+            self.lock_action.triggered.connect(lock)
+            menu.addAction(self.lock_action)
         menu.addSeparator()
         menu.addAction(quit_action)
         self.setContextMenu(menu)

@@ -190,6 +190,23 @@ class ChromaIndex:
                 offset += len(got)
         return out
 
+    def export(self, batch: int = 2000) -> Iterator[tuple[list[str], np.ndarray, list[Metadata]]]:
+        """Every vector with its id and metadata, in batches (copying an index, #12)."""
+        for col in self._cols.values():
+            offset = 0
+            while True:
+                got = col.get(include=["embeddings", "metadatas"], limit=batch, offset=offset)
+                if not got["ids"]:
+                    break
+                metas = [dict(m or {}) for m in got["metadatas"]]
+                yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32), metas
+                offset += len(got["ids"])
+
+    def close(self) -> None:
+        """Let go of Chroma's client for this folder (before the folder is moved)."""
+        self._cols = {}
+        _forget_clients()
+
     def scrub_log(self, ids: Sequence[str]) -> int:
         """Overwrite the vectors and metadata of ``ids`` in Chroma's ``embeddings_queue``.
 

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from capture.records import AudioChunk, Captured
-from memory.media.frames import FrameStore, atomic_write
+from memory.media.frames import FrameStore
 from memory.pipeline.silence import redacted_times, silence_file
 from memory.privacy.redaction import RedactionResult, redact
 from memory.store import MemoryStore, NewObservation
 from memory.store.records import Observation
+from models.speech import load_audio
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class AudioSink:
         samples = np.frombuffer(chunk.samples, dtype=np.float32)
         data, suffix = encode_audio(samples, chunk.sample_rate)
         rel = _audio_rel(chunk.ts_start, suffix)
-        atomic_write(self.frames.root / rel, data)
+        self.frames.write_bytes(rel, data)
         row = NewObservation(
             kind="audio",
             ts_start=chunk.ts_start.timestamp(),
@@ -143,13 +144,17 @@ class AudioTranscriber:
         if not path.is_file():
             raise FileNotFoundError(f"audio observation {o.id}: {o.frame_path} is missing")
         speech = self._speech()
+        # decrypted in memory when the home is encrypted (#12); never a plain copy on disk
+        samples = load_audio(self.frames.read_bytes(o.frame_path))
         if self.keep_audio:  # word times, to silence redacted words in the kept file
-            transcript = speech.transcribe(path, word_timestamps=True)
+            transcript = speech.transcribe(samples, word_timestamps=True)
         else:
-            transcript = speech.transcribe(path)
+            transcript = speech.transcribe(samples)
         result = redact(transcript.text)
         if self.keep_audio and result.findings:
-            silence_file(path, redacted_times(transcript, result.findings))
+            silence_file(
+                self.frames, o.frame_path, samples, redacted_times(transcript, result.findings)
+            )
         return result
 
     def release(self, o: Observation, store: MemoryStore) -> None:

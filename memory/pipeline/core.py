@@ -49,11 +49,13 @@ class PipelineOptions:
         speech: a speech-to-text model (``transcribe(path) -> Transcript``); None = the model hub's.
         keep_audio: keep each audio chunk's file after transcription, with redacted words
             silenced (False deletes it); None: the settings' ``audio.keep_raw_audio`` (off).
+        frames: how frames are stored; None: the defaults with the settings'
+            ``retention.lossless_frames``.
         images: give kept screens image vectors when an image model is available (#17).
     """
 
     ocr: OcrEngine | None = None
-    frames: FrameSettings = FrameSettings()
+    frames: FrameSettings | None = None
     dedup: DedupConfig | None = None
     max_attempts: int = 3
     backoff_s: float = 5.0
@@ -74,7 +76,8 @@ class Pipeline:
         self.after_index: list[Callable[[int], None]] = []
         root: Path = home.paths.root
         settings = home.settings.current
-        self.frames = FrameStore(root, self.options.frames)
+        frames = self.options.frames or FrameSettings(lossless=settings.retention.lossless_frames)
+        self.frames = FrameStore(root, frames, key=home.file_key)
         self.frames.sweep_tmp()
         self.inbox = Inbox(home.store, self.frames)
         # the index opens on first write, not here (`engram vault list` needs no Chroma, #13)

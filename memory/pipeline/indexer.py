@@ -243,8 +243,7 @@ class Indexer:
             )
 
     def _stored_scale(self, stored: str, img: Image.Image) -> float:
-        with Image.open(self.frames.root / stored) as s:
-            return s.width / img.width
+        return self.frames.open(stored).width / img.width
 
 
 class IndexWorker(threading.Thread):

@@ -76,12 +76,13 @@ class RunStatus:
         )
 
 
-def screen_problem() -> str | None:
-    """Why the screen cannot be captured here, or None when it can."""
-    from capture.screen import probe_display
+def screen_problem(config: CaptureConfig | None = None) -> str | None:
+    """Why the screen cannot be captured here, or None when it can (X11 or Wayland, by the
+    session; on Wayland the portal's question comes only when recording starts)."""
+    from capture.screen import probe_screen
 
     try:
-        probe_display()
+        probe_screen(config)
     except CaptureUnavailable as exc:
         return exc.reason
     return None
@@ -190,7 +191,7 @@ class Recorder:
         self._memorizing = memorizing
         self.overrides = dict(overrides or {})
         effective = self._effective(home.settings.current)
-        self.config = capture_config(effective)
+        self.config = self._capture_config(effective)
         self.policy = retention_policy(effective)
         self.screen_enabled = effective.capture.enabled
         self._apply_audio_keep(effective)
@@ -198,7 +199,7 @@ class Recorder:
             self.pipeline.indexer, after_batch=self._pipeline_hooks(), before=self._resume_chat
         )
         self.sink = ScreenSink(self.pipeline.inbox, on_added=lambda _id: self.worker.wake())
-        self.screen_problem = screen_problem()
+        self.screen_problem = screen_problem(self.config)
         self.audio_sink = AudioSink(
             home.store, self.pipeline.frames, on_added=lambda _id: self.worker.wake()
         )
@@ -219,6 +220,11 @@ class Recorder:
     def _effective(self, settings: Settings) -> Settings:
         return set_keys(settings, self.overrides) if self.overrides else settings
 
+    def _capture_config(self, effective: Settings) -> CaptureConfig:
+        """The capture configuration, with the portal's restore token kept in the home."""
+        config = capture_config(effective)
+        return config.model_copy(update={"portal_token_path": self.home.paths.screencast_token})
+
     def _build_capture(self) -> None:
         """The screen and microphone recorders of ``self.config`` (not started)."""
         from capture.screen import ScreenRecorder
@@ -238,7 +244,7 @@ class Recorder:
         screen and microphone recorders (indexing goes on). Runs on the saving thread."""
         try:
             effective = self._effective(new)
-            config = capture_config(effective)
+            config = self._capture_config(effective)
         except (ValueError, BadQuery) as exc:
             logger.warning("capture settings not applied: %s", exc)
             return

@@ -15,6 +15,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from capture.errors import CaptureUnavailable
+from memory.atrest.keys import is_locked
 from memory.pipeline.recorder import Memorizing, Recorder, RunStatus, screen_problem
 
 if TYPE_CHECKING:
@@ -49,17 +51,30 @@ class HeadlessRun(Recorder):
     ) -> None:
         super().__init__(home, pipeline, memorizing=memorizing, overrides=overrides)
         self.stop_event = threading.Event()
+        self.require_screen = False
+        """Stop with ``CaptureUnavailable`` when recording starts without the screen (the
+        portal refused, the display went away between the probe and the start)."""
 
     def run(self, duration: float | None, out: TextIO) -> RunStatus:
         """Capture and index until stopped; returns the final status.
 
         Without a display or a microphone the run goes on without them (said on ``out``).
+
+        Raises:
+            CaptureUnavailable: ``require_screen`` is set and the screen cannot be recorded.
         """
-        for note in self.start():
+        notes = self.start()
+        if self.require_screen and self.recorder is None:
+            self.stop()
+            raise CaptureUnavailable("screen", self.screen_problem or "unknown reason")
+        for note in notes:
             _note(out, f"engram: {note}")
         started = time.monotonic()
         try:
             while not self.stop_event.wait(STATUS_EVERY_S):
+                if is_locked(self.home.paths.root):  # `engram lock` elsewhere (#12)
+                    _note(out, "engram: Engram was locked: capture stopped, the store closes")
+                    break
                 self.housekeep()
                 _show(out, self.status().line())
                 if duration is not None and time.monotonic() - started >= duration:

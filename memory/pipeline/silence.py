@@ -10,11 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from memory.privacy.redaction import Finding
-from models.speech import SAMPLE_RATE, Transcript, load_audio
+from models.speech import SAMPLE_RATE, Transcript
+
+if TYPE_CHECKING:
+    from memory.media.frames import FrameStore
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +69,14 @@ def redacted_times(
     return merged
 
 
-def silence_file(path: Path, times: Sequence[tuple[float, float]]) -> None:
-    """Rewrite the audio file at ``path`` with the samples in ``times`` set to zero (atomically)."""
-    from memory.media.frames import atomic_write
+def silence_file(
+    frames: FrameStore, rel: str, samples: np.ndarray, times: Sequence[tuple[float, float]]
+) -> None:
+    """Rewrite the audio file ``rel`` (whose decoded ``samples`` are given) with the samples in
+    ``times`` set to zero (atomically; sealed again in an encrypted home)."""
     from memory.pipeline.audio import encode_audio
 
-    samples = load_audio(path).copy()
+    samples = samples.copy()
     for start, end in times:
         a = max(0, int(start * SAMPLE_RATE))
         b = min(
@@ -78,5 +84,5 @@ def silence_file(path: Path, times: Sequence[tuple[float, float]]) -> None:
         )
         samples[a:b] = 0.0
     data, _suffix = encode_audio(samples, SAMPLE_RATE)
-    atomic_write(path, data)
-    logger.info("silenced %d span(s) of redacted speech in %s", len(times), path.name)
+    frames.write_bytes(rel, data)
+    logger.info("silenced %d span(s) of redacted speech in %s", len(times), Path(rel).name)

@@ -27,6 +27,13 @@ Rule = tuple[str, re.Pattern[str], int, Validator | None, int]
 # -- validators ---------------------------------------------------------------------------
 
 
+def _aws_key_id(value: str) -> bool:
+    """16 characters after the prefix, at least one a digit (a random base-32 id almost always
+    has one; an all-caps "ASIA PACIFIC" heading has none)."""
+    body = value[4:].replace(" ", "")
+    return len(body) == 16 and any(c.isdigit() for c in body)
+
+
 def shannon_entropy(value: str) -> float:
     """Shannon entropy of ``value`` in bits per character."""
     if not value:
@@ -191,7 +198,18 @@ RULES: list[Rule] = [
         None,
         0,
     ),
-    ("api_key", re.compile(r"\b(?:AKIA|ASIA|A3T[A-Z0-9]|ABIA|ACCA)[0-9A-Z]{16}\b"), 0, None, 1),
+    (  # an AWS key id as OCR reads it: glued to its label, I read as 1/l, a case slip, a space
+        "api_key",
+        re.compile(
+            r"(?<![A-Z0-9])(?:AK[I1l|]A|AS[I1l|]A|A3T[A-Z0-9]|ABIA|ACCA)"
+            r"(?:[0-9A-Za-z]{16}|"
+            + "|".join(f"[0-9A-Za-z]{{{k}}} [0-9A-Za-z]{{{16 - k}}}" for k in range(2, 15))
+            + ")"
+        ),
+        0,
+        _aws_key_id,
+        1,
+    ),
     ("api_key", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}"), 0, None, 1),
     ("api_key", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), 0, None, 1),
     ("api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_\-]{20,}"), 0, None, 1),

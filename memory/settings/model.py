@@ -114,6 +114,11 @@ class RetentionSettings(_Section):
     min_free_gb: float = Field(
         default=2.0, ge=0, description="capture pauses while the disk has less free space"
     )
+    lossless_frames: bool = Field(
+        default=True,
+        description="store screenshots pixel-exact at full resolution (text screens compress "
+        "best this way; photo-heavy frames fall back to lossy); off: lossy WebP",
+    )
 
 
 class VaultSettings(_Section):
@@ -122,6 +127,17 @@ class VaultSettings(_Section):
     key_backend: Literal["auto", "keyring", "passphrase"] = Field(
         default="auto",
         description="where a new vault key is kept: the OS keyring, a passphrase, or auto",
+    )
+
+
+class PrivacySettings(_Section):
+    """How the home is kept on disk (#12)."""
+
+    encrypt_at_rest: bool = Field(
+        default=False,
+        description="keep the database (SQLCipher), frames and audio encrypted (AES-GCM) under a "
+        "key wrapped by your passphrase or kept in the OS keyring; an existing home is converted "
+        "by `engram encrypt`, which also switches this on",
     )
 
 
@@ -222,6 +238,7 @@ class Settings(BaseSettings):
     )
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)

@@ -1,4 +1,10 @@
-"""Opening SQLite connections with Engram's pragmas, and running numbered migrations."""
+"""Opening SQLite connections with Engram's pragmas, and running numbered migrations.
+
+Every connection to a home's ``engram.db`` is opened here (#12): a plain home through the standard
+``sqlite3`` module, an encrypted one through SQLCipher (``sqlcipher3``, the same DB-API) with a raw
+256-bit key. ``ERRORS`` / ``OPERATIONAL_ERRORS`` / ``DATABASE_ERRORS`` catch either driver's
+exceptions; code outside this module names those tuples, never ``sqlite3.Error`` alone.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,77 @@ import sqlite3
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
-from memory.errors import DiskFull, SchemaTooNewError, StoreDamaged, StoreError, StoreLocked
+from sqlcipher3 import dbapi2 as _cipher
+
+from memory.errors import (
+    DiskFull,
+    EngramLocked,
+    SchemaTooNewError,
+    StoreDamaged,
+    StoreError,
+    StoreLocked,
+)
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+STORE_KEY_FILE = "store.key"
+"""The wrapped data key of an encrypted home (``memory.atrest``), next to ``engram.db``."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, _cipher.Error)
+"""Any error of either driver (``except db.ERRORS``)."""
+OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    _cipher.OperationalError,
+)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, _cipher.DatabaseError)
+
+
+def is_plain_sqlite(path: Path) -> bool:
+    """Whether ``path`` starts with SQLite's plain header (False: SQLCipher, absent or empty)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def _open(
+    path: Path, *, readonly: bool, check_same_thread: bool, key: bytes | None
+) -> sqlite3.Connection:
+    target: str | Path = f"file:{path}?mode=ro" if readonly else path
+    if key is None:
+        return sqlite3.connect(
+            target,
+            uri=readonly,
+            isolation_level=None,
+            check_same_thread=check_same_thread,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    conn = _cipher.connect(
+        str(target),
+        uri=readonly,
+        isolation_level=None,
+        check_same_thread=check_same_thread,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not a stderr line
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except _cipher.DatabaseError as exc:
+        conn.close()
+        if "not a database" in str(exc).lower():
+            raise EngramLocked(
+                f"Engram is locked: the key given does not open {path} (wrong passphrase, or "
+                "another home's key); nothing was changed"
+            ) from exc
+        raise
+    conn.row_factory = _cipher.Row
+    return cast("sqlite3.Connection", conn)
 
 
 def _migration_files() -> list[tuple[int, str]]:
@@ -32,37 +103,34 @@ def schema_version() -> int:
 
 
 def connect(
-    path: Path, *, readonly: bool = False, check_same_thread: bool = True
+    path: Path,
+    *,
+    readonly: bool = False,
+    check_same_thread: bool = True,
+    key: bytes | None = None,
 ) -> sqlite3.Connection:
-    """Open the database with WAL, foreign keys and a busy timeout.
+    """Open the database with WAL, foreign keys and a busy timeout; SQLCipher when ``key`` is given.
 
     Raises:
+        EngramLocked: ``key`` does not open this database.
         StoreError: the file cannot be opened.
     """
+    if key is None and Path(path).is_file() and _encrypted(Path(path)):
+        raise EngramLocked(
+            f"Engram is locked: {path} is encrypted and no key was given; run `engram unlock` "
+            "(or set ENGRAM_VAULT_PASSPHRASE for a headless run)"
+        )
     try:
-        if readonly:
-            conn = sqlite3.connect(
-                f"file:{path}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                check_same_thread=check_same_thread,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-            )
-        else:
-            conn = sqlite3.connect(
-                path,
-                isolation_level=None,
-                check_same_thread=check_same_thread,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-            )
-        conn.row_factory = sqlite3.Row
+        conn = _open(Path(path), readonly=readonly, check_same_thread=check_same_thread, key=key)
+        if key is None:
+            conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA secure_delete = ON")  # forgotten text is zeroed on disk
-    except sqlite3.Error as exc:
+    except ERRORS as exc:
         if not readonly and _read_only_folder(Path(path).parent):
             raise DiskFull(
                 f"cannot open the database {path}: the data folder is read-only; "
@@ -70,6 +138,16 @@ def connect(
             ) from exc
         raise translate_error(exc, f"cannot open the database {path}") from exc
     return conn
+
+
+def _encrypted(path: Path) -> bool:
+    """A non-empty file without SQLite's header next to a home key: an encrypted database."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    return not is_plain_sqlite(path) and (path.parent / STORE_KEY_FILE).is_file()
 
 
 def _read_only_folder(folder: Path) -> bool:
@@ -123,7 +201,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     return latest
 
 
-def translate_error(exc: sqlite3.Error, what: str) -> StoreError:
+def translate_error(exc: Exception, what: str) -> StoreError:
     """Turn an sqlite3 error into the StoreError the user should see."""
     msg = str(exc).lower()
     if "disk is full" in msg or "disk i/o" in msg:

@@ -5,18 +5,25 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from memory.errors import EngramLocked, StoreError
 from memory.store import db
 
 
-def integrity_problems(path: Path, limit: int = 20) -> list[str]:
-    """``PRAGMA integrity_check`` of a SQLite file, read-only: [] when it is sound."""
+def integrity_problems(path: Path, limit: int = 20, key: bytes | None = None) -> list[str]:
+    """``PRAGMA integrity_check`` of a SQLite file, read-only: [] when it is sound.
+
+    Raises:
+        EngramLocked: the file is encrypted and ``key`` is missing or wrong.
+    """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error as exc:
+        conn = db.connect(path, readonly=True, key=key)
+    except EngramLocked:
+        raise
+    except StoreError as exc:
         return [f"cannot open: {exc}"]
     try:
         rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
-    except sqlite3.Error as exc:
+    except db.ERRORS as exc:
         return [str(exc)]
     finally:
         conn.close()
@@ -24,13 +31,13 @@ def integrity_problems(path: Path, limit: int = 20) -> list[str]:
     return [] if found == ["ok"] else found
 
 
-def rebuild_derived_tables(path: Path) -> None:
+def rebuild_derived_tables(path: Path, key: bytes | None = None) -> None:
     """Rebuild what SQLite can rebuild from the rows themselves: indexes and the FTS5 tables.
 
     Raises:
         StoreError: the file cannot be opened or written.
     """
-    conn = db.connect(path)
+    conn = db.connect(path, key=key)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("REINDEX")
@@ -38,7 +45,7 @@ def rebuild_derived_tables(path: Path) -> None:
         conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('rebuild')")
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error as exc:
+    except db.ERRORS as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise db.translate_error(exc, f"cannot rebuild the indexes of {path}") from exc

@@ -50,8 +50,9 @@ class MemoryStore:
     Writes run on one store thread (``write``); reads use a per-thread WAL connection (``read``).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, key: bytes | None = None) -> None:
         self.path = Path(path)
+        self._key = key  # SQLCipher key of an encrypted home (#12); None: plain SQLite
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -66,10 +67,10 @@ class MemoryStore:
             raise
 
     def _open_writer(self) -> None:
-        self._conn = db.connect(self.path)
+        self._conn = db.connect(self.path, key=self._key)
         try:
             db.migrate(self._conn)
-        except sqlite3.Error as exc:
+        except db.ERRORS as exc:
             self._conn.close()
             raise db.translate_error(exc, f"cannot open the database {self.path}") from exc
         try:
@@ -94,13 +95,13 @@ class MemoryStore:
         assert conn is not None
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except db.ERRORS as exc:
             raise db.translate_error(exc, what) from exc
         try:
             result = fn(conn)
             conn.execute("COMMIT")
             return result
-        except sqlite3.Error as exc:
+        except db.ERRORS as exc:
             self._rollback(conn)
             raise db.translate_error(exc, what) from exc
         except BaseException:
@@ -111,7 +112,7 @@ class MemoryStore:
     def _rollback(conn: sqlite3.Connection) -> None:
         try:
             conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        except db.ERRORS:
             logger.debug("rollback after a failed write had nothing to undo")
 
     def checkpoint(self, attempts: int = 20) -> bool:
@@ -127,7 +128,7 @@ class MemoryStore:
             for n in range(attempts):
                 try:
                     busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                except sqlite3.OperationalError:
+                except db.OPERATIONAL_ERRORS:
                     busy = 1
                 if not busy:
                     return True
@@ -146,7 +147,7 @@ class MemoryStore:
             if self._closed:
                 raise StoreError("the store is closed")
             # Closed from close() on another thread, so not bound to this one; used only here.
-            conn = db.connect(self.path, check_same_thread=False)
+            conn = db.connect(self.path, check_same_thread=False, key=self._key)
             conn.execute("PRAGMA query_only = ON")
             self._local.conn = conn
             with self._readers_lock:

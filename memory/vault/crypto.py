@@ -23,7 +23,9 @@ import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from memory.errors import StoreError
@@ -68,6 +70,16 @@ def encrypt_bytes(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
         raise VaultKeyError(f"vault keys are {KEY_BYTES} bytes, got {len(key)}")
     nonce = secrets.token_bytes(NONCE_BYTES)
     return _VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def subkey(key: bytes, purpose: str) -> bytes:
+    """A 256-bit key for one purpose (``"db"``, ``"files"``, ...) derived from a data key (HKDF).
+
+    One data key wrapped once, separate keys per use: the database key never encrypts a file.
+    """
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()
+    ).derive(key)
 
 
 def decrypt_bytes(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
@@ -239,6 +251,14 @@ class KeyStore:
             key = self._unwrap(meta, old)
             self._write_meta(self._wrap(key, new))
             self._key = key
+
+    def key(self) -> bytes:
+        """The data key while unlocked (the home's store key derives its subkeys from it).
+
+        Raises:
+            VaultLocked: the key is not in memory.
+        """
+        return self._require_key()
 
     def encrypt(self, plaintext: str, aad: bytes = b"") -> bytes:
         """Encrypt a secret value.

@@ -145,3 +145,26 @@ def test_resume_starts_a_recorder_the_app_launched_with_capture_off(
     capture.set_paused(False)
     qtbot.waitUntil(lambda: capture.state == "capturing", timeout=5000)
     assert _names(service) == ["resume_capture", "start_capture"]
+
+
+@pytest.mark.parametrize("sway", [False, True])
+def test_settings_say_which_rules_cannot_apply_on_wayland(
+    qtbot: Any, control: Any, monkeypatch: pytest.MonkeyPatch, sway: bool
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from app.views.settings_view import SettingsView
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("I3SOCK", raising=False)
+    if sway:
+        monkeypatch.setenv("SWAYSOCK", "/run/user/1000/sway-ipc.sock")
+    else:
+        monkeypatch.delenv("SWAYSOCK", raising=False)
+    capture, _service = control
+    view = SettingsView(capture._bridge, capture)
+    qtbot.addWidget(view)
+    notes = [w.text() for w in view.findChildren(QLabel) if "cannot apply" in w.text()]
+    assert bool(notes) is not sway
+    assert all('"unknown"' in n for n in notes)

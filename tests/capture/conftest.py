@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from bench.xvfb import start_xvfb
 
 _TK_WINDOW = """
 import sys, tkinter
@@ -23,39 +24,12 @@ root.mainloop()
 """
 
 
-def _start_xvfb(screen: str) -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            screen,
-            "-nolisten",
-            "tcp",
-            "-noreset",
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        proc.kill()
-        raise RuntimeError("Xvfb did not report a display number")
-    return proc, f":{number}"
-
-
 @pytest.fixture(scope="session")
 def xvfb_display() -> Iterator[str]:
     """Start one Xvfb (1280x800x24) for the session and return its DISPLAY name."""
     if shutil.which("Xvfb") is None:
         pytest.skip("the Xvfb binary is not installed (apt-get install xvfb)")
-    proc, name = _start_xvfb("1280x800x24")
+    proc, name = start_xvfb("1280x800x24")
     yield name
     proc.terminate()
     proc.wait(5)

@@ -288,11 +288,34 @@ def test_unreachable_display_is_a_clear_capture_unavailable(monkeypatch) -> None
         probe_display()
 
 
-def test_missing_window_info_refuses_to_record_without_privacy(display: str, monkeypatch) -> None:
+def test_wayland_without_a_session_bus_is_a_clear_capture_unavailable(monkeypatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     recorder = ScreenRecorder(CaptureConfig(), lambda f: None)
+    assert recorder.backend == "wayland"
+    with pytest.raises(CaptureUnavailable, match="D-Bus session bus.*not set") as info:
+        recorder.start()
+    assert info.value.source == "screen" and not recorder.is_alive()
+
+
+def test_missing_window_info_refuses_to_record_without_privacy(display: str, monkeypatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":4243")  # no such X server: the X11 provider cannot open it
+    recorder = ScreenRecorder(CaptureConfig(backend="x11"), lambda f: None, mss_factory=_NoGrab)
     with pytest.raises(CaptureUnavailable, match="excluded apps and private windows"):
         recorder.start()
+
+
+class _NoGrab:
+    """An mss stand-in that reports one monitor (the probe) and is never grabbed."""
+
+    monitors = [{}, {"left": 0, "top": 0, "width": 8, "height": 8}]
+
+    def __enter__(self) -> _NoGrab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def test_bgra_to_rgb_matches_a_channel_swap() -> None:

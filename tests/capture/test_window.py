@@ -36,12 +36,27 @@ def test_make_info_reads_urls_and_private_flag_only_for_browsers() -> None:
     assert not is_private_title("Privacy policy - Mozilla Firefox")
 
 
-def test_wayland_is_a_clear_capture_unavailable(monkeypatch) -> None:
+def test_wayland_without_sway_records_app_unknown_and_says_why(monkeypatch) -> None:
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    with pytest.raises(CaptureUnavailable, match="Wayland") as info:
-        default_window_provider()
-    assert "X11" in info.value.reason and info.value.source == "window"
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "GNOME")
+    monkeypatch.delenv("SWAYSOCK", raising=False)
+    monkeypatch.delenv("I3SOCK", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    provider = default_window_provider()
+    try:
+        assert provider.name == "unknown" and "GNOME" in provider.reason
+        assert provider.active_window().app == "unknown"
+    finally:
+        provider.close()
+
+
+def test_sway_socket_that_does_not_answer_falls_back_to_unknown(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setenv("SWAYSOCK", str(tmp_path / "no-such.sock"))
+    provider = default_window_provider()
+    assert provider.name == "unknown" and "sway" in provider.reason
 
 
 def test_no_display_is_a_clear_capture_unavailable(monkeypatch) -> None:

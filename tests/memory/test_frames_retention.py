@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import pytest
+from PIL import Image, ImageDraw
 
 from memory.index.vectors import NumpyIndex
-from memory.media.frames import FrameStore, atomic_write, full_for_thumb
+from memory.media.frames import (
+    FrameSettings,
+    FrameStore,
+    atomic_write,
+    encode_frame,
+    full_for_thumb,
+)
 from memory.pipeline.core import PipelineOptions
 from memory.pipeline.inbox import FrameMeta
 from memory.pipeline.retention import RetentionPolicy, apply_retention, full_frames_bytes, low_disk
@@ -31,12 +39,12 @@ def noisy(seed: int) -> Image.Image:
 
 
 def test_frames_are_downscaled_webp_with_thumbnails_and_atomic(tmp_path: Path) -> None:
-    store = FrameStore(tmp_path)
+    store = FrameStore(tmp_path, FrameSettings(max_side=1600))
     stored = store.save(Image.new("RGB", (3840, 2160), "navy"), 1_771_230_000.0, "s")
     assert stored.frame.startswith("frames/2026/02/") and stored.frame.endswith(".webp")
     assert full_for_thumb(stored.thumb) == stored.frame
     with Image.open(tmp_path / stored.frame) as img:
-        assert img.format == "WEBP" and max(img.size) == store.settings.max_side
+        assert img.format == "WEBP" and max(img.size) == 1600
     with Image.open(tmp_path / stored.thumb) as img:
         assert max(img.size) == store.settings.thumb_side
     (tmp_path / "frames" / ".left-behind.webp.1234.tmp").write_bytes(b"half")
@@ -45,6 +53,49 @@ def test_frames_are_downscaled_webp_with_thumbnails_and_atomic(tmp_path: Path) -
     atomic_write(target, b"one")
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two" and len(list(tmp_path.glob(".*.tmp"))) == 0
+
+
+def text_screen() -> Image.Image:
+    img = Image.new("RGB", (1920, 1080), "white")
+    draw = ImageDraw.Draw(img)
+    for i in range(40):
+        draw.text((8, 8 + 26 * i), f"{i:03d} compiling module_{i} ... ok {i * 7919}", fill="black")
+    return img
+
+
+def test_text_frames_are_stored_pixel_exact_at_full_size_and_smaller_than_lossy(
+    tmp_path: Path,
+) -> None:
+    screen = text_screen()
+    store = FrameStore(tmp_path)
+    stored = store.save(screen, 1_771_230_000.0, "s")
+    back = store.open(stored.frame)
+    assert back.size == (1920, 1080)
+    assert np.array_equal(np.asarray(back), np.asarray(screen))
+    old = FrameStore(tmp_path, FrameSettings(max_side=1600, lossless=False, quality=70))
+    before = old.save(screen, 1_771_230_001.0, "s")
+    assert store.size(stored.frame) < old.size(before.frame)
+    assert old.open(before.frame).size == (1600, 900)  # frames of earlier versions still open
+
+
+def test_photo_like_frames_fall_back_to_lossy_when_that_is_smaller(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8))
+    lossless = encode_frame(photo, FrameSettings(lossy_above=10**9))
+    chosen = encode_frame(photo, FrameSettings())
+    assert len(chosen) < len(lossless)
+    with Image.open(io.BytesIO(chosen)) as img:
+        assert img.size == (1280, 720)
+
+
+def test_the_lossless_setting_reaches_the_frame_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENGRAM_RETENTION__LOSSLESS_FRAMES", "false")
+    svc = MemoryService(tmp_path / "home", embedder=HashingEmbedder(), index=NumpyIndex())
+    svc.pipeline(PipelineOptions(ocr=WordOcr()))
+    assert svc.pipeline().frames.settings.lossless is False
+    svc.close()
 
 
 def make_home(tmp_path: Path, days_old: list[float]) -> tuple[MemoryService, list[int]]:

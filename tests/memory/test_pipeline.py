@@ -298,3 +298,28 @@ def test_changed_region_ocr_reads_only_the_change_and_matches_a_full_read() -> N
     # a frame whose previous frame is not the one remembered is read whole
     reader.read(img_a, monitor=1, obs_id=3, boxes=(box,), previous_id=99)
     assert reader.frames_full == 2
+
+
+def test_changed_rows_find_a_one_digit_edit_the_deduper_boxes_miss() -> None:
+    from memory.pipeline.regions import RegionReader, changed_rows
+    from models.ocr import RapidOcrEngine
+
+    a = render(["Invoice 48213 due Friday", "Total 1,250.00 EUR", "Paid by card"], (900, 400))
+    b = render(["Invoice 48213 due Friday", "Total 1,258.00 EUR", "Paid by card"], (900, 400))
+    pa, pb = np.asarray(a), np.asarray(b)
+    rows = np.flatnonzero(np.any(pa != pb, axis=(1, 2)))
+    bands = changed_rows(pa, pb)
+    assert bands and all(any(y <= r < y + h for _x, y, _w, h in bands) for r in rows)
+    assert sum(h for _x, _y, _w, h in bands) < 60
+    assert changed_rows(pa, pa) == []
+    counting = CountingOcr(RapidOcrEngine(device="cpu"))
+    reader = RegionReader(counting)
+    assert "1,250.00" in " ".join(ln.text for ln in reader.read(a, monitor=1, obs_id=1))
+    counting.pixels = 0
+    # the box a sampled deduper might report lies elsewhere: the exact comparison still finds
+    # the changed digit, reads only its line, and keeps the other lines
+    lines = reader.read(b, monitor=1, obs_id=2, boxes=((0, 300, 50, 50),), previous_id=1)
+    text = " ".join(ln.text for ln in lines)
+    assert reader.frames_partial == 1 and counting.pixels < 0.3 * 900 * 400
+    assert "1,258.00" in text and "1,250.00" not in text
+    assert "Invoice" in text and "Paid by card" in text

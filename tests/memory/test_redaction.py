@@ -132,12 +132,31 @@ def test_passwords_after_a_label(text: str, value: str) -> None:
         "1ThisAgreementrenewsautomaticallyon2October2026 and PLAT-4898istheflakyupload",
         "InvoiceINV-28015fromFernhillCatering-MozillaThunderbird",
         "https://shop.example/account/orders/M196400251",
+        # all-caps headings that begin like an AWS key id prefix
+        "ASIA PACIFIC REGIONAL SALES REPORT 2026",
+        "AKIAN IS A NAME IN THIS SENTENCE",
     ],
 )
 def test_no_false_positives_on_ordinary_text(text: str) -> None:
     result = redact(text)
     assert result.findings == [], result.findings
     assert result.text == text and not result.redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (f"awsaccesskeyid{AWS}Notesfromthe", AWS),  # OCR dropped the separators
+        ("aws_access_key_id = AKlA" + AWS[4:].replace("O", "o", 1), "AKlA"),  # l for I, o for O
+        (f"key {AWS[:9]} {AWS[9:]} end", f"{AWS[:9]} {AWS[9:]}"),  # a space OCR inserted
+    ],
+)
+def test_aws_key_ids_as_ocr_damages_them(text: str, value: str) -> None:
+    """#12: the corpus test found a key id blurred nowhere because OCR glued or misread it."""
+    result = redact(text)
+    assert [f.kind for f in result.findings] == ["api_key"]
+    assert value in result.findings[0].value
+    assert AWS[-8:] not in result.text
 
 
 def test_same_value_same_placeholder_and_per_kind_numbers() -> None:

@@ -178,3 +178,57 @@ def test_zero_size_image(engine):
 def test_bad_array(engine):
     with pytest.raises(BadInput):
         engine.read(np.zeros((10, 10, 3), dtype=np.float64))
+
+
+def test_a_line_cache_answers_lines_seen_before_with_the_same_text(screenshot):
+    from models.ocr import LineCache, OcrTuning
+
+    cached = RapidOcrEngine(device="cpu", tuning=OcrTuning(det_side=960, line_cache=64))
+    cache = cached._engine.text_rec
+    assert isinstance(cache, LineCache)
+    first = cached.read(screenshot)
+    assert cache.hits == 0 and cache.misses >= len(LINES)
+    # the same screen with one line changed: that line (and at most one whose detected box the
+    # change nudged) goes to the recogniser again
+    changed = screenshot.copy()
+    draw = ImageDraw.Draw(changed)
+    draw.rectangle((50, 260, 900, 310), fill=(248, 248, 246))
+    draw.text((60, 270), "Call the plumber on Monday", fill=(0, 0, 0))
+    misses = cache.misses
+    second = cached.read(changed)
+    assert cache.misses - misses <= 2 and cache.hits >= len(LINES) - 2
+    unchanged = [ln.text for ln in first if ln.box[1] < 250 or ln.box[1] > 320]
+    assert [ln.text for ln in second if ln.box[1] < 250 or ln.box[1] > 320] == unchanged
+
+
+def test_line_cache_keeps_at_most_its_size():
+    from models.ocr import LineCache
+
+    calls: list[int] = []
+
+    def recognise(
+        crops: list[np.ndarray], _word_box: bool
+    ) -> tuple[list[tuple[str, float]], float]:
+        calls.append(len(crops))
+        return [(f"line {int(c[0, 0, 0])}", 0.9) for c in crops], 0.01
+
+    cache = LineCache(recognise, size=3)
+    crops = [np.full((10, 40, 3), i, dtype=np.uint8) for i in range(5)]
+    out, _ = cache(crops)
+    assert [t for t, _s in out] == [f"line {i}" for i in range(5)] and calls == [5]
+    out, _ = cache(crops[3:])  # the three newest are kept
+    assert calls == [5] and [t for t, _s in out] == ["line 3", "line 4"]
+    cache(crops[:1])
+    assert calls == [5, 1]
+
+
+def test_the_ocr_settings_reach_the_engine():
+    from models.config import OcrConfig
+    from models.ocr import LineCache, load_ocr
+
+    default = load_ocr(OcrConfig(device="cpu"))
+    assert default.tuning.det_side == 960 and isinstance(default._engine.text_rec, LineCache)
+    assert default._engine.text_det.limit_type == "max"
+    plain = load_ocr(OcrConfig(device="cpu", det_side=0, line_cache=0, threads=1, spin=True))
+    assert plain.tuning.det_side == 0 and not isinstance(plain._engine.text_rec, LineCache)
+    assert plain._engine.text_det.limit_type == "min"
