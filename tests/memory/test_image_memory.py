@@ -234,3 +234,24 @@ def test_forget_reaches_chroma_image_vectors_and_its_log(tmp_path, tiny_dir):
     for vector, metadata in added:  # the log keeps the add, blanked (ChromaIndex.scrub_log)
         blank = np.frombuffer(vector, dtype=np.float32)
         assert blank[0] == 1.0 and not blank[1:].any() and metadata is None
+
+
+def test_an_encrypted_homes_image_collection_tags_app_names():
+    from memory.index.images import image_collections
+    from memory.index.tagged import TaggedIndex
+    from memory.index.vectors import NumpyIndex
+
+    inner = NumpyIndex()
+    index = TaggedIndex(inner, lambda name: f"tag-{len(name)}")
+    host = image_collections(index)
+    assert host is not None
+    col = host.image_collection("engram-img-x")
+    col.add(
+        ["i:1"],
+        np.ones((1, 4), dtype=np.float32),
+        [{"kind": "screen", "ts": 1.0, "app": "Firefox"}],
+    )
+    assert inner.image_collection("engram-img-x")._meta[0]["app"] == "tag-7"
+    assert [k for k, _ in col.query(np.ones(4), 1, {"app": {"$in": ["Firefox"]}})] == ["i:1"]
+    assert set(col.vectors(["i:1"])) == {"i:1"}
+    assert host.drop_image_collections() == ["engram-img-x"]
