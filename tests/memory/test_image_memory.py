@@ -204,6 +204,9 @@ def test_without_an_image_model_everything_else_works(tmp_path):
         svc.search_image(probe)
     with pytest.raises(ModelUnavailable):
         svc.reindex_images()
+    assert svc.searcher.weights.obs_image == 0.25
+    svc.set_settings({"search.image_weight": 0})  # applied to the running searcher at once
+    assert svc.searcher.weights.obs_image == 0
     svc.close()
 
 
