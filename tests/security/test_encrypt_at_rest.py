@@ -316,3 +316,20 @@ def test_encrypt_refuses_while_another_process_has_the_home_open(
     assert not (home / "store.key").exists()  # nothing changed: no key, the plain database
     assert before == after > 0
     assert (home / "engram.db").read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_damaged_encrypted_database_is_reported_as_damage(tmp_path: Path) -> None:
+    from memory.errors import StoreDamaged
+    from memory.store import MemoryStore
+    from memory.store import db as dbmod
+
+    path = tmp_path / "engram.db"
+    key = os.urandom(32)
+    MemoryStore(path, key=key).close()
+    dbmod.connect(path, key=key).close()  # opens while sound
+    with open(path, "r+b") as fh:  # junk over the first page (its salt and HMAC)
+        fh.write(os.urandom(512))
+    size = path.stat().st_size
+    with pytest.raises(StoreDamaged, match="damaged, or it is another home's database"):
+        dbmod.connect(path, key=key)
+    assert path.stat().st_size == size
