@@ -244,6 +244,8 @@ def _tag_vectors(paths: HomePaths, keys: HomeKeys, progress: Any) -> int:
     folder = paths.vectors
     old = folder.with_name(folder.name + OLD)
     new = folder.with_name(folder.name + ".encrypting")
+    if old.exists() and not folder.exists() and (new / TAGGED_MARK).exists():
+        os.replace(new, folder)  # killed between the two renames: finish the swap
     if old.exists():  # swapped in by a killed run: only the old copy is left to destroy
         _shred_tree(old)
     if not (folder / "chroma.sqlite3").is_file() or (folder / TAGGED_MARK).exists():

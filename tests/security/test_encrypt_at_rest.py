@@ -333,3 +333,40 @@ def test_damaged_encrypted_database_is_reported_as_damage(tmp_path: Path) -> Non
     with pytest.raises(StoreDamaged, match="damaged, or it is another home's database"):
         dbmod.connect(path, key=key)
     assert path.stat().st_size == size
+
+
+def test_a_replacement_killed_at_any_step_is_finished_right(tmp_path: Path) -> None:
+    from memory.atrest.convert import _old_of, _settle_old
+
+    # killed after the hard link, before the rename: the link is dropped, the file is kept
+    path = tmp_path / "a.webp"
+    path.write_bytes(b"plain")
+    old = _old_of(path)
+    os.link(path, old)
+    _settle_old(path, old)
+    assert path.read_bytes() == b"plain" and not old.exists()
+    # killed after the rename, before the overwrite: the old plain bytes are zeroed, then unlinked
+    path.write_bytes(MAGIC + b"sealed")
+    old.write_bytes(b"plain")
+    with open(old, "rb") as still_open:  # watch the old inode's bytes through an open handle
+        _settle_old(path, old)
+        assert still_open.read() == b"\0" * 5
+    assert not old.exists() and path.read_bytes().startswith(MAGIC)
+
+
+def test_vector_swap_killed_between_the_renames_is_finished(tmp_path: Path) -> None:
+    from memory.atrest.convert import _tag_vectors
+    from memory.atrest.keys import HomeKeys
+    from memory.index.tagged import TAGGED_MARK
+    from memory.paths import HomePaths
+
+    paths = HomePaths(tmp_path)
+    old, new = tmp_path / "vectors.plain-old", tmp_path / "vectors.encrypting"
+    old.mkdir()
+    (old / "chroma.sqlite3").write_bytes(b"plain index " + APP.encode())
+    new.mkdir()
+    (new / "chroma.sqlite3").write_bytes(b"tagged index")
+    (new / TAGGED_MARK).write_text("x")
+    assert _tag_vectors(paths, HomeKeys.from_data_key(b"k" * 32), None) == 0
+    assert (paths.vectors / "chroma.sqlite3").read_bytes() == b"tagged index"
+    assert not old.exists() and not new.exists()
