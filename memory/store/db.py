@@ -73,6 +73,7 @@ def _open(
     )
     conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not a stderr line
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA temp_store = MEMORY")  # sorts and FTS merges never spill plain temp files
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except _cipher.DatabaseError as exc:
