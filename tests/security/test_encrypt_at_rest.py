@@ -254,6 +254,15 @@ def test_tagged_index_filters_by_app_without_storing_its_name() -> None:
     where = {"$and": [{"src": "o"}, {"app": {"$in": [APP]}}]}
     assert {i for i, _ in index.query(vecs[0], 3, where)} == {"o:1:0", "o:3:0"}
     assert APP not in repr(inner.__dict__)
+    from memory.index.images import image_collections
+
+    host = image_collections(index)  # image memory (#17) works through the tagged index too
+    assert host is not None
+    images = host.image_collection("engram-img-test")
+    images.add(["i:1"], vecs[:1], [{"ts": 1.0, "kind": "screen", "app": APP}])
+    assert images.query(vecs[0], 1, {"app": APP})[0][0] == "i:1"
+    assert set(images.vectors(["i:1"])) == {"i:1"}
+    assert APP not in repr(inner.__dict__)
     other = TaggedIndex(NumpyIndex(), HomeKeys.from_data_key(b"j" * 32).tag)
     assert other._tag(APP) != index._tag(APP)  # keyed: another home's tag differs
 
@@ -370,3 +379,28 @@ def test_vector_swap_killed_between_the_renames_is_finished(tmp_path: Path) -> N
     assert _tag_vectors(paths, HomeKeys.from_data_key(b"k" * 32), None) == 0
     assert (paths.vectors / "chroma.sqlite3").read_bytes() == b"tagged index"
     assert not old.exists() and not new.exists()
+
+
+def test_encrypt_copies_image_collections_with_tagged_apps(tmp_path: Path) -> None:
+    import numpy as np
+
+    from memory.atrest.convert import _tag_vectors
+    from memory.atrest.keys import HomeKeys
+    from memory.index.vectors import ChromaIndex
+    from memory.paths import HomePaths
+
+    paths = HomePaths(tmp_path)
+    plain = ChromaIndex(paths.vectors)
+    vec = np.ones((1, 8), dtype=np.float32)
+    plain.add(["o:1:0"], vec, [{"src": "o", "kind": "screen", "ts": 1.0, "app": APP}])
+    plain.image_collection("engram-img-test").add(["i:1"], vec, [{"ts": 1.0, "app": APP}])
+    plain.close()
+    keys = HomeKeys.from_data_key(b"k" * 32)
+    assert _tag_vectors(paths, keys, None) == 2
+    copied = ChromaIndex(paths.vectors)
+    try:
+        assert copied.count() == 1
+        assert copied.image_collection("engram-img-test").count() == 1
+    finally:
+        copied.close()
+    assert not any(APP.encode() in p.read_bytes() for p in paths.vectors.rglob("*") if p.is_file())
