@@ -132,7 +132,9 @@ def score(rankings: dict[str, Ranking], gold: dict[str, set[str]], rel: float, s
     }
 
 
-def collect(sets: list[str], keep: Path) -> tuple[dict, dict, dict[str, Ranking], list]:
+def collect(
+    sets: list[str], keep: Path, convs: int | None = None
+) -> tuple[dict, dict, dict[str, Ranking], list]:
     """Unfloored rankings and gold ids per set, the negatives' rankings, and the open homes."""
     rankings: dict[str, dict[str, Ranking]] = {}
     golds: dict[str, dict[str, set[str]]] = {}
@@ -154,7 +156,7 @@ def collect(sets: list[str], keep: Path) -> tuple[dict, dict, dict[str, Ranking]
     screens = len(homes)
     if "locomo" in sets:
         rankings["locomo"], golds["locomo"] = {}, {}
-        for service, questions, evidence in locomo_homes(keep):
+        for service, questions, evidence in locomo_homes(keep, convs):
             found = search_all(service, questions, lambda h: {s.message_id for s in h.sources})
             rankings["locomo"].update(found)
             golds["locomo"].update({k: evidence[k] for k in found})
@@ -171,12 +173,13 @@ def collect(sets: list[str], keep: Path) -> tuple[dict, dict, dict[str, Ranking]
     return rankings, golds, negatives, homes
 
 
-def locomo_homes(keep: Path):  # noqa: ANN201 - yields (service, questions, evidence)
-    """One home per LoCoMo dev conversation (imported once), with its questions and evidence."""
+def locomo_homes(keep: Path, convs: int | None = None):  # noqa: ANN201 - yields (service, questions, evidence)
+    """One home per LoCoMo dev conversation (the first ``convs``; imported once), with its questions
+    and evidence."""
     from models.text_embedding import SentenceTransformerEmbedder
 
     emb = SentenceTransformerEmbedder()
-    for conv in load(LOCOMO):
+    for conv in load(LOCOMO)[:convs]:
         home = keep / "locomo" / conv.sample_id
         fresh = not (home / "engram.db").exists()
         service = MemoryService(home, embedder=emb)
@@ -247,11 +250,12 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, default=None, help="keep the homes here (and reuse them)")
     ap.add_argument("--sets", default=",".join((*SCREEN_SETS, "locomo")))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--convs", type=int, default=None, help="only the first N LoCoMo conversations")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="engram-floor-")
     keep = args.keep or Path(tmp.name)
     keep.mkdir(parents=True, exist_ok=True)
-    rankings, golds, negatives, homes = collect(args.sets.split(","), keep)
+    rankings, golds, negatives, homes = collect(args.sets.split(","), keep, args.convs)
     grid = grid_scores(rankings, golds, negatives)
     best = choose(grid)
     for service in homes:

@@ -14,3 +14,7 @@ class CaptureUnavailable(CaptureError):
         super().__init__(f"{source} capture unavailable: {reason}")
         self.source = source
         self.reason = reason
+
+
+class StreamEnded(CaptureError):
+    """A screen-cast stream stopped delivering frames (session closed, PipeWire gone)."""

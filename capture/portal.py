@@ -29,7 +29,7 @@ from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.io.common import FilterHandle
 
-from capture.errors import CaptureError, CaptureUnavailable
+from capture.errors import CaptureUnavailable, StreamEnded
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,6 @@ class PortalRefused(CaptureUnavailable):
 
     def __init__(self, reason: str) -> None:
         super().__init__("screen", reason)
-
-
-class StreamEnded(CaptureError):
-    """A screen-cast stream stopped delivering frames (session closed, PipeWire gone)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,7 @@ from PIL import Image
 
 from capture.config import CaptureConfig
 from capture.dedup import Deduper
-from capture.errors import CaptureUnavailable
-from capture.portal import StreamEnded
+from capture.errors import CaptureUnavailable, StreamEnded
 from capture.privacy import PrivacyRules, apply_masks
 from capture.records import ScreenFrame, Sink, WindowInfo
 from capture.window import (

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from capture.errors import CaptureUnavailable
-from capture.portal import ScreenCastSession, Stream, StreamEnded, TokenFile
+from capture.errors import CaptureUnavailable, StreamEnded
+from capture.portal import ScreenCastSession, Stream, TokenFile
 
 logger = logging.getLogger(__name__)
 
