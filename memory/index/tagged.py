@@ -79,19 +79,6 @@ class TaggedIndex:
         scrub = getattr(self.inner, "scrub_log", None)
         return int(scrub(ids)) if scrub is not None else 0
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of these ids (an image collection's, #17)."""
-        got = getattr(self.inner, "vectors", None)
-        return dict(got(ids)) if got is not None else {}
-
-    def image_collection(self, name: str) -> TaggedIndex:
-        """The inner index's image collection, its app names tagged too (#17)."""
-        return TaggedIndex(self.inner.image_collection(name), self._tag)  # type: ignore[attr-defined]
-
-    def drop_image_collections(self, keep: str | None = None) -> list[str]:
-        """Drop every image collection but ``keep``."""
-        return list(self.inner.drop_image_collections(keep))  # type: ignore[attr-defined]
-
     def _where(self, where: Any) -> Any:
         if isinstance(where, list):
             return [self._where(w) for w in where]
