@@ -64,13 +64,7 @@ def open_image(source: ImageInput) -> Image.Image:
     if not path.is_file():
         raise BadInput(f"no such image file: {path}")
     try:
-        with warnings.catch_warnings():  # the size is checked right below, before decoding
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
-        w, h = img.size
-        if w * h > MAX_FILE_PIXELS:
-            raise BadInput(f"{path.name} is {w}x{h}: too large (limit {MAX_FILE_PIXELS} pixels)")
-        img.load()
+        img = _decode_file(path)
     except BadInput:
         raise
     except Image.DecompressionBombError as exc:
@@ -80,6 +74,22 @@ def open_image(source: ImageInput) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadInput(f"{path.name} is corrupt or truncated: {exc}") from exc
     return _check_size(img)
+
+
+def _decode_file(path: Path) -> Image.Image:
+    """Open and decode ``path`` after checking its pixel count; the file is closed on failure."""
+    with warnings.catch_warnings():  # the size is checked right below, before decoding
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(path)
+    try:
+        w, h = img.size
+        if w * h > MAX_FILE_PIXELS:
+            raise BadInput(f"{path.name} is {w}x{h}: too large (limit {MAX_FILE_PIXELS} pixels)")
+        img.load()
+    except BaseException:
+        img.close()
+        raise
+    return img
 
 
 def _check_size(img: Image.Image) -> Image.Image:

@@ -10,8 +10,9 @@ Steps, each safe to interrupt (kill -9) and finished by running the command agai
 3. Frames and audio, file by file: a sealed file starts with a magic (``memory.media.sealed``),
    so the files themselves are the journal: a re-run skips the sealed ones. Each plain file is
    replaced atomically, and its old bytes overwritten through a hard link the same way.
-4. The vector index: copied (vectors kept, no re-embedding) into a new Chroma folder whose app
-   names are keyed tags, swapped in, and the old folder overwritten and removed.
+4. The vector index: copied (vectors kept, no re-embedding; text and image collections) into a
+   new Chroma folder whose app names are keyed tags, swapped in, and the old folder overwritten
+   and removed.
 5. ``privacy.encrypt_at_rest`` is switched on.
 
 Overwriting old bytes helps on ordinary disks; copy-on-write filesystems, snapshots and SSD
@@ -244,6 +245,8 @@ def _tag_vectors(paths: HomePaths, keys: HomeKeys, progress: Any) -> int:
     folder = paths.vectors
     old = folder.with_name(folder.name + OLD)
     new = folder.with_name(folder.name + ".encrypting")
+    if old.exists() and not folder.exists() and (new / TAGGED_MARK).exists():
+        os.replace(new, folder)  # killed between the two renames: finish the swap
     if old.exists():  # swapped in by a killed run: only the old copy is left to destroy
         _shred_tree(old)
     if not (folder / "chroma.sqlite3").is_file() or (folder / TAGGED_MARK).exists():
@@ -254,11 +257,12 @@ def _tag_vectors(paths: HomePaths, keys: HomeKeys, progress: Any) -> int:
     total = source.count()
     target = TaggedIndex(ChromaIndex(new), keys.tag)
     copied = 0
-    for ids, vectors, metas in source.export():
-        target.add(ids, vectors, metas)
+    for image_name, ids, vectors, metas in source.export():
+        into = target if image_name is None else target.image_collection(image_name)
+        into.add(ids, vectors, metas)
         copied += len(ids)
         if progress is not None:
-            progress(copied, total)
+            progress(copied, max(total, copied))
     if target.count() != total:
         raise StoreError(f"the copy of the vector index has {target.count()} of {total} vectors")
     source.close()

@@ -57,6 +57,23 @@ class TaggedIndex:
         if reset is not None:
             reset()
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these ids (image collections, #17)."""
+        get = getattr(self.inner, "vectors", None)
+        return dict(get(ids)) if get is not None else {}
+
+    def image_collection(self, name: str) -> TaggedIndex:
+        """An image collection of the inner index, its app names tagged too (#17).
+
+        Raises:
+            AttributeError: the inner index keeps no image collections.
+        """
+        return TaggedIndex(self.inner.image_collection(name), self._tag)  # type: ignore[attr-defined]
+
+    def drop_image_collections(self, keep: str | None = None) -> list[str]:
+        """Drop every image collection of the inner index but ``keep``."""
+        return list(self.inner.drop_image_collections(keep))  # type: ignore[attr-defined]
+
     def scrub_log(self, ids: Sequence[str]) -> int:
         """Overwrite forgotten entries of the inner index's write log (when it has one)."""
         scrub = getattr(self.inner, "scrub_log", None)

@@ -190,16 +190,25 @@ class ChromaIndex:
                 offset += len(got)
         return out
 
-    def export(self, batch: int = 2000) -> Iterator[tuple[list[str], np.ndarray, list[Metadata]]]:
-        """Every vector with its id and metadata, in batches (copying an index, #12)."""
-        for col in self._cols.values():
+    def export(
+        self, batch: int = 2000
+    ) -> Iterator[tuple[str | None, list[str], np.ndarray, list[Metadata]]]:
+        """Every vector with its id and metadata, in batches (copying an index, #12); the first
+        value names the image collection a batch belongs to (None: the text collections)."""
+        from memory.index.images import PREFIX
+
+        images = [c.name for c in self._client.list_collections() if c.name.startswith(PREFIX)]
+        sources = [(None, col) for col in self._cols.values()]
+        sources += [(name, self._open(name)) for name in images]
+        for image_name, col in sources:
             offset = 0
             while True:
                 got = col.get(include=["embeddings", "metadatas"], limit=batch, offset=offset)
                 if not got["ids"]:
                     break
                 metas = [dict(m or {}) for m in got["metadatas"]]
-                yield list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32), metas
+                vecs = np.asarray(got["embeddings"], dtype=np.float32)
+                yield image_name, list(got["ids"]), vecs, metas
                 offset += len(got["ids"])
 
     def close(self) -> None:

@@ -200,7 +200,7 @@ class SearchSettings(_Section):
     """How search ranks what it finds."""
 
     image_weight: float = Field(
-        default=0.5,
+        default=0.25,
         ge=0,
         le=10,
         description="weight of the image model's match (what a screen looked like) in the fused "

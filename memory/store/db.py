@@ -73,14 +73,17 @@ def _open(
     )
     conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not a stderr line
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA temp_store = MEMORY")  # sorts and FTS merges never spill plain temp files
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except _cipher.DatabaseError as exc:
         conn.close()
         if "not a database" in str(exc).lower():
-            raise EngramLocked(
-                f"Engram is locked: the key given does not open {path} (wrong passphrase, or "
-                "another home's key); nothing was changed"
+            # the passphrase was already checked against store.key, so this is the file
+            raise StoreDamaged(
+                f"{path} does not open with this home's key: it is damaged, or it is another "
+                "home's database; nothing was changed. Restore engram.db from a backup of this "
+                "home (its store.key must come from the same backup)"
             ) from exc
         raise
     conn.row_factory = _cipher.Row
@@ -112,7 +115,8 @@ def connect(
     """Open the database with WAL, foreign keys and a busy timeout; SQLCipher when ``key`` is given.
 
     Raises:
-        EngramLocked: ``key`` does not open this database.
+        EngramLocked: the file is encrypted and no ``key`` was given.
+        StoreDamaged: ``key`` does not open it (damaged, or another home's file).
         StoreError: the file cannot be opened.
     """
     if key is None and Path(path).is_file() and _encrypted(Path(path)):

@@ -55,3 +55,29 @@ def test_cancel_and_lock(encrypted_home: Path) -> None:
     service.close()
     keys.drop(encrypted_home)
     assert "engram lock" in seen[0] and not keys.is_locked(encrypted_home)
+
+
+def test_thumbnails_and_viewer_decode_sealed_frames(
+    encrypted_home: Path, monkeypatch: pytest.MonkeyPatch, qapp: object
+) -> None:
+    from PIL import Image
+
+    from app.widgets.thumbs import decode_file
+    from memory.media.frames import FrameStore
+    from memory.media.sealed import is_sealed
+    from memory.service import MemoryService
+
+    monkeypatch.setenv("ENGRAM_VAULT_PASSPHRASE", PASS)
+    service = MemoryService(encrypted_home)
+    try:
+        frames = FrameStore(encrypted_home, key=service.home.file_key)
+        saved = frames.save(Image.new("RGB", (800, 500), (200, 40, 40)), 1_770_000_000.0)
+        full = encrypted_home / saved.frame
+        assert is_sealed(full.read_bytes())
+        image = decode_file(service, full, None)
+        assert (image.width(), image.height()) == (800, 500)
+        assert image.pixelColor(10, 10).red() > 150
+        assert decode_file(service, encrypted_home / "frames" / "gone.webp", None).isNull()
+    finally:
+        service.close()
+        keys.drop(encrypted_home)

@@ -204,4 +204,57 @@ def test_without_an_image_model_everything_else_works(tmp_path):
         svc.search_image(probe)
     with pytest.raises(ModelUnavailable):
         svc.reindex_images()
+    assert svc.searcher.weights.obs_image == 0.25
+    svc.set_settings({"search.image_weight": 0})  # applied to the running searcher at once
+    assert svc.searcher.weights.obs_image == 0
     svc.close()
+
+
+def test_forget_reaches_chroma_image_vectors_and_its_log(tmp_path, tiny_dir):
+    import sqlite3
+
+    from memory.pipeline.core import PipelineOptions
+    from models.text_embedding import HashingEmbedder
+
+    home = tmp_path / "home"
+    svc = MemoryService(home, embedder=HashingEmbedder())  # the home's own Chroma index
+    svc.pipeline(PipelineOptions(ocr=ColourOcr(), backoff_s=0.0))
+    use_clip(svc, tiny_dir)
+    ids = add_screens(svc, [scene(n) for n in range(3)])
+    svc.index_frames()
+    col = images_of(svc)
+    assert col.all_ids() == {image_key(i) for i in ids}
+    svc.forget_observation(ids[0])
+    assert col.all_ids() == {image_key(i) for i in ids[1:]}
+    svc.close()
+    db = sqlite3.connect(home / "vectors" / "chroma.sqlite3")
+    rows = db.execute(
+        "SELECT vector, metadata FROM embeddings_queue WHERE id = ?", (image_key(ids[0]),)
+    ).fetchall()
+    db.close()
+    added = [(v, m) for v, m in rows if v is not None]  # the delete entry carries no vector
+    assert added
+    for vector, metadata in added:  # the log keeps the add, blanked (ChromaIndex.scrub_log)
+        blank = np.frombuffer(vector, dtype=np.float32)
+        assert blank[0] == 1.0 and not blank[1:].any() and metadata is None
+
+
+def test_an_encrypted_homes_image_collection_tags_app_names():
+    from memory.index.images import image_collections
+    from memory.index.tagged import TaggedIndex
+    from memory.index.vectors import NumpyIndex
+
+    inner = NumpyIndex()
+    index = TaggedIndex(inner, lambda name: f"tag-{len(name)}")
+    host = image_collections(index)
+    assert host is not None
+    col = host.image_collection("engram-img-x")
+    col.add(
+        ["i:1"],
+        np.ones((1, 4), dtype=np.float32),
+        [{"kind": "screen", "ts": 1.0, "app": "Firefox"}],
+    )
+    assert inner.image_collection("engram-img-x")._meta[0]["app"] == "tag-7"
+    assert [k for k, _ in col.query(np.ones(4), 1, {"app": {"$in": ["Firefox"]}})] == ["i:1"]
+    assert set(col.vectors(["i:1"])) == {"i:1"}
+    assert host.drop_image_collections() == ["engram-img-x"]

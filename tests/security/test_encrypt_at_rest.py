@@ -254,6 +254,15 @@ def test_tagged_index_filters_by_app_without_storing_its_name() -> None:
     where = {"$and": [{"src": "o"}, {"app": {"$in": [APP]}}]}
     assert {i for i, _ in index.query(vecs[0], 3, where)} == {"o:1:0", "o:3:0"}
     assert APP not in repr(inner.__dict__)
+    from memory.index.images import image_collections
+
+    host = image_collections(index)  # image memory (#17) works through the tagged index too
+    assert host is not None
+    images = host.image_collection("engram-img-test")
+    images.add(["i:1"], vecs[:1], [{"ts": 1.0, "kind": "screen", "app": APP}])
+    assert images.query(vecs[0], 1, {"app": APP})[0][0] == "i:1"
+    assert set(images.vectors(["i:1"])) == {"i:1"}
+    assert APP not in repr(inner.__dict__)
     other = TaggedIndex(NumpyIndex(), HomeKeys.from_data_key(b"j" * 32).tag)
     assert other._tag(APP) != index._tag(APP)  # keyed: another home's tag differs
 
@@ -316,3 +325,82 @@ def test_encrypt_refuses_while_another_process_has_the_home_open(
     assert not (home / "store.key").exists()  # nothing changed: no key, the plain database
     assert before == after > 0
     assert (home / "engram.db").read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_damaged_encrypted_database_is_reported_as_damage(tmp_path: Path) -> None:
+    from memory.errors import StoreDamaged
+    from memory.store import MemoryStore
+    from memory.store import db as dbmod
+
+    path = tmp_path / "engram.db"
+    key = os.urandom(32)
+    MemoryStore(path, key=key).close()
+    dbmod.connect(path, key=key).close()  # opens while sound
+    with open(path, "r+b") as fh:  # junk over the first page (its salt and HMAC)
+        fh.write(os.urandom(512))
+    size = path.stat().st_size
+    with pytest.raises(StoreDamaged, match="damaged, or it is another home's database"):
+        dbmod.connect(path, key=key)
+    assert path.stat().st_size == size
+
+
+def test_a_replacement_killed_at_any_step_is_finished_right(tmp_path: Path) -> None:
+    from memory.atrest.convert import _old_of, _settle_old
+
+    # killed after the hard link, before the rename: the link is dropped, the file is kept
+    path = tmp_path / "a.webp"
+    path.write_bytes(b"plain")
+    old = _old_of(path)
+    os.link(path, old)
+    _settle_old(path, old)
+    assert path.read_bytes() == b"plain" and not old.exists()
+    # killed after the rename, before the overwrite: the old plain bytes are zeroed, then unlinked
+    path.write_bytes(MAGIC + b"sealed")
+    old.write_bytes(b"plain")
+    with open(old, "rb") as still_open:  # watch the old inode's bytes through an open handle
+        _settle_old(path, old)
+        assert still_open.read() == b"\0" * 5
+    assert not old.exists() and path.read_bytes().startswith(MAGIC)
+
+
+def test_vector_swap_killed_between_the_renames_is_finished(tmp_path: Path) -> None:
+    from memory.atrest.convert import _tag_vectors
+    from memory.atrest.keys import HomeKeys
+    from memory.index.tagged import TAGGED_MARK
+    from memory.paths import HomePaths
+
+    paths = HomePaths(tmp_path)
+    old, new = tmp_path / "vectors.plain-old", tmp_path / "vectors.encrypting"
+    old.mkdir()
+    (old / "chroma.sqlite3").write_bytes(b"plain index " + APP.encode())
+    new.mkdir()
+    (new / "chroma.sqlite3").write_bytes(b"tagged index")
+    (new / TAGGED_MARK).write_text("x")
+    assert _tag_vectors(paths, HomeKeys.from_data_key(b"k" * 32), None) == 0
+    assert (paths.vectors / "chroma.sqlite3").read_bytes() == b"tagged index"
+    assert not old.exists() and not new.exists()
+
+
+def test_encrypt_copies_image_collections_with_tagged_apps(tmp_path: Path) -> None:
+    import numpy as np
+
+    from memory.atrest.convert import _tag_vectors
+    from memory.atrest.keys import HomeKeys
+    from memory.index.vectors import ChromaIndex
+    from memory.paths import HomePaths
+
+    paths = HomePaths(tmp_path)
+    plain = ChromaIndex(paths.vectors)
+    vec = np.ones((1, 8), dtype=np.float32)
+    plain.add(["o:1:0"], vec, [{"src": "o", "kind": "screen", "ts": 1.0, "app": APP}])
+    plain.image_collection("engram-img-test").add(["i:1"], vec, [{"ts": 1.0, "app": APP}])
+    plain.close()
+    keys = HomeKeys.from_data_key(b"k" * 32)
+    assert _tag_vectors(paths, keys, None) == 2
+    copied = ChromaIndex(paths.vectors)
+    try:
+        assert copied.count() == 1
+        assert copied.image_collection("engram-img-test").count() == 1
+    finally:
+        copied.close()
+    assert not any(APP.encode() in p.read_bytes() for p in paths.vectors.rglob("*") if p.is_file())
