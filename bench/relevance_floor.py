@@ -7,8 +7,8 @@ Each set is loaded into its own home once (screens through `import_frames`: OCR,
 embeddings; LoCoMo dev one home per conversation through `import_chat`); ``--keep DIR`` keeps the
 homes so a second run only searches. Every question is searched once with the floor off (k=50,
 the `--now` of the set); each candidate floor is then applied to those rankings as the searcher
-applies it (to hits inside and outside a query's time phrase separately), and the top 10 scored:
-hit@1/5/10 (LoCoMo: also evidence recall@10), mean hits returned, and how often nothing is left.
+applies it (to hits outside a query's time phrase; every hit inside it is kept), and the top 10
+scored: hit@1/5/10 (LoCoMo: also evidence recall@10), mean hits returned, how often none is left.
 Negatives, for the "no good match" side: the screens questions asked of a LoCoMo home and LoCoMo
 questions asked of the screens homes should find nothing; their mean hit count is the noise a floor
 removes. The load average is printed beside the figures.
@@ -71,12 +71,12 @@ def rows(hits: list, gold_of) -> Ranking:  # noqa: ANN001 - a Hit list and a cal
 
 
 def floored(ranking: Ranking, rel: float, sim: float) -> Ranking:
-    """The ranking as the searcher's floor would leave it (inside the time phrase, then out)."""
-    out: Ranking = []
-    for group in (True, False):
-        part = [r for r in ranking if r.inside == group and (r.lexical or r.similarity >= sim)]
-        if part:
-            out += [r for r in part if r.score >= rel * part[0].score]
+    """The ranking as the searcher's floor would leave it: every hit inside the query's time
+    phrase, then the floored hits outside it."""
+    out: Ranking = [r for r in ranking if r.inside]
+    part = [r for r in ranking if not r.inside and (r.lexical or r.similarity >= sim)]
+    if part:
+        out += [r for r in part if r.score >= rel * part[0].score]
     return out
 
 

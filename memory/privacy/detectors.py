@@ -288,8 +288,10 @@ RULES: list[Rule] = [
     (
         "pin",
         re.compile(
-            r"(?i:\b(?:pin(?:\s?(?:code|number))?|cvv|cvc|security code|verification code"
-            r"|one[- ]time code|otp|2fa code)\b\s*(?:is|was|:|=|number is)?[:,]?\s*)"
+            # OCR runs words together ("Yourverificationcodeis634635") and reads "is" as "ls"
+            r"(?i:(?:\b(?:pin(?:\s?(?:code|number))?|cvv|cvc|otp)"
+            r"|(?:security|verification|one[- ]?time|2fa)\s?code)"
+            r"\s*(?:is|ls|1s|was|:|=|number\s?is)?[:,]?\s*)"
             r"((?:\d(?:[\s,.\-]{1,2})?){3,7}\d)(?!\d)"
         ),
         1,

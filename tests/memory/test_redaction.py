@@ -135,6 +135,7 @@ def test_passwords_after_a_label(text: str, value: str) -> None:
         # all-caps headings that begin like an AWS key id prefix
         "ASIA PACIFIC REGIONAL SALES REPORT 2026",
         "AKIAN IS A NAME IN THIS SENTENCE",
+        "spinning 1234 times; pinned 2026 items; the opinion 1234",
     ],
 )
 def test_no_false_positives_on_ordinary_text(text: str) -> None:
@@ -157,6 +158,21 @@ def test_aws_key_ids_as_ocr_damages_them(text: str, value: str) -> None:
     assert [f.kind for f in result.findings] == ["api_key"]
     assert value in result.findings[0].value
     assert AWS[-8:] not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yourverificationcodeis634635",  # OCR ran the words together
+        "Your verificationcode is 634 635",
+        "Your verification code ls 634635",  # "is" read as "ls"
+    ],
+)
+def test_one_time_codes_as_ocr_damages_them(text: str) -> None:
+    """#12: the corpus test found a verification code readable in a stored frame."""
+    result = redact(text)
+    assert [f.kind for f in result.findings] == ["pin"]
+    assert "634" not in result.text
 
 
 def test_same_value_same_placeholder_and_per_kind_numbers() -> None:

@@ -14,6 +14,7 @@ import pytest
 from models.bert_numpy import NumpyBertEmbedder, supports
 from models.config import TextEmbeddingConfig
 from models.text_embedding import (
+    CpuTextEmbedder,
     SentenceTransformerEmbedder,
     load_text_embedder,
     packaged_minilm_path,
@@ -54,10 +55,22 @@ def test_empty_input(minilm: Path) -> None:
 
 def test_loader_picks_numpy_on_cpu_and_torch_when_pinned(minilm: Path) -> None:
     auto = load_text_embedder(TextEmbeddingConfig())
-    assert isinstance(auto, NumpyBertEmbedder)
+    assert isinstance(auto, CpuTextEmbedder) and isinstance(auto.small, NumpyBertEmbedder)
     assert auto.model_id == "all-MiniLM-L6-v2" and auto.dim == 384
     pinned = load_text_embedder(TextEmbeddingConfig(device="cuda"))
     assert isinstance(pinned, SentenceTransformerEmbedder)  # falls back to cpu without a GPU
+
+
+def test_bulk_passes_go_through_sentence_transformers_with_the_same_vectors(minilm: Path) -> None:
+    """#16: NumPy for a query, torch for bulk (cheaper on long texts); the vectors agree."""
+    emb = load_text_embedder(TextEmbeddingConfig())
+    assert isinstance(emb, CpuTextEmbedder)
+    long = [f"{t} " * 40 for t in TEXTS]
+    assert sum(map(len, long)) > emb.BULK_CHARS
+    bulk = emb.embed_texts(long)
+    assert emb._bulk is not None  # the bulk model was loaded for it
+    small = emb.small.embed_texts(long)
+    assert bulk.shape == small.shape and float(np.min(np.sum(bulk * small, axis=1))) > 0.9999
 
 
 def test_unsupported_folders_go_through_sentence_transformers(minilm: Path, tmp_path: Path) -> None:
