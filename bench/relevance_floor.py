@@ -71,10 +71,13 @@ def rows(hits: list, gold_of) -> Ranking:  # noqa: ANN001 - a Hit list and a cal
 
 
 def floored(ranking: Ranking, rel: float, sim: float) -> Ranking:
-    """The ranking as the searcher's floor would leave it: every hit inside the query's time
-    phrase, then the floored hits outside it."""
-    out: Ranking = [r for r in ranking if r.inside]
-    part = [r for r in ranking if not r.inside and (r.lexical or r.similarity >= sim)]
+    """The ranking as the searcher's floor would leave it: with a time phrase (some hits fall
+    outside its range), every hit inside it and then the floored hits outside; without one (every
+    hit counts as inside), all of it floored."""
+    timed = any(not r.inside for r in ranking)
+    out: Ranking = [r for r in ranking if r.inside] if timed else []
+    rest = [r for r in ranking if not r.inside] if timed else ranking
+    part = [r for r in rest if r.lexical or r.similarity >= sim]
     if part:
         out += [r for r in part if r.score >= rel * part[0].score]
     return out

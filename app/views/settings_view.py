@@ -86,7 +86,7 @@ def _editor(kind: str, extra: Any) -> QWidget:
     if kind == "bool":
         return QCheckBox()
     if kind == "float":
-        box = QDoubleSpinBox(decimals=1)
+        box = QDoubleSpinBox(decimals=2)
         box.setRange(*extra)
         return box
     if kind == "int":

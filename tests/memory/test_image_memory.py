@@ -194,7 +194,7 @@ def test_without_an_image_model_everything_else_works(tmp_path):
     svc = service(tmp_path / "home", ColourOcr())
     ids = add_screens(svc, [scene(n) for n in range(2)])
     assert svc.index_frames() == 2
-    assert svc.search("marker")[0].id in {f"o:{i}" for i in ids}
+    assert svc.search("editor window")[0].id in {f"o:{i}" for i in ids}
     assert svc.store.get_meta(META_KEY) is None
     assert image_queue.waiting(svc.store.read(), 3) == (0, 0)  # nothing queued for nobody
     assert "engram models pull clip-vit-b32-laion2b" in (svc.home.clip_unavailable or "")

@@ -204,13 +204,6 @@ def find_leaks(haystacks: dict[str, str], raw_files: dict[str, bytes]) -> list[s
 
 
 @pytest.mark.models
-@pytest.mark.xfail(
-    strict=False,
-    reason="known open defect of #12: the last full run still found OCR-damaged secrets in stored "
-    "text (password glued to 'is', a fullwidth comma between card groups were fixed after it; "
-    "a clean run was not reached before the stop). Listed in the issue note; remove this mark "
-    "when the corpus passes.",
-)
 def test_no_secret_of_the_corpus_survives_anywhere(tmp_path: Path) -> None:
     assert len(corpus.CORPUS) >= 40
     home = tmp_path / "home"
