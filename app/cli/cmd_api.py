@@ -75,6 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 <= args.port <= 65535:
         raise BadQuery("--port must be between 0 and 65535")
     ops = Operations(Path(str(_home(args))), face="api")
+    warm = None
+    code = 1
     try:
         port = ops.service().settings.current.api.port if args.port is None else args.port
         try:
@@ -85,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ) from exc
         # uvicorn re-raises SIGTERM once shut down; exit cleanly so the port file is removed
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-        ops.warm_up_in_background()
+        warm = ops.warm_up_in_background()
         print(
             f"engram: serving on http://127.0.0.1:{server.port} (token in {server.home}/api-token;"
             " MCP at /mcp); Ctrl+C stops",
@@ -101,6 +103,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             code = 0
     finally:
+        if warm is not None and warm.is_alive():
+            # closing the store under a thread still loading models crashed in native code
+            # (SIGSEGV on a SIGTERM during warm-up); committed data is safe in SQLite's WAL
+            _exit_now(code)
         ops.close()
     return _leave(code)
 
@@ -112,7 +118,6 @@ def _leave(code: int) -> int:
     interrupt; waiting for it would keep a stopped server alive for minutes.
     """
     import logging
-    import os
     import threading
 
     busy = [
@@ -121,6 +126,15 @@ def _leave(code: int) -> int:
     if not busy:
         return code
     logging.getLogger(__name__).warning("stopping with busy threads: %s", ", ".join(busy))
+    _exit_now(code)
+    return code  # not reached
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once with ``code`` (logs and standard streams flushed first)."""
+    import logging
+    import os
+
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
