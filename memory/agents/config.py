@@ -26,6 +26,12 @@ class AgentConfig(BaseModel):
         3, ge=0, description="more deletes than this in a batch need the user"
     )
     max_attempts: int = Field(5, ge=1, description="attempts before a batch is marked failed")
+    rejected_retries: int = Field(
+        1,
+        ge=0,
+        description="later passes a batch gets when a manager's answers are rejected twice "
+        "(the last pass keeps what the other managers wrote)",
+    )
     backoff_base: float = Field(5.0, gt=0, description="first retry delay after an LLM outage (s)")
     backoff_max: float = Field(600.0, gt=0, description="longest retry delay (s)")
     chat_k: int = Field(12, ge=1, le=50, description="items retrieved for a chat answer")

@@ -46,6 +46,15 @@ class Call:
     config: AgentConfig
     find: Searcher
     log: Callable[[str, str, str, list[int]], None]
+    final: bool = True  # the batch's last pass: a twice-rejected answer no longer defers it
+
+
+class AnswersRejected(Exception):
+    """A manager's answers were rejected twice; the batch is memorised again later."""
+
+    def __init__(self, agent: str, reason: str) -> None:
+        super().__init__(f"the {agent}'s answers were rejected twice ({reason[:200]})")
+        self.agent = agent
 
 
 def format_observation(o: Observation, chars: int = OBS_CHARS) -> str:
@@ -153,7 +162,11 @@ def _ask(
 
     A rejected answer (not JSON, an unknown id or field, text over a limit) is logged and asked
     again once with the reason appended, which is what a small model or a server that does not
-    constrain decoding usually needs; a second rejection changes nothing for this chunk.
+    constrain decoding usually needs. A second rejection defers the whole batch to a later pass
+    (``AnswersRejected``), except on its last pass, where it changes nothing for this chunk.
+
+    Raises:
+        AnswersRejected: rejected twice and the batch has passes left.
     """
     ids = [o.id for o in chunk]
     agent = f"{mtype}_manager"
@@ -180,6 +193,8 @@ def _ask(
                 "a JSON object of operations that follows the schema, using only the ids listed.",
             },
         ]
+    if not call.final:
+        raise AnswersRejected(agent, reason)
     return []
 
 

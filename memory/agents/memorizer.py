@@ -2,8 +2,9 @@
 
 A batch moves its observations from ``indexed`` to ``memorized`` in one go. When the LLM is down
 or too slow, nothing is applied: the observations stay ``indexed``, their attempt count and error
-are recorded, and the caller backs off. Any other failure marks the batch ``failed`` with the
-error (retried later until ``max_attempts``).
+are recorded, and the caller backs off. A manager whose answers are rejected twice defers the batch
+to a later pass (``rejected_retries``; the last pass keeps the other managers' work). Any other
+failure marks the batch ``failed`` with the error (retried later until ``max_attempts``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from memory.agents.config import AgentConfig
 from memory.agents.consolidate import dedupe_inserts, drop_conflicts
 from memory.agents.llm_protocol import AgentLLM, is_transient
 from memory.agents.managers import (
+    AnswersRejected,
     Call,
     describe,
     format_observation,
@@ -102,6 +104,7 @@ class Memorizer:
         self.store = home.store
         self.config = config or AgentConfig()
         self.llm = CountingLLM(llm) if llm is not None else None
+        self._final = True
 
     # -- lookups the managers use ------------------------------------------------------------
 
@@ -143,6 +146,7 @@ class Memorizer:
         """
         ids = [o.id for o in observations]
         calls_before = self.llm.calls if self.llm else 0
+        self._final = max(o.attempts for o in observations) >= self.config.rejected_retries
         try:
             types = self._route(observations)
             ops = self._operations(observations, types)
@@ -189,7 +193,7 @@ class Memorizer:
 
     def _call(self) -> Call:
         assert self.llm is not None
-        return Call(self.llm, self.config, self.find, self._log)
+        return Call(self.llm, self.config, self.find, self._log, final=self._final)
 
     def _operations(self, observations: list[Observation], types: set[str]) -> list[Op]:
         ops: list[Op] = []
@@ -276,6 +280,10 @@ class Memorizer:
         except LLMUnavailable as exc:
             self.note_outage(ids, exc.cause)
             raise
+        except AnswersRejected as exc:  # nothing applied: the whole batch gets another pass
+            self.store.set_status(ids, "failed", f"{exc}; memorised again later"[:500])
+            self._log("meta_manager", "retry", str(exc), ids)
+            return None
         except Exception as exc:
             logger.exception("memorising observations %s..%s failed", ids[0], ids[-1])
             self.store.set_status(ids, "failed", f"{type(exc).__name__}: {exc}"[:500])

@@ -180,10 +180,15 @@ def test_invalid_llm_answers_are_rejected_logged_and_change_nothing(service, kit
             )
         ],
     )
-    service.agents(llm=kit.ScriptedLLM(script)).memorize_pending()
-    assert service.list_memories("semantic") == []
+    agents = service.agents(llm=kit.ScriptedLLM(script))
+    agents.memorize_pending()
     assert _log(service, "rejected")
-    assert _status(service, ids) == {"memorized"}  # the deterministic part still counts
+    # rejected twice: nothing of the batch is applied, it waits for a later pass
+    assert _status(service, ids) == {"failed"}
+    assert service.list_memories("episodic") == [] and _log(service, "retry")
+    agents.memorize_pending()  # its last pass: the deterministic part still counts
+    assert service.list_memories("semantic") == []
+    assert _status(service, ids) == {"memorized"}
     assert len(service.list_memories("episodic")) == 1
 
 
@@ -209,6 +214,33 @@ def test_a_rejected_answer_is_asked_again_once_with_the_reason(service, kit):
     [(detail,)] = _log(service, "rejected")
     assert "asking again" in detail
     assert [m.title for m in service.list_memories("semantic")] == ["Maria"]
+
+
+def test_a_batch_rejected_twice_is_memorised_again_later_with_a_good_answer(service, kit):
+    """#11: a manager that fails twice defers its batch; the next pass asks again and applies."""
+    passes = {"n": 0}
+
+    def script(messages, schema):
+        if "semantic memory" in messages[0]["content"]:
+            passes["n"] += 1
+            if passes["n"] <= 2:  # the first pass: two answers that are not operations
+                return {"operations": [{"op": "explode"}]}
+            return {"operations": [{"op": "insert", "fields": {"name": "Maria", "summary": "CFO"}}]}
+        return {"operations": []} if "operations" in json.dumps(schema) else {"types": ["semantic"]}
+
+    ids = kit.add_indexed(
+        service,
+        [kit.screen(kit.T0, "Mail", "Budget", "Maria the CFO approved the budget for Lisbon")],
+    )
+    agents = service.agents(llm=kit.ScriptedLLM(script))
+    assert agents.memorize_pending() == []
+    assert _status(service, ids) == {"failed"}
+    [obs] = service.store.get_observations(ids).values()
+    assert obs.attempts == 1 and "rejected twice" in (obs.error or "")
+    agents.memorize_pending()
+    assert _status(service, ids) == {"memorized"}
+    assert [m.title for m in service.list_memories("semantic")] == ["Maria"]
+    assert len(service.list_memories("episodic")) == 1
 
 
 def test_llm_server_down_keeps_observations_queued_and_backs_off(service, kit):
