@@ -183,3 +183,43 @@ def test_a_model_failing_mid_answer_keeps_the_partial_text_and_says_so(service, 
     assert stream.error and stream.result is not None
     kept = service.chat_messages(stream.result.session_id)
     assert kept[-1].content.startswith("Your flight was "), "the partial answer is kept"
+
+
+def test_the_prompt_starts_with_the_cached_prefix_and_a_worked_example(service, kit):
+    """#11: the answer's form is shown, once, in the prefix the runtime caches (``prime``)."""
+    _seed(service, kit)
+    primed: list[list[dict[str, str]]] = []
+
+    class Priming(kit.ScriptedLLM):
+        def prime(self, messages):
+            primed.append(list(messages))
+            return 0.0
+
+    llm = Priming(answer="TP1234 [1].")
+    agents = service.agents(llm=llm)
+    agents.chat.prime()
+    agents.ask("what was my flight number to Lisbon?", keep=False)
+    sent = llm.calls[-1][1]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[:-1] == primed[0]  # everything but the question's own message is the prefix
+    assert "Question:" in sent[1]["content"] and "[1]" in sent[2]["content"]
+    assert "TP1234" in sent[-1]["content"] and "TP1234" not in sent[1]["content"]
+
+
+def test_an_item_header_the_model_copies_is_dropped_and_the_item_cited(service, kit):
+    """#11: a small model that starts by copying "[1] (seen ...; screen; ...)" is cleaned up."""
+    _seed(service, kit)
+    copied = "[1] (seen Mon 16 Feb 2026 10:00; screen; Flights - TAP (Firefox)) flight TP1234"
+    service.agents(llm=kit.ScriptedLLM(answer=copied))
+    stream = service.ask_stream("what was my flight number to Lisbon?", keep=False)
+    text = "".join(stream)
+    assert text.strip() == "flight TP1234 [1]"
+    assert stream.result is not None and [c["n"] for c in stream.result.citations] == [1]
+
+
+def test_an_answer_that_starts_with_a_citation_is_kept_as_it_is():
+    from memory.agents.chat import drop_echo
+
+    assert "".join(drop_echo(["[2", "] Maria said ", "42,000 EUR"])) == "[2] Maria said 42,000 EUR"
+    assert "".join(drop_echo(["On 7 October 2026 [1]."])) == "On 7 October 2026 [1]."
+    assert "".join(drop_echo([])) == ""
