@@ -1,6 +1,9 @@
 """LoCoMo retrieval through MemoryService: evidence recall@k and hit@k, beside plain baselines.
 
-Run: python bench/locomo.py [--data PATH] [--conv conv-26] [--memories]
+Run: python bench/locomo.py [--data PATH] [--conv conv-26] [--memorize local|URL|none]
+
+``--memorize`` lets the memory agents write memories first (with that LLM, or without one for
+``none``), so memories are searched beside the turns; a memory hit counts its source turns.
 """
 
 from __future__ import annotations
@@ -88,12 +91,41 @@ def score(ranked: list[list[str]], evidence: tuple[str, ...]) -> dict[int, tuple
     return out
 
 
-def run_conv(conv: Conversation, emb: TextEmbedder, tmp: Path, methods: dict[str, dict]) -> int:
+def memorize(service: MemoryService, spec: str) -> None:
+    """Let the memory agents write memories with the LLM ``spec`` (``none``: without one)."""
+    from memory.agents import AgentConfig
+    from memory.agents.llm_factory import build_llm
+
+    llm = None if spec == "none" else build_llm(spec, timeout=600)
+    t0 = time.time()
+    service.agents(llm=llm, config=AgentConfig())
+    service.memorize_pending()
+    rejected = (
+        service.store.read()
+        .execute("SELECT COUNT(*) FROM agent_log WHERE outcome = 'rejected'")
+        .fetchone()[0]
+    )
+    print(
+        f"  memorised with {spec} in {time.time() - t0:.0f} s: {service.status()['memories']}, "
+        f"{rejected} rejected answers",
+        flush=True,
+    )
+
+
+def run_conv(
+    conv: Conversation,
+    emb: TextEmbedder,
+    tmp: Path,
+    methods: dict[str, dict],
+    memorize_with: str | None = None,
+) -> int:
     """Import one conversation and score every question with evidence; returns question count."""
     chat = tmp / f"{conv.sample_id}.jsonl"
     chat.write_text("\n".join(json.dumps(line) for line in conv.lines), encoding="utf-8")
     service = MemoryService(tmp / conv.sample_id, embedder=emb)
     service.import_chat(chat)
+    if memorize_with:
+        memorize(service, memorize_with)
     rankers = {
         "bm25": bm25_baseline(conv.lines),
         "dense": dense_baseline(conv.lines, emb),
@@ -144,13 +176,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DEFAULT)
     ap.add_argument("--conv", action="append", help="only these sample ids")
+    ap.add_argument(
+        "--memorize",
+        metavar="LLM",
+        help="memorise first with this LLM (local, a URL, or none for the agents without one)",
+    )
     args = ap.parse_args()
     convs = [c for c in load(args.data) if not args.conv or c.sample_id in args.conv]
     emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
     methods: dict[str, dict] = {n: defaultdict(list) for n in ("bm25", "dense", "engram")}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        total = sum(run_conv(c, emb, Path(tmp), methods) for c in convs)
+        total = sum(run_conv(c, emb, Path(tmp), methods, args.memorize) for c in convs)
     print(
         f"LoCoMo dev: {len(convs)} conversations, {total} questions with evidence "
         f"(adversarial left out); unrepairable evidence ids: {sum(c.unrepairable for c in convs)}; "
