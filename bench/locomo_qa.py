@@ -242,7 +242,10 @@ def main() -> None:
         "--context", type=int, default=4096, help="context window in tokens (default 4096)"
     )
     p.add_argument(
-        "--prompt-tokens", type=int, default=640, help="chat prompt budget (latency; default 640)"
+        "--prompt-tokens",
+        type=int,
+        default=AgentConfig().prompt_tokens,
+        help="chat prompt budget after the cached prefix (latency; default as the app's)",
     )
     p.add_argument(
         "--hashing", action="store_true", help="hashing embedder instead of MiniLM (faster, worse)"

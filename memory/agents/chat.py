@@ -173,9 +173,10 @@ class ChatAgent:
     ) -> Prepared:
         """Retrieve and build the prompt within the model's context and the latency budget.
 
-        The system message (instructions and core memory) changes rarely, so a runtime that caches
-        prompt prefixes evaluates it once; the date, the items and the question follow it. Tokens
-        are counted with the model's own tokenizer when it offers one.
+        The prefix (instructions, the worked example and core memory) changes rarely, so a runtime
+        that caches prompt prefixes evaluates it once; the date, the items and the question follow
+        it, within ``prompt_tokens`` (what the first token waits for). Tokens are counted with the
+        model's own tokenizer when it offers one.
         """
         when = now or datetime.now().astimezone()
         llm_error = self._load_llm()
@@ -186,7 +187,6 @@ class ChatAgent:
             self.config.context_tokens,
             int(getattr(self.llm, "context_tokens", self.config.context_tokens)),
         )
-        budget = min(limit - self.config.answer_max_tokens - 32, self.config.prompt_tokens)
         turns = [
             {"role": t["role"], "content": t["content"][:HISTORY_CHARS]}
             for t in list(history)[-4:]
@@ -194,8 +194,9 @@ class ChatAgent:
         ]
         head = "Memory items:\n"
         tail = f"\nToday is {when.strftime('%A %d %B %Y, %H:%M %Z').strip()}.\nQuestion: {question}"
-        fixed = sum(count(m["content"]) for m in prefix) + count(head) + count(tail)
-        fixed += 12 * (len(prefix) + 1)  # chat-template tokens around each message
+        cached = sum(count(m["content"]) + 12 for m in prefix)  # 12: chat-template tokens
+        budget = min(limit - self.config.answer_max_tokens - 32, cached + self.config.prompt_tokens)
+        fixed = cached + count(head) + count(tail) + 12
         used = fixed + sum(count(t["content"]) + 12 for t in turns)
         if used > budget:
             turns, used = [], fixed

@@ -16,10 +16,11 @@ class AgentConfig(BaseModel):
     json_max_tokens: int = Field(320, ge=32, description="tokens a manager's JSON answer may use")
     answer_max_tokens: int = Field(160, ge=16, description="tokens a chat answer may use")
     prompt_tokens: int = Field(
-        640,
+        400,
         ge=128,
-        description="a chat prompt's size at most: prefill is the cost of the first token "
-        "(the packaged 0.5B reads ~100 tokens/s on two cores)",
+        description="a chat prompt's size at most after its fixed prefix (system prompt, worked "
+        "example, core memory: evaluated once and cached): prefill is the cost of the first "
+        "token, and the packaged 0.5B reads ~75-100 tokens/s on two cores",
     )
     shown_items: int = Field(8, ge=0, le=40, description="existing items shown to each manager")
     delete_limit: int = Field(
