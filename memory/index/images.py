@@ -82,13 +82,12 @@ class ChromaImages:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest ids with 1 - cosine distance, best first."""
-        with _damage_as_error(self._folder):
-            n = int(self._col.count())
-            if k <= 0 or n == 0:
-                return []
+        if k <= 0:
+            return []
+        with _damage_as_error(self._folder):  # no count() first: see ChromaIndex._query_one
             res = self._col.query(
                 query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
-                n_results=min(k, n),
+                n_results=k,
                 where=where or None,
                 include=["distances"],
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -111,7 +112,11 @@ class Searcher:
             return self._sequence(seq, q, soft)
         pool = max(50, q.k * 5)
         evidence: dict[str, Evidence] = {}
-        ranked = self._fused(text, pool, q, obs_kinds, mem_types, q.since, q.until, evidence)
+        # embedded once, on first use: a query with a time phrase is fused twice
+        vector = functools.cache(lambda: self._embedder().embed_texts([text])[0])
+        ranked = self._fused(
+            text, pool, q, (obs_kinds, mem_types), (q.since, q.until), evidence, vector
+        )
         if any(t not in fts.STOPWORDS for t in fts.tokens(text)):
             # the floor judges words; a time phrase alone ("what happened on Tuesday") has none
             ranked = self.floor.apply(ranked, evidence)
@@ -119,7 +124,7 @@ class Searcher:
             lo = max(soft[0], q.since) if q.since is not None else soft[0]
             hi = min(soft[1], q.until) if q.until is not None else soft[1]
             inside = (
-                self._fused(text, pool, q, obs_kinds, mem_types, lo, hi, evidence)
+                self._fused(text, pool, q, (obs_kinds, mem_types), (lo, hi), evidence, vector)
                 if lo < hi
                 else []
             )
@@ -154,18 +159,22 @@ class Searcher:
             out.append(replace(found, extra={"after" if seq.step > 0 else "before": hit.id}))
         return out[: q.k]
 
-    def _fused(
+    def _fused(  # noqa: PLR0913 - the query, its filters and what one search shares
         self,
         text: str,
         pool: int,
         q: SearchQuery,
-        obs_kinds: tuple[str, ...] | None,
-        mem_types: tuple[str, ...] | None,
-        start: float | None,
-        end: float | None,
+        types: tuple[tuple[str, ...] | None, tuple[str, ...] | None],
+        span: tuple[float | None, float | None],
         evidence: dict[str, Evidence],
+        vector: Callable[[], np.ndarray],
     ) -> list[tuple[str, float]]:
-        """Fused ranking; fills ``evidence`` with why each key came up (words, similarity)."""
+        """Fused ranking; fills ``evidence`` with why each key came up (words, similarity).
+
+        ``types``: (observation kinds, memory types), None to leave that side out; ``span``:
+        the hard time range; ``vector``: the query's text vector.
+        """
+        (obs_kinds, mem_types), (start, end) = types, span
         lists: list[tuple[float, list[str]]] = []
         match = fts.quote_fts(text)
         conn = self._store.read()
@@ -189,7 +198,7 @@ class Searcher:
             for key in keys:
                 evidence[key] = replace(evidence.get(key, NO_EVIDENCE), lexical=True)
         sims: dict[str, float] = {}
-        lists += self._dense(text, pool, start, end, obs_kinds, mem_types, q.apps, sims)
+        lists += self._dense(vector, pool, start, end, obs_kinds, mem_types, q.apps, sims)
         for key, sim in sims.items():
             old = evidence.get(key, NO_EVIDENCE)
             evidence[key] = replace(old, similarity=max(old.similarity, sim))
@@ -235,7 +244,7 @@ class Searcher:
 
     def _dense(
         self,
-        text: str,
+        vector: Callable[[], np.ndarray],
         pool: int,
         start: float | None,
         end: float | None,
@@ -244,7 +253,7 @@ class Searcher:
         apps: tuple[str, ...],
         sims: dict[str, float] | None = None,
     ) -> list[tuple[float, list[str]]]:
-        vec = self._embedder().embed_texts([text])[0]
+        vec = vector()
         out = []
         if obs_kinds is not None:
             found = self._nearest(vec, pool, "o", start, end, obs_kinds, apps, sims)

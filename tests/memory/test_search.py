@@ -223,3 +223,20 @@ def test_hit_refs_parse_and_format() -> None:
     for bad in ("x:1", "m:", "m:seven", ""):
         with pytest.raises(BadQuery, match="hit reference"):
             HitRef.parse(bad)
+
+
+def test_a_time_phrase_embeds_the_query_once(service, chat_file, monkeypatch):
+    """A query with a time phrase is fused twice (inside its range, then everywhere), #16."""
+    service.import_chat(chat_file)
+    emb = service.embedder()
+    texts: list[str] = []
+    real = emb.embed_texts
+
+    def counting(batch):  # noqa: ANN001, ANN202
+        texts.extend(batch)
+        return real(batch)
+
+    monkeypatch.setattr(emb, "embed_texts", counting)
+    hits = service.search("budget meeting on Tuesday", now=NOW)
+    assert hits[0].sources[0].message_id == "m3"
+    assert texts == ["budget meeting"]

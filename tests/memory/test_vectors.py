@@ -3,15 +3,17 @@ import pytest
 
 from memory.index.vectors import ChromaIndex, NumpyIndex
 
+EACH_INDEX = pytest.mark.parametrize(
+    "make", [lambda p: ChromaIndex(p / "vec"), lambda p: NumpyIndex()], ids=["chroma", "numpy"]
+)
+
 
 def _unit(rng, n, d=16):
     v = rng.standard_normal((n, d)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize(
-    "make", [lambda p: ChromaIndex(p / "vec"), lambda p: NumpyIndex()], ids=["chroma", "numpy"]
-)
+@EACH_INDEX
 def test_index_contract(tmp_path, make):
     rng = np.random.default_rng(0)
     idx = make(tmp_path)
@@ -37,3 +39,19 @@ def test_index_contract(tmp_path, make):
     assert idx.count() == 38 and "o:3:0" not in idx.all_ids()
     idx.reset()
     assert idx.count() == 0
+
+
+@EACH_INDEX
+def test_query_of_an_empty_or_small_collection(tmp_path, make):
+    """Queries go straight to the collection, without counting it first (#16)."""
+    rng = np.random.default_rng(1)
+    idx = make(tmp_path)
+    vecs = _unit(rng, 3)
+    assert idx.query(vecs[0], 10, {"src": "o"}) == []
+    idx.add(["o:1:0", "o:2:0"], vecs[:2], [{"src": "o", "ts": 1.0}, {"src": "o", "ts": 2.0}])
+    assert idx.query(vecs[2], 10, {"src": "m"}) == []  # the other collection is still empty
+    assert {i for i, _ in idx.query(vecs[2], 10, {"src": "o"})} == {"o:1:0", "o:2:0"}
+    idx.delete(["o:1:0", "o:2:0"])
+    assert idx.query(vecs[2], 10, {"src": "o"}) == []
+    images = idx.image_collection("images-test-model")
+    assert images.query(vecs[0], 10) == []
