@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +29,7 @@ import numpy as np
 from models.errors import ModelUnavailable
 
 if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+    from tokenizers import Encoding, Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +201,40 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return y
 
 
+def load_tokenizer(folder: Path, max_len: int = 256) -> Tokenizer:
+    """The folder's tokenizer, unpadded, truncating at its ``max_seq_length`` (else ``max_len``)."""
+    from tokenizers import Tokenizer
+
+    st = folder / "sentence_bert_config.json"
+    if st.is_file():
+        max_len = int(json.loads(st.read_text(encoding="utf-8")).get("max_seq_length", max_len))
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_len)
+    return tok
+
+
+def length_batches(encodings: Sequence[Encoding]) -> Iterator[list[int]]:
+    """Indexes of the encoded texts, longest first, in passes of at most ``MAX_BATCH`` texts and
+    ``MAX_TOKENS_PER_BATCH`` padded tokens (texts of like length pad little)."""
+    order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+    pos = 0
+    while pos < len(order):
+        longest = max(1, len(encodings[order[pos]].ids))
+        rows = order[pos : pos + max(1, min(MAX_BATCH, MAX_TOKENS_PER_BATCH // longest))]
+        pos += len(rows)
+        yield rows
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """L2-normalised means of the hidden states (batch, seq, dim) over the unmasked tokens."""
+    weights = mask.astype(np.float32)[:, :, None]
+    pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    out: np.ndarray = pooled / np.clip(norms, 1e-12, None)
+    return out
+
+
 class NumpyBertEmbedder:
     """Mean-pooled, normalised BERT sentence vectors computed with NumPy; loads lazily.
 
@@ -226,20 +260,8 @@ class NumpyBertEmbedder:
     def _load(self) -> tuple[_Bert, Tokenizer]:
         with self._lock:
             if self._model is None:
-                from tokenizers import Tokenizer
-
                 logger.info("loading text embedder %s with numpy", self._path)
-                st = self._path / "sentence_bert_config.json"
-                if st.is_file():
-                    self._max_len = int(
-                        json.loads(st.read_text(encoding="utf-8")).get(
-                            "max_seq_length", self._max_len
-                        )
-                    )
-                tok = Tokenizer.from_file(str(self._path / "tokenizer.json"))
-                tok.no_padding()
-                tok.enable_truncation(self._max_len)
-                self._model = (_Bert(self._path), tok)
+                self._model = (_Bert(self._path), load_tokenizer(self._path, self._max_len))
             return self._model
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -249,13 +271,8 @@ class NumpyBertEmbedder:
             return out
         bert, tok = self._load()
         encodings = tok.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        pos = 0
-        while pos < len(order):
-            longest = len(encodings[order[pos]].ids)
-            size = max(1, min(MAX_BATCH, MAX_TOKENS_PER_BATCH // max(longest, 1)))
-            rows = order[pos : pos + size]
-            pos += size
+        for rows in length_batches(encodings):
+            longest = len(encodings[rows[0]].ids)
             ids = np.zeros((len(rows), longest), dtype=np.int64)
             mask = np.zeros_like(ids)
             types = np.zeros_like(ids)
@@ -267,10 +284,7 @@ class NumpyBertEmbedder:
                 types[r, :n] = enc.type_ids
             with _threads_for(ids.size):
                 hidden = bert.forward(ids, mask, types)
-            weights = mask.astype(np.float32)[:, :, None]
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
+            out[rows] = mean_pool(hidden, mask)
         return out
 
     def unload(self) -> None:
