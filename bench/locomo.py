@@ -1,12 +1,13 @@
 """LoCoMo retrieval through MemoryService: evidence recall@k and hit@k, beside plain baselines.
 
-Run: python bench/locomo.py [--data PATH] [--conv conv-26] [--memories]
+Run: python bench/locomo.py [--data PATH] [--conv conv-26] [--no-baselines]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -95,10 +96,11 @@ def run_conv(conv: Conversation, emb: TextEmbedder, tmp: Path, methods: dict[str
     service = MemoryService(tmp / conv.sample_id, embedder=emb)
     service.import_chat(chat)
     rankers = {
-        "bm25": bm25_baseline(conv.lines),
-        "dense": dense_baseline(conv.lines, emb),
-        "engram": lambda q: engram_ranking(service, q),
+        "bm25": lambda: bm25_baseline(conv.lines),
+        "dense": lambda: dense_baseline(conv.lines, emb),
+        "engram": lambda: lambda q: engram_ranking(service, q),
     }
+    rankers = {name: make() for name, make in rankers.items() if name in methods}
     n = 0
     for q in conv.questions:
         if q.category == 5 or not q.evidence:
@@ -144,17 +146,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DEFAULT)
     ap.add_argument("--conv", action="append", help="only these sample ids")
+    ap.add_argument("--no-baselines", action="store_true", help="score Engram only (tuning)")
     args = ap.parse_args()
     convs = [c for c in load(args.data) if not args.conv or c.sample_id in args.conv]
     emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
-    methods: dict[str, dict] = {n: defaultdict(list) for n in ("bm25", "dense", "engram")}
+    names = ("engram",) if args.no_baselines else ("bm25", "dense", "engram")
+    methods: dict[str, dict] = {n: defaultdict(list) for n in names}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         total = sum(run_conv(c, emb, Path(tmp), methods) for c in convs)
     print(
         f"LoCoMo dev: {len(convs)} conversations, {total} questions with evidence "
         f"(adversarial left out); unrepairable evidence ids: {sum(c.unrepairable for c in convs)}; "
-        f"{time.time() - t0:.0f} s"
+        f"{time.time() - t0:.0f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     report(methods)
 
