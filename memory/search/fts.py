@@ -42,8 +42,6 @@ def quote_fts(text: str, *, drop_stopwords: bool = True, extra: tuple[str, ...] 
     kept = [t for t in toks if t not in STOPWORDS] if drop_stopwords else toks
     if not kept:
         kept = toks
-    elif extra:
-        kept += [t for t in extra if t not in kept]
     seen: list[str] = []
     for tok in kept:
         for part in re.split(r"[.\-']", tok):

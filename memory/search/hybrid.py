@@ -14,7 +14,7 @@ import numpy as np
 from memory.errors import BadQuery
 from memory.index.vectors import VectorIndex
 from memory.search import fts
-from memory.search.framing import also_searched, lexical_words
+from memory.search.framing import lexical_words
 from memory.search.hits import Hit, HitRef, Source
 from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
@@ -218,7 +218,7 @@ class Searcher:
         words = named.words if named and self.drop_speaker_names else text
         if not self.framing:
             return fts.quote_fts(words)
-        return fts.quote_fts(lexical_words(words), extra=also_searched(text))
+        return fts.quote_fts(lexical_words(words))
 
     def _named(self, text: str, obs_kinds: tuple[str, ...] | None) -> NamedSpeakers | None:
         """The chat speakers the query names, when chat turns are searched at all."""

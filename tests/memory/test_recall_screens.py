@@ -132,14 +132,9 @@ def test_words_ocr_ran_together_are_split_for_search():
 
 
 def test_framing_words_are_not_searched():
-    from memory.search.framing import also_searched, lexical_words
+    from memory.search.framing import lexical_words
     from memory.search.fts import quote_fts
 
     assert quote_fts(lexical_words("Which article did I have open?")) == '"article"'
     assert "open" in lexical_words("which tickets are open")  # a state, not the screen
     assert quote_fts(lexical_words("open source licence")) == '"open" OR "source" OR "licence"'
-    # "my flight" is "your trip" on the page that holds it
-    assert quote_fts("When does my flight leave?", extra=also_searched("my flight")) == (
-        '"flight" OR "leave" OR "your"'
-    )
-    assert also_searched("the flight") == ()
