@@ -1,6 +1,7 @@
 """LoCoMo retrieval through MemoryService: evidence recall@k and hit@k, beside plain baselines.
 
 Run: python bench/locomo.py [--data PATH] [--conv conv-26] [--memorize local|URL|none]
+    [--no-baselines]
 
 ``--memorize`` lets the memory agents write memories first (with that LLM, or without one for
 ``none``), so memories are searched beside the turns; a memory hit counts its source turns.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -127,10 +129,11 @@ def run_conv(
     if memorize_with:
         memorize(service, memorize_with)
     rankers = {
-        "bm25": bm25_baseline(conv.lines),
-        "dense": dense_baseline(conv.lines, emb),
-        "engram": lambda q: engram_ranking(service, q),
+        "bm25": lambda: bm25_baseline(conv.lines),
+        "dense": lambda: dense_baseline(conv.lines, emb),
+        "engram": lambda: lambda q: engram_ranking(service, q),
     }
+    rankers = {name: make() for name, make in rankers.items() if name in methods}
     n = 0
     for q in conv.questions:
         if q.category == 5 or not q.evidence:
@@ -181,17 +184,19 @@ def main() -> None:
         metavar="LLM",
         help="memorise first with this LLM (local, a URL, or none for the agents without one)",
     )
+    ap.add_argument("--no-baselines", action="store_true", help="score Engram only (tuning)")
     args = ap.parse_args()
     convs = [c for c in load(args.data) if not args.conv or c.sample_id in args.conv]
     emb = load_text_embedder(TextEmbeddingConfig())  # the product's: NumPy MiniLM on the CPU
-    methods: dict[str, dict] = {n: defaultdict(list) for n in ("bm25", "dense", "engram")}
+    names = ("engram",) if args.no_baselines else ("bm25", "dense", "engram")
+    methods: dict[str, dict] = {n: defaultdict(list) for n in names}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         total = sum(run_conv(c, emb, Path(tmp), methods, args.memorize) for c in convs)
     print(
         f"LoCoMo dev: {len(convs)} conversations, {total} questions with evidence "
         f"(adversarial left out); unrepairable evidence ids: {sum(c.unrepairable for c in convs)}; "
-        f"{time.time() - t0:.0f} s"
+        f"{time.time() - t0:.0f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     report(methods)
 

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-DEFAULT = (
-    Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "locomo-dev" / "locomo-dev.json"
+# ../shared/bench-data beside the main checkout; a worktree under /work/wt finds it one level up
+_SPLIT = Path("shared") / "bench-data" / "locomo-dev" / "locomo-dev.json"
+DEFAULT = next(
+    (p / _SPLIT for p in Path(__file__).resolve().parents[1:4] if (p / _SPLIT).is_file()),
+    Path(__file__).resolve().parents[2] / _SPLIT,
 )
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 _EVIDENCE = re.compile(r"D\s*:?\s*(\d+)\s*:\s*(\d+)")

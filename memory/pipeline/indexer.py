@@ -25,6 +25,7 @@ from memory.pipeline.activity import activity
 from memory.pipeline.audio import AudioTranscriber
 from memory.pipeline.images import ImageIndexer
 from memory.pipeline.inbox import Inbox
+from memory.pipeline.joined import split_joined
 from memory.pipeline.regions import RegionReader
 from memory.pipeline.scrub import scrub_lines
 from memory.privacy.redaction import Finding
@@ -198,9 +199,11 @@ class Indexer:
             if stored is not None:
                 self._blur(o, img, stored, clean.blur)
             self._to_vault(o, clean.findings)
-        self.store.update_observation(
-            o.id, text=clean.text, context=activity(o.app, o.window_title, o.url), error=None
+        # searchable beside the text: what the user was doing there, and words OCR ran together
+        context = "\n".join(
+            x for x in (activity(o.app, o.window_title, o.url), split_joined(clean.text)) if x
         )
+        self.store.update_observation(o.id, text=clean.text, context=context, error=None)
         return replace(o, text=clean.text)
 
     def _index_audio(self, o: Observation) -> Observation:

@@ -35,8 +35,11 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def quote_fts(text: str, *, drop_stopwords: bool = True) -> str | None:
-    """An FTS5 expression matching any token of ``text`` (OR of quoted tokens), or None if empty."""
+def quote_fts(text: str, *, drop_stopwords: bool = True, extra: tuple[str, ...] = ()) -> str | None:
+    """An FTS5 expression matching any token of ``text`` (OR of quoted tokens), or None if empty.
+
+    ``extra`` tokens are added even when they are stop words, if ``text`` has words of its own.
+    """
     toks = tokens(text)
     kept = [t for t in toks if t not in STOPWORDS] if drop_stopwords else toks
     if not kept:

@@ -15,10 +15,12 @@ import numpy as np
 from memory.errors import BadQuery
 from memory.index.vectors import VectorIndex
 from memory.search import fts
+from memory.search.framing import lexical_words
 from memory.search.hits import Hit, HitRef, Source
 from memory.search.moments import collapse
 from memory.search.sequence import SCREEN_KINDS, SequenceQuery, next_screen, parse_sequence
 from memory.search.snippets import build_snippet
+from memory.search.speakers import ChatSpeakers, NamedSpeakers
 from memory.search.timeparse import parse_time
 from memory.search.visual import VisualMatch, VisualSearch
 from memory.store import MEMORY_TYPES, MemoryStore
@@ -29,6 +31,7 @@ from models.protocols import ImageTextEmbedder, TextEmbedder
 logger = logging.getLogger(__name__)
 
 RRF_K = 60
+SPEAKER_BOOST = 0.5
 OVERFETCH = 1000  # nearest neighbours fetched before a time range is applied
 SNIPPET = 400
 
@@ -90,6 +93,13 @@ class Searcher:
         #: the image side (#17), None when no image model is wired in
         self.visual = VisualSearch(store, index, clip, self._lock) if clip is not None else None
         self.floor = Floor()  # benchmarks set Floor(0.0, -1.0) to see everything
+        self.speakers = ChatSpeakers(store)
+        #: how much a named chat speaker's own turns are ranked up (``memory.search.speakers``)
+        self.speaker_boost = SPEAKER_BOOST
+        #: whether a named speaker's name is left out of the word match
+        self.drop_speaker_names = True
+        #: whether framing words ("did I have open") are left out of the word match
+        self.framing = True
 
     def search(self, q: SearchQuery) -> list[Hit]:
         """Hits best first.
@@ -114,8 +124,9 @@ class Searcher:
         evidence: dict[str, Evidence] = {}
         # embedded once, on first use: a query with a time phrase is fused twice
         vector = functools.cache(lambda: self._embedder().embed_texts([text])[0])
+        named = self._named(text, obs_kinds)
         ranked = self._fused(
-            text, pool, q, (obs_kinds, mem_types), (q.since, q.until), evidence, vector
+            text, pool, q, (obs_kinds, mem_types), (q.since, q.until), evidence, vector, named
         )
         if any(t not in fts.STOPWORDS for t in fts.tokens(text)):
             # the floor judges words; a time phrase alone ("what happened on Tuesday") has none
@@ -124,7 +135,9 @@ class Searcher:
             lo = max(soft[0], q.since) if q.since is not None else soft[0]
             hi = min(soft[1], q.until) if q.until is not None else soft[1]
             inside = (
-                self._fused(text, pool, q, (obs_kinds, mem_types), (lo, hi), evidence, vector)
+                self._fused(
+                    text, pool, q, (obs_kinds, mem_types), (lo, hi), evidence, vector, named
+                )
                 if lo < hi
                 else []
             )
@@ -168,6 +181,7 @@ class Searcher:
         span: tuple[float | None, float | None],
         evidence: dict[str, Evidence],
         vector: Callable[[], np.ndarray],
+        named: NamedSpeakers | None = None,
     ) -> list[tuple[str, float]]:
         """Fused ranking; fills ``evidence`` with why each key came up (words, similarity).
 
@@ -176,7 +190,7 @@ class Searcher:
         """
         (obs_kinds, mem_types), (start, end) = types, span
         lists: list[tuple[float, list[str]]] = []
-        match = fts.quote_fts(text)
+        match = self._match(text, named)
         conn = self._store.read()
         w = self.weights
         if match is None:  # only a time range: the moments in it, newest first
@@ -208,7 +222,42 @@ class Searcher:
             for m in looks:
                 old = evidence.get(m.key, NO_EVIDENCE)
                 evidence[m.key] = replace(old, visual=max(old.visual, m.similarity))
-        return rrf(lists)
+        return self._prefer_speakers(rrf(lists), named)
+
+    def _match(self, text: str, named: NamedSpeakers | None) -> str | None:
+        """The FTS5 expression of the query's words (speaker names and framing words out)."""
+        words = named.words if named and self.drop_speaker_names else text
+        if not self.framing:
+            return fts.quote_fts(words)
+        return fts.quote_fts(lexical_words(words))
+
+    def _named(self, text: str, obs_kinds: tuple[str, ...] | None) -> NamedSpeakers | None:
+        """The chat speakers the query names, when chat turns are searched at all."""
+        if self.speaker_boost <= 0 or obs_kinds is None or (obs_kinds and "chat" not in obs_kinds):
+            return None
+        return self.speakers.named_in(text) or None
+
+    def _prefer_speakers(
+        self, ranked: list[tuple[str, float]], named: NamedSpeakers | None
+    ) -> list[tuple[str, float]]:
+        """``ranked`` with the named speakers' chat turns scored ``1 + speaker_boost`` times up."""
+        if not named:
+            return ranked
+        names = named.names
+        ids = [int(key[2:]) for key, _ in ranked if key.startswith("o:")]
+        theirs: set[str] = set()
+        conn = self._store.read()
+        for lo in range(0, len(ids), 500):
+            chunk = ids[lo : lo + 500]
+            rows = conn.execute(
+                f"SELECT id, speaker FROM observations WHERE kind = 'chat' "
+                f"AND id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            theirs.update(f"o:{r[0]}" for r in rows if r[1] in names)
+        up = 1.0 + self.speaker_boost
+        out = [(key, s * up if key in theirs else s) for key, s in ranked]
+        return sorted(out, key=lambda kv: -kv[1])
 
     def _looks(  # noqa: PLR0913 - the query's filters
         self,

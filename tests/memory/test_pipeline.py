@@ -104,20 +104,18 @@ def test_failures_are_recorded_and_retried_up_to_the_limit(tmp_path: Path) -> No
     svc.close()
 
 
+def captured(window: WindowInfo, colour: tuple[int, int, int], phash: int) -> ScreenFrame:
+    """An 80x60 captured frame of one colour on monitor 1."""
+    img = Image.new("RGB", (80, 60), colour)
+    return ScreenFrame(
+        datetime(2026, 2, 20, 9, 0, tzinfo=UTC), 1, 80, 60, img.tobytes(), window, phash=phash
+    )
+
+
 def test_screen_sink_stores_capture_frames_and_indexes_them(tmp_path: Path) -> None:
     svc = service(tmp_path / "home", ColourOcr())
     sink = ScreenSink(svc.pipeline().inbox)
-    img = Image.new("RGB", (80, 60), (160, 0, 0))
-    frame = ScreenFrame(
-        datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
-        1,
-        80,
-        60,
-        img.tobytes(),
-        WindowInfo("xterm", "build log"),
-        phash=(1 << 64) - 5,
-    )
-    sink(frame)
+    sink(captured(WindowInfo("xterm", "build log"), (160, 0, 0), (1 << 64) - 5))
     assert sink.kept == 1
     (o,) = svc.store.observations_with_status("pending")
     assert (o.kind, o.app, o.window_title, o.monitor) == ("screen", "xterm", "build log", 1)
@@ -323,3 +321,27 @@ def test_changed_rows_find_a_one_digit_edit_the_deduper_boxes_miss() -> None:
     assert reader.frames_partial == 1 and counting.pixels < 0.3 * 900 * 400
     assert "1,258.00" in text and "1,250.00" not in text
     assert "Invoice" in text and "Paid by card" in text
+
+
+class JoinedOcr:
+    """A fake OCR engine that reads a chat author and time run together, as small text comes."""
+
+    def read(self, source: Image.Image) -> list[OcrLine]:
+        return [
+            OcrLine("NoahAcheampong09:42", (0, 0, 10, 10), 0.9),
+            OcrLine("can someone look at the export bug", (0, 12, 10, 22), 0.9),
+        ]
+
+
+def test_indexed_screens_find_words_ocr_ran_together(tmp_path: Path) -> None:
+    svc = service(tmp_path / "home", JoinedOcr())
+    ScreenSink(svc.pipeline().inbox)(
+        captured(WindowInfo("Slack", "backend - Quillfield - Slack"), (0, 0, 0), 1)
+    )
+    svc.index_frames()
+    (o,) = svc.store.observations_with_status("indexed")
+    assert o.text.startswith("NoahAcheampong09:42")  # the text keeps what OCR read
+    hits = svc.search("what did Noah ask", types=("screen",))
+    assert [h.id for h in hits][:1] == [f"o:{o.id}"]
+    assert hits[0].extra["lexical"]  # found by the word, not only by the vector
+    svc.close()

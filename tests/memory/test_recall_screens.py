@@ -116,3 +116,25 @@ def test_different_windows_or_far_apart_stay_separate(service):
     service.vectors.add_observations(service.store.observations_between(0, 2e9))
     hits = service.search("quarterly budget review", k=5, now=NOW)
     assert len(hits) == 3 and all(len(h.sources) == 1 for h in hits)
+
+
+def test_words_ocr_ran_together_are_split_for_search():
+    from memory.pipeline.joined import split_joined
+
+    words = split_joined("NoahAcheampong09:42 can someone look at this\nCourtyardRoomsRiga PyIndex")
+    assert words.split() == [
+        *("Noah", "Acheampong", "09"),
+        *("Courtyard", "Rooms", "Riga"),
+        *("Py", "Index"),
+    ]
+    assert split_joined("plain words only, 2026-03-04 and v2.9.2") == ""
+    assert split_joined("snake_case_name") == ""  # identifiers stay whole
+
+
+def test_framing_words_are_not_searched():
+    from memory.search.framing import lexical_words
+    from memory.search.fts import quote_fts
+
+    assert quote_fts(lexical_words("Which article did I have open?")) == '"article"'
+    assert "open" in lexical_words("which tickets are open")  # a state, not the screen
+    assert quote_fts(lexical_words("open source licence")) == '"open" OR "source" OR "licence"'
