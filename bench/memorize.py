@@ -81,7 +81,10 @@ def run_backend(spec: str, template: Path, work: Path, data: Path, batch: int) -
             "stored_frame_bytes": folder_bytes(home / "frames"),
             "raw_frame_bytes": folder_bytes(data / "frames"),
             "examples": {
-                t: [m.title for m in service.list_memories(t, limit=6)]
+                t: [
+                    f"{m.title}: {m.summary[:100]}" if m.title else m.summary[:100]
+                    for m in service.list_memories(t, limit=6)
+                ]
                 for t in ("episodic", "semantic", "procedural", "resource", "core")
             },
             "load_average": [round(x, 1) for x in os.getloadavg()],

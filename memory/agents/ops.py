@@ -45,6 +45,19 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+PLACEHOLDERS = frozenset(
+    {k for fields in LLM_FIELDS.values() for k in fields}
+    | {"id", "ids", "op", "fields", "operations", "observations", "items", "steps", "text"}
+    | {"string", "none", "null", "n/a", "na", "unknown", "tbd", "todo", "example", "-", "..."}
+)
+"""What a weak model writes into a field when it has nothing: a key of the schema or the
+prompt, or a placeholder word. A memory named "id" or "None" is noise, so such text is rejected."""
+
+
+CONTENT = ("name", "title", "summary", "details", "value")
+"""Fields that hold what is remembered (a label or a type tag such as "name" may be a key word)."""
+
+
 class InvalidOps(ValueError):
     """A manager's answer breaks the rules; ``reason`` says which, nothing of it is applied."""
 
@@ -235,6 +248,12 @@ def _fields(raw: Any, n: int, mtype: str, kind: str) -> dict[str, Any]:
         value = raw.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise InvalidOps(f"operation {n}: {key} must be text of at most {limit} characters")
+        if (
+            key in CONTENT
+            and isinstance(value, str)
+            and value.strip().strip(".:'\"").lower() in PLACEHOLDERS
+        ):
+            raise InvalidOps(f"operation {n}: {key} {value!r} is a placeholder, not a memory")
     if kind == "insert":
         missing = [k for k in REQUIRED[mtype] if not raw.get(k)]
         if missing:

@@ -53,6 +53,11 @@ def test_valid_answer_becomes_operations_with_provenance():
         ({"operations": [{"op": "merge", "ids": [7, 7], "fields": {}}]}, "two different ids"),
         ({"operations": [_insert(), {"op": "delete", "id": 8}]}, "not one of the items shown"),
         ({"operations": [{**_insert(), "tree_path": ["a"] * 9}]}, "tree_path must be"),
+        # what a 0.5B model wrote as semantic names on screens-dev (bench/memorize.py)
+        ({"operations": [_insert(name="id")]}, "placeholder"),
+        ({"operations": [_insert(name=" None ")]}, "placeholder"),
+        ({"operations": [_insert(name="Observations")]}, "placeholder"),
+        ({"operations": [_insert(summary="summary")]}, "placeholder"),
     ],
 )
 def test_bad_answers_are_rejected_whole(answer, reason):
@@ -100,3 +105,10 @@ def test_what_the_schema_allows_the_validator_accepts():
             },
             schema,
         )
+
+
+def test_a_key_word_is_a_fine_label_and_a_placeholder_only_when_alone():
+    core = {"op": "insert", "fields": {"label": "name", "value": "Alice Moreau"}}
+    assert validate_answer({"operations": [core]}, "core", [], [1], agent="t")
+    named = _insert(name="Summary of the Q3 budget")
+    assert validate_answer({"operations": [named]}, "semantic", [], [1], agent="t")
