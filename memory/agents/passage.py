@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memory.pipeline.joined import spaced
 from memory.search.fts import STOPWORDS, tokens
 
 MONTHS = (
@@ -132,9 +133,9 @@ def respace(text: str) -> str:
 
 
 def deglue(text: str) -> str:
-    """Put back the spaces OCR lost around dates ("renewson7October2026unless" ->
-    "renewson 7 October 2026 unless"), so a model reads the value; other glued words stay."""
-    text = respace(text)
+    """Put back the spaces OCR lost ("4.1ThisAgreementrenewson7October2026unless" -> "4.1 This
+    Agreement renews on 7 October 2026 unless"), so a model reads the words and the value."""
+    text = respace(spaced(text))
     loose = re.compile(
         rf"(\d{{1,2}})\s*({MONTHS})\s*(\d{{4}})(?!\d)|({MONTHS})\s*(\d{{1,2}}),?\s*(\d{{4}})(?!\d)",
         re.I,
