@@ -59,7 +59,12 @@ def run_backend(spec: str, template: Path, work: Path, data: Path, batch: int) -
         agents = service.agents(llm=llm, config=AgentConfig(batch_frames=batch, max_batch=batch))
         waiting = agents.memorizer.waiting()
         t0 = time.time()
-        results = agents.memorize_pending()
+        # passes as the worker makes them over time: a batch whose answers were rejected twice
+        # is tried again in a later pass (agents.rejected_retries), until nothing waits
+        results, passes = [], 0
+        while agents.memorizer.waiting() and passes <= agents.config.rejected_retries + 1:
+            results += agents.memorize_pending()
+            passes += 1
         secs = time.time() - t0
         calls = [r.llm_calls for r in results]
         rejected = (
@@ -72,6 +77,8 @@ def run_backend(spec: str, template: Path, work: Path, data: Path, batch: int) -
             "model": getattr(llm, "model_id", None),
             "observations": waiting,
             "batches": len(results),
+            "passes": passes,
+            "still_waiting": agents.memorizer.waiting(),
             "seconds": round(secs, 1),
             "observations_per_minute": round(60 * waiting / secs, 1) if secs else None,
             "llm_calls_per_batch": round(sum(calls) / len(calls), 2) if calls else 0,

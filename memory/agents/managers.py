@@ -35,7 +35,21 @@ GUIDES = {
     "procedural": "Procedural memory holds how-to knowledge: workflows, guides and scripts as a "
     "list of steps. Add one only when the observations show a procedure.",
 }
+EXAMPLES = {
+    "semantic": '{"operations": [{"op": "insert", "fields": {"name": "Marta Kovac", "summary": '
+    '"The user\'s accountant; files the yearly tax return in April."}}]}',
+    "procedural": '{"operations": [{"op": "insert", "fields": {"summary": "Publish the blog", '
+    '"entry_type": "workflow", "steps": ["hugo build", "rsync public/ to the server"]}}]}',
+}
+"""One well-formed answer per manager, shown in its prompt: a small model copies a shown form
+far better than a described one (asked without it, a 0.5B model named facts "id" and "None")."""
 Searcher = Callable[[str, str, int], list[Memory]]
+
+
+def _copied(fields: dict[str, object], mtype: str) -> bool:
+    """Whether an operation repeats the prompt's example (a made-up fact, never the user's)."""
+    example = json.loads(EXAMPLES[mtype])["operations"][0]["fields"]
+    return any(fields.get(k) == v for k, v in example.items() if k != "entry_type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +144,8 @@ def run_ops_manager(call: Call, mtype: str, observations: list[Observation]) -> 
     system = (
         f"You manage the user's {mtype} memory. {GUIDES[mtype]} {SAFETY} Answer with JSON "
         "operations: insert new items, update or merge the existing items listed by id, or "
-        "nothing (an empty list)."
+        "nothing (an empty list). Names and summaries say what the observations show, in "
+        f"words, never an id or a field name. An example of the form: {EXAMPLES[mtype]}"
     )
     reserved = len(system) + len(_items_text(shown)) + 200
     budget = prompt_budget(call.config, reserved)
@@ -175,7 +190,10 @@ def _ask(
     for attempt in (1, 2):
         try:
             answer = call.llm.json(asked, schema, max_tokens=call.config.json_max_tokens)
-            return validate_answer(answer, mtype, [m.id for m in shown], ids, agent=agent)
+            ops = validate_answer(answer, mtype, [m.id for m in shown], ids, agent=agent)
+            if any(_copied(op.fields, mtype) for op in ops):
+                raise InvalidOps("it copies the example instead of the observations")
+            return ops
         except InvalidOps as exc:
             reason = exc.reason
         except Exception as exc:

@@ -243,6 +243,37 @@ def test_a_batch_rejected_twice_is_memorised_again_later_with_a_good_answer(serv
     assert len(service.list_memories("episodic")) == 1
 
 
+def test_a_manager_that_copies_its_prompt_example_writes_no_made_up_fact(service, kit):
+    """#11: the semantic prompt shows one example answer; a small model that copies it back (a
+    fact the user never saw) is rejected, asked again, and its real answer kept."""
+    from memory.agents.managers import EXAMPLES
+
+    example = json.loads(EXAMPLES["semantic"])
+    answers = [
+        example,
+        {"operations": [{"op": "insert", "fields": {"name": "Maria", "summary": "CFO"}}]},
+    ]
+
+    def script(messages, schema):
+        if "semantic memory" in messages[0]["content"]:
+            assert EXAMPLES["semantic"] in messages[0]["content"]
+            return answers.pop(0)
+        return {"operations": []} if "operations" in json.dumps(schema) else {"types": ["semantic"]}
+
+    kit.add_indexed(service, [kit.screen(kit.T0, "Mail", "Budget", "Maria the CFO approved it")])
+    agents = service.agents(llm=kit.ScriptedLLM(script))
+    agents.memorize_pending()
+    assert [m.title for m in service.list_memories("semantic")] == ["Maria"]
+    rejected = (
+        service.store.read()
+        .execute("SELECT detail FROM agent_log WHERE outcome = 'rejected'")
+        .fetchall()
+    )
+    assert [r["detail"] for r in rejected] == [
+        "it copies the example instead of the observations (asking again)"
+    ]
+
+
 def test_llm_server_down_keeps_observations_queued_and_backs_off(service, kit):
     down = LLMServerError("http://127.0.0.1:9/v1", "connection refused")
     ids = kit.add_indexed(
