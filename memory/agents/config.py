@@ -13,7 +13,7 @@ class AgentConfig(BaseModel):
     poll_seconds: float = Field(5.0, gt=0, description="how often the worker looks for work")
     max_batch: int = Field(60, ge=1, description="observations taken per batch at most")
     context_tokens: int = Field(2048, ge=256, description="the LLM's context window")
-    json_max_tokens: int = Field(320, ge=32, description="tokens a manager's JSON answer may use")
+    json_max_tokens: int = Field(480, ge=32, description="tokens a manager's JSON answer may use")
     answer_max_tokens: int = Field(160, ge=16, description="tokens a chat answer may use")
     prompt_tokens: int = Field(
         400,

@@ -49,7 +49,15 @@ Searcher = Callable[[str, str, int], list[Memory]]
 def _copied(fields: dict[str, object], mtype: str) -> bool:
     """Whether an operation repeats the prompt's example (a made-up fact, never the user's)."""
     example = json.loads(EXAMPLES[mtype])["operations"][0]["fields"]
-    return any(fields.get(k) == v for k, v in example.items() if k != "entry_type")
+    said = " ".join(str(v) for v in fields.values()).lower()
+    for key, value in example.items():
+        if key == "entry_type":
+            continue
+        for part in value if isinstance(value, list) else [value]:
+            # its name, or the start of its summary or a step, anywhere in the answer
+            if str(part)[:20].lower() in said:
+                return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ half-applies.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,10 @@ prompt, or a placeholder word. A memory named "id" or "None" is noise, so such t
 
 CONTENT = ("name", "title", "summary", "details", "value")
 """Fields that hold what is remembered (a label or a type tag such as "name" may be a key word)."""
+
+
+_ID_REF = re.compile(r"\s*\[?(?:obs|id|item)\s*#?\d+\b", re.I)
+"""A name or summary that starts with a prompt line's id ("obs 29: Calendar ...")."""
 
 
 class InvalidOps(ValueError):
@@ -248,6 +253,8 @@ def _fields(raw: Any, n: int, mtype: str, kind: str) -> dict[str, Any]:
         value = raw.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise InvalidOps(f"operation {n}: {key} must be text of at most {limit} characters")
+        if key in CONTENT and isinstance(value, str) and _ID_REF.match(value):
+            raise InvalidOps(f"operation {n}: {key} {value[:40]!r} names an id, not a memory")
         if (
             key in CONTENT
             and isinstance(value, str)

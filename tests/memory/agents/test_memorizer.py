@@ -248,7 +248,16 @@ def test_a_manager_that_copies_its_prompt_example_writes_no_made_up_fact(service
     fact the user never saw) is rejected, asked again, and its real answer kept."""
     from memory.agents.managers import EXAMPLES
 
-    example = json.loads(EXAMPLES["semantic"])
+    shown = json.loads(EXAMPLES["semantic"])["operations"][0]["fields"]
+    # what the 0.5B model wrote on screens-dev: the example's summary, cut, under another name
+    example = {
+        "operations": [
+            {
+                "op": "insert",
+                "fields": {"name": "Document Viewer", "summary": shown["summary"][:24]},
+            }
+        ]
+    }
     answers = [
         example,
         {"operations": [{"op": "insert", "fields": {"name": "Maria", "summary": "CFO"}}]},

@@ -58,6 +58,8 @@ def test_valid_answer_becomes_operations_with_provenance():
         ({"operations": [_insert(name=" None ")]}, "placeholder"),
         ({"operations": [_insert(name="Observations")]}, "placeholder"),
         ({"operations": [_insert(summary="summary")]}, "placeholder"),
+        ({"operations": [_insert(name="obs 29: Calendar")]}, "names an id"),
+        ({"operations": [_insert(name="[id 7] Lisbon")]}, "names an id"),
     ],
 )
 def test_bad_answers_are_rejected_whole(answer, reason):
