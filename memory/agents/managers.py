@@ -47,9 +47,15 @@ Searcher = Callable[[str, str, int], list[Memory]]
 
 
 def _copied(fields: dict[str, object], mtype: str) -> bool:
-    """Whether an operation repeats the prompt's example (a made-up fact, never the user's)."""
+    """Whether an operation repeats the prompt's example (a made-up fact, never the user's) or
+    a line of its instructions."""
     example = json.loads(EXAMPLES[mtype])["operations"][0]["fields"]
     said = " ".join(str(v) for v in fields.values()).lower()
+    prompt = f"{GUIDES[mtype]} {SAFETY}".lower()
+    for value in fields.values():  # a line of the instructions is not a memory either
+        for part in value if isinstance(value, list) else [value]:
+            if len(str(part)) >= 20 and str(part)[:20].lower() in prompt:
+                return True
     for key, value in example.items():
         if key == "entry_type":
             continue

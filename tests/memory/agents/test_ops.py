@@ -114,3 +114,12 @@ def test_a_key_word_is_a_fine_label_and_a_placeholder_only_when_alone():
     assert validate_answer({"operations": [core]}, "core", [], [1], agent="t")
     named = _insert(name="Summary of the Q3 budget")
     assert validate_answer({"operations": [named]}, "semantic", [], [1], agent="t")
+
+
+def test_an_answer_that_echoes_the_prompt_is_not_a_memory():
+    from memory.agents.managers import _copied
+
+    # what the packaged 0.5B model wrote as procedures on screens-dev
+    assert _copied({"summary": "Add one only when the observations show a"}, "procedural")
+    assert _copied({"summary": "Deploy", "steps": ["hugo build", "x"]}, "procedural")
+    assert not _copied({"summary": "Cook the Pad Thai", "steps": ["soak noodles"]}, "procedural")
