@@ -116,7 +116,10 @@ class QtTimeline(QWidget):
         local = datetime.fromtimestamp(ts).astimezone().date()
         self.current_ts = ts
         self._fit_pending = True
+        # a summary asked for before now is of the old range: it must not take the fit
+        self._generation += 1
         self.timeline.set_day(local)
+        self.refresh()
 
     def fit_to_data(self) -> bool:
         """Zoom to the captured part of the day (at least an hour); False when there is none."""

@@ -41,6 +41,21 @@ def test_opens_on_the_latest_moment_with_the_strip_drawn(qtbot: Any, window: Any
     assert window.timeline.filmstrip.slots and any(window.timeline.filmstrip.slots)
 
 
+def test_a_summary_asked_for_before_the_start_up_jump_does_not_take_its_fit(
+    qtbot: Any, window: Any
+) -> None:
+    """Under load the first summary (of today, empty) can arrive after start-up has jumped to the
+    latest day: it must not use up the fit (the CI run of stop 21 opened on the whole day)."""
+    strip = window.timeline.strip
+    strip.timeline.set_day((DAY + timedelta(days=30)).date())  # an empty day
+    qtbot.waitUntil(lambda: strip.settled() and not window.bridge.busy(), timeout=5000)
+    strip._on_reload_due()  # a summary of the empty day is on its way ...
+    strip.focus_on(_latest_ts(window))  # ... when the start-up jump comes
+    qtbot.waitUntil(lambda: strip.settled() and not window.bridge.busy(), timeout=5000)
+    assert strip.timeline.day == DAY.date()
+    assert strip.timeline.span < 6 * 3600, "fitted to the captured part of the day"
+
+
 def test_plus_zooms_around_the_selected_moment(qtbot: Any, window: Any) -> None:
     strip = window.timeline.strip
     strip.timeline.set_day(DAY.date())  # the whole day: noon is the middle
