@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from memory.agents.memorizer import LLMUnavailable, Memorizer
 from memory.errors import StoreError
+from memory.store.db import OPERATIONAL_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,10 @@ class MemoryWorker:
                 if "closed" in str(exc):  # closed without stop_memorizing(): end quietly
                     return
                 logger.exception("memorising worker step failed")
+                ran = False
+            except OPERATIONAL_ERRORS:  # the next step reads on a new connection
+                logger.exception("memorising worker step failed")
+                self.memorizer.store.drop_reader()
                 ran = False
             except Exception:  # the worker must survive a bad batch; process() already marked it
                 logger.exception("memorising worker step failed")

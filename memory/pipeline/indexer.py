@@ -30,6 +30,7 @@ from memory.pipeline.regions import RegionReader
 from memory.pipeline.scrub import scrub_lines
 from memory.privacy.redaction import Finding
 from memory.store import MemoryStore
+from memory.store.db import OPERATIONAL_ERRORS
 from memory.store.records import Observation
 from memory.vault.store import Vault
 
@@ -294,15 +295,26 @@ class IndexWorker(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 self._round()
-            except Exception:
+            except Exception as exc:
                 logger.exception("indexing round failed")
+                if isinstance(exc, OPERATIONAL_ERRORS):
+                    self.indexer.store.drop_reader()  # the next round reads on a new connection
             self._wake.wait(self.poll_s)
             self._wake.clear()
         if self._flush:
+            self._flush_backlog()
+
+    def _flush_backlog(self) -> None:
+        for _attempt in (1, 2):
             try:
                 self._after(self.indexer.process_pending())
+                return
+            except OPERATIONAL_ERRORS:
+                logger.exception("flushing the indexing backlog failed")
+                self.indexer.store.drop_reader()  # once more, on a new connection
             except Exception:
                 logger.exception("flushing the indexing backlog failed")
+                return
 
     def _round(self) -> None:
         self._after(self.indexer.process_pending(batch=4, limit=16))

@@ -154,6 +154,24 @@ class MemoryStore:
                 self._readers.append(conn)
         return conn
 
+    def drop_reader(self) -> None:
+        """Close this thread's read connection; the next ``read()`` opens a fresh one.
+
+        For a loop that met a database error: a connection that reported "disk I/O error" keeps
+        reporting it (seen in clean-clone CI runs of `engram run`), a new one may not.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        try:
+            conn.close()
+        except db.ERRORS:
+            pass
+
     def close(self) -> None:
         """Finish pending writes, close every connection and join the store thread."""
         if self._closed:

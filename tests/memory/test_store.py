@@ -173,3 +173,19 @@ def test_neighbour_walks_the_timeline(store):
     assert store.neighbour(ids[2], 1).id == ids[1]
     assert store.neighbour(ids[1], 1) is None
     assert store.neighbour(ids[1], -1).id == ids[2]
+
+
+def test_a_dropped_read_connection_is_replaced_by_a_working_one(tmp_path):
+    """After a database error a loop drops its read connection; the next read opens a new one."""
+    store = MemoryStore(tmp_path / "engram.db")
+    try:
+        first = store.read()
+        first.execute("SELECT 1").fetchone()
+        store.drop_reader()
+        second = store.read()
+        assert second is not first
+        assert second.execute("SELECT 1").fetchone()[0] == 1
+        with pytest.raises(Exception, match="closed"):
+            first.execute("SELECT 1")
+    finally:
+        store.close()
